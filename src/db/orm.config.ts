@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { type Options, ReflectMetadataProvider } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { entities } from '../modules/entities';
+
+const projectRoot = join(__dirname, '..', '..', __dirname.includes(`${join('dist', 'src')}`) ? '..' : '');
+const compiled = __filename.endsWith('.js');
+
+export interface OrmSettings {
+  clientUrl: string;
+  poolMax?: number;
+  debug?: boolean;
+}
+
+/** MikroORM options for a database URL; used by the app, the CLI, the tests and the scripts. */
+export function ormOptions({ clientUrl, poolMax = 10, debug = false }: OrmSettings): Options<PostgreSqlDriver> {
+  return {
+    driver: PostgreSqlDriver,
+    clientUrl,
+    entities,
+    metadataProvider: ReflectMetadataProvider,
+    discovery: { warnWhenNoEntities: true },
+    forceUtcTimezone: true,
+    pool: { min: 0, max: poolMax },
+    debug,
+    // Query logs only when asked for (DATABASE_DEBUG); the app logs what matters (e.g. migrations) itself.
+    logger: debug ? (message: string) => console.log(message) : () => undefined,
+    allowGlobalContext: false,
+    extensions: [Migrator],
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      path: join(projectRoot, compiled ? 'dist/migrations' : 'migrations'),
+      pathTs: join(projectRoot, 'migrations'),
+      glob: compiled ? '!(*.d).js' : '*.ts',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: true,
+      snapshotName: '.snapshot',
+      emit: 'ts',
+    },
+  };
+}
+
+/** For the MikroORM CLI (`npm run mikro-orm -- migration:create`). */
+export default ormOptions({ clientUrl: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' });

@@ -1,0 +1,14 @@
+import type { Handler, HandlerMap } from './http/operations';
+import type { OperationId } from '../generated/operations';
+import type { Services } from './services';
+import { accountsHandlers } from './modules/accounts/accounts.handlers';
+import { systemHandlers } from './modules/system/system.handlers';
+
+/** Every operation of the contract, by operationId. `tsc` fails if one is missing or answers off-contract. */
+export type Handlers = HandlerMap<Services>;
+export type AppHandler<K extends OperationId> = Handler<K, Services>;
+
+export const handlers: Handlers = {
+  ...systemHandlers,
+  ...accountsHandlers,
+};

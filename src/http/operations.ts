@@ -1,0 +1,116 @@
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { RequestContext } from '@mikro-orm/core';
+import type { operations } from '../../generated/openapi';
+import { operationIndex, type OperationId } from '../../generated/operations';
+import { DomainError } from '../shared/errors';
+import type { Principal } from './principal';
+
+type Op<K extends OperationId> = operations[K];
+type SuccessStatus = 200 | 201 | 202 | 204;
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : undefined;
+type Headers = Record<string, string>;
+
+/** What a handler may answer: exactly the success statuses and bodies the contract declares. */
+export type HandlerResult<K extends OperationId> = {
+  [S in Extract<keyof Op<K>['responses'], SuccessStatus>]: JsonOf<Op<K>['responses'][S]> extends undefined
+    ? { status: S; body?: undefined; headers?: Headers }
+    : { status: S; body: JsonOf<Op<K>['responses'][S]>; headers?: Headers };
+}[Extract<keyof Op<K>['responses'], SuccessStatus>];
+
+type Params<K extends OperationId> = Op<K>['parameters'];
+type Empty = Record<string, never>;
+type OrEmpty<T> = [T] extends [never] ? Empty : [T] extends [undefined] ? Empty : T;
+
+export type PathParams<K extends OperationId> = Params<K> extends { path: infer P } ? OrEmpty<P> : Empty;
+export type QueryParams<K extends OperationId> = Params<K> extends { query?: infer Q } ? OrEmpty<NonNullable<Q>> : Empty;
+export type RequestBody<K extends OperationId> =
+  NonNullable<Op<K>['requestBody']> extends { content: { 'application/json': infer B } } ? B : undefined;
+type UserOf<K extends OperationId> = (typeof operationIndex)[K]['auth'] extends 'required' ? Principal : Principal | null;
+
+/** Everything a handler gets: validated input, the caller, the request's unit of work and the services. */
+export interface HandlerContext<K extends OperationId, S> {
+  path: PathParams<K>;
+  query: QueryParams<K>;
+  body: RequestBody<K>;
+  user: UserOf<K>;
+  em: EntityManager;
+  services: S;
+  /** Absolute URL for a path of this API (`/api/users/1/`), honouring PUBLIC_URL and proxies. */
+  url(path: string): string;
+  req: Request;
+  res: Response;
+}
+
+export type Handler<K extends OperationId, S> = (ctx: HandlerContext<K, S>) => Promise<HandlerResult<K>>;
+
+/** One handler per operation of the contract: a missing or ill-typed handler fails `tsc`. */
+export type HandlerMap<S> = { [K in OperationId]: Handler<K, S> };
+
+type LooseResult = { status: number; body?: unknown; headers?: Headers };
+
+/** Express 5 path syntax for a contract path: `/api/users/{id}/` → `/api/users/:id/`. */
+export function toExpressPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+function coerce(raw: Record<string, string>, types: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, type] of Object.entries(types)) {
+    const value = raw[name];
+    out[name] = type === 'integer' || type === 'number' ? Number(value) : type === 'boolean' ? value === 'true' : value;
+  }
+  return out;
+}
+
+export function baseUrlOf(req: Request, publicUrl?: string): string {
+  return publicUrl ?? `${req.protocol}://${req.get('host')}`;
+}
+
+/**
+ * Mounts every operation of the contract on `router` by operationId. Authentication was done by
+ * the validator's security handler; the roles the spec declares (`x-roles`) are enforced here.
+ */
+export function mountOperations<S>(
+  router: Router,
+  handlers: HandlerMap<S>,
+  deps: { services: S; publicUrl?: string },
+): void {
+  for (const [operationId, meta] of Object.entries(operationIndex) as [OperationId, (typeof operationIndex)[OperationId]][]) {
+    // At runtime every handler has the same loose shape; the types above were checked at compile time.
+    const handler = handlers[operationId] as unknown as (ctx: HandlerContext<OperationId, S>) => Promise<LooseResult>;
+    if (typeof handler !== 'function') throw new Error(`No handler for operation ${operationId}`);
+    const roles: readonly string[] | null = meta.roles;
+    const route: RequestHandler = async (req, res) => {
+      if (req.authFailure) throw req.authFailure;
+      const user = req.principal ?? null;
+      if (meta.auth === 'required' && !user) throw DomainError.unauthenticated('NOT_AUTHENTICATED', 'Authentication credentials were not provided.');
+      if (roles && !roles.includes(user!.role)) throw DomainError.forbidden(`This operation requires the role ${roles.join(' or ')}.`);
+      const base = baseUrlOf(req, deps.publicUrl);
+      const result = await handler({
+        path: coerce(req.params as Record<string, string>, meta.pathParams) as never,
+        query: req.query as never,
+        body: req.body,
+        user: user as never,
+        em: RequestContext.getEntityManager() as EntityManager,
+        services: deps.services,
+        url: (path) => base + path,
+        req,
+        res,
+      });
+      if (result.headers) res.set(result.headers);
+      if (user && !res.get('Cache-Control')) res.set('Cache-Control', 'no-store');
+      res.status(result.status);
+      if (result.body === undefined) res.end();
+      else res.json(result.body);
+    };
+    router[meta.method](toExpressPath(meta.path), route);
+  }
+}
+
+/** Whether the contract declares `status` for the operation (used to keep error answers honest in tests). */
+export function declaresStatus(operationId: string | undefined, status: number): boolean {
+  if (!operationId || !(operationId in operationIndex)) return true;
+  const declared: readonly string[] = operationIndex[operationId as OperationId].responses;
+  return declared.includes(String(status)) || declared.includes(`${String(status)[0]}XX`) || declared.includes('default');
+}

@@ -1,0 +1,58 @@
+import { CursorCodec } from '../shared/cursor';
+import { DomainError } from '../shared/errors';
+import type { PageRequest, Slice } from '../shared/paging';
+
+export interface PageQuery {
+  cursor?: string;
+  page?: number;
+  page_size?: number;
+}
+
+export interface PageEnvelope<R> {
+  count?: number;
+  next: string | null;
+  previous: string | null;
+  results: R[];
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** Reads the pagination parameters every list shares and builds the `next`/`previous` links. */
+export class Pager {
+  constructor(private readonly codec: CursorCodec) {}
+
+  /** `scope` names what a cursor is valid for (typically the ordering); a cursor from another scope is a 400. */
+  request(query: PageQuery, scope: string): PageRequest {
+    const size = query.page_size ?? DEFAULT_PAGE_SIZE;
+    if (query.cursor !== undefined && query.page !== undefined) {
+      throw DomainError.invalid('query.page', 'Use either cursor or page, not both.', 'INVALID_PAGINATION');
+    }
+    if (query.page !== undefined) return { kind: 'page', size, page: query.page };
+    if (query.cursor === undefined) return { kind: 'cursor', size };
+    const decoded = this.codec.decode(query.cursor, scope);
+    if (!decoded) {
+      throw DomainError.invalid(
+        'query.cursor',
+        'The cursor is invalid, was altered, or belongs to another ordering; follow the next/previous links as given.',
+        'INVALID_CURSOR',
+      );
+    }
+    return decoded.backward ? { kind: 'cursor', size, before: decoded.values } : { kind: 'cursor', size, after: decoded.values };
+  }
+
+  /** The list envelope; links keep every other query parameter of the current URL. */
+  envelope<T, R>(currentUrl: string, scope: string, slice: Slice<T>, map: (item: T) => R): PageEnvelope<R> {
+    const link = (target: Slice<T>['next'], backward: boolean): string | null => {
+      if (target === null) return null;
+      const url = new URL(currentUrl);
+      url.searchParams.delete('cursor');
+      url.searchParams.delete('page');
+      if (typeof target === 'number') url.searchParams.set('page', String(target));
+      else url.searchParams.set('cursor', this.codec.encode({ scope, values: target, backward }));
+      return url.toString();
+    };
+    const body: PageEnvelope<R> = { next: link(slice.next, false), previous: link(slice.previous, true), results: slice.items.map(map) };
+    if (slice.count !== undefined) body.count = slice.count;
+    return body;
+  }
+}

@@ -1,0 +1,54 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import Redis from 'ioredis';
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { openDatabase } from './db/database';
+import { createLogger } from './logger';
+import { jwtSecretFor } from './secrets';
+import { seedDemo } from './seed/demo';
+import { createServices } from './services';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const db = await openDatabase(config, logger);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
+  const services = createServices(config, jwtSecretFor(config), redis);
+  if (config.database.seedDemo) await seedDemo(db.orm, services, logger);
+
+  const app = createApp({ config, orm: db.orm, services, logger });
+  const server = app.listen(config.port, config.host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const base = config.publicUrl ?? `http://localhost:${port}`;
+  logger.info({ port, database: db.description, api: `${base}/api/`, swagger: `${base}/swagger/` }, `listening on ${config.host}:${port}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    services.lifecycle.draining = true;
+    server.close();
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
+    force.unref();
+    await once(server, 'close').catch(() => undefined);
+    await db.close();
+    await redis?.quit();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+  } else {
+    console.error('failed to start:', err);
+  }
+  process.exit(1);
+});

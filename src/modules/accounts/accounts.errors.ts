@@ -1,0 +1,26 @@
+import { DomainError } from '../../shared/errors';
+
+/** The accounts context's failures; each has a stable code the contract documents. */
+export const AccountErrors = {
+  usernameTaken: () => new DomainError('conflict', 'USERNAME_TAKEN', 'That username is already registered.'),
+  emailTaken: () => new DomainError('conflict', 'EMAIL_TAKEN', 'That email is already registered.'),
+  invalidCredentials: () =>
+    DomainError.unauthenticated('INVALID_CREDENTIALS', 'No active account matches that username and password.'),
+  loginThrottled: (retryAfterSeconds: number) =>
+    new DomainError('throttled', 'LOGIN_THROTTLED', 'Too many failed logins; try again later.', {}, retryAfterSeconds),
+  invalidRefreshToken: () =>
+    DomainError.unauthenticated('INVALID_REFRESH_TOKEN', 'The refresh token is invalid, expired or revoked.'),
+  refreshTokenReused: () =>
+    DomainError.unauthenticated(
+      'REFRESH_TOKEN_REUSED',
+      'This refresh token was already used; every session descended from it has been revoked.',
+    ),
+  invalidAccessToken: (reason: string) => DomainError.unauthenticated('INVALID_TOKEN', `The access token was refused: ${reason}.`),
+  tokenExpired: () => DomainError.unauthenticated('TOKEN_EXPIRED', 'The access token has expired; refresh it.'),
+  wrongPassword: () => new DomainError('unprocessable', 'WRONG_PASSWORD', 'The current password is not correct.'),
+  passwordUnchanged: () =>
+    new DomainError('unprocessable', 'PASSWORD_UNCHANGED', 'The new password must differ from the current one.'),
+  userNotFound: () => DomainError.notFound('The user'),
+  lastAdmin: () =>
+    new DomainError('conflict', 'LAST_ADMIN', 'The last active admin cannot be demoted or deactivated.'),
+};

@@ -1,0 +1,41 @@
+import { operationIndex } from '../../../generated/operations';
+import type { Handlers } from '../../handlers';
+import { DomainError } from '../../shared/errors';
+import spec from '../../../generated/openapi.bundle.json';
+
+/** Collection paths of the contract (`/api/users/`), keyed by resource name: the API root's index. */
+const collections: Record<string, string> = Object.fromEntries(
+  Object.values(operationIndex)
+    .map((op) => /^\/api\/([a-z_]+)\/$/.exec(op.path))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [m[1], m[0]]),
+);
+
+export const systemHandlers = {
+  getHealth: async () => ({ status: 200, body: { status: 'ok' } }),
+
+  getReadiness: async ({ em, services }) => {
+    if (services.lifecycle.draining) throw new DomainError('unavailable', 'SHUTTING_DOWN', 'The server is shutting down.');
+    try {
+      await em.getConnection().execute('select 1');
+    } catch {
+      throw new DomainError('unavailable', 'SERVICE_UNAVAILABLE', 'The database is not reachable.');
+    }
+    return { status: 200, body: { status: 'ok', checks: { database: 'ok' } } };
+  },
+
+  getApiRoot: async ({ url }) => ({
+    status: 200,
+    body: {
+      name: spec.info.title,
+      version: spec.info.version,
+      resources: Object.fromEntries(Object.entries(collections).map(([name, path]) => [name, url(path)])),
+      docs: {
+        swagger: url('/swagger/'),
+        redoc: url('/redoc/'),
+        openapi_json: url('/openapi.json'),
+        openapi_yaml: url('/openapi.yaml'),
+      },
+    },
+  }),
+} satisfies Partial<Handlers>;
