@@ -1,0 +1,47 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
+import { REDOC_PAGE } from '../../src/http/docs';
+import { databaseUrl, withAdmin } from './database';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __EMBEDDED_PG__: { db: EmbeddedDatabase; dir: string } | undefined;
+}
+
+/**
+ * Runs once before all test files: picks the PostgreSQL server (DATABASE_URL, or an embedded one in
+ * a temporary directory), migrates a template database that every test file clones, and builds the
+ * Redoc page if it is missing or stale.
+ */
+export default async function globalSetup(): Promise<void> {
+  let admin = process.env.DATABASE_URL;
+  if (!admin) {
+    const dir = mkdtempSync(join(tmpdir(), 'ecom-test-pg-'));
+    chmodSync(dir, 0o755); // reachable by the postgres user the embedded server runs as under root
+    const db = await startEmbeddedPostgres(dir, 0, pino({ level: 'warn' }));
+    globalThis.__EMBEDDED_PG__ = { db, dir };
+    admin = db.url;
+  }
+  process.env.TEST_DATABASE_ADMIN_URL = admin;
+  const template = `ecom_tpl_${process.pid}`;
+  process.env.TEST_TEMPLATE_DB = template;
+  await withAdmin(async (c) => {
+    await c.query(`drop database if exists "${template}" with (force)`);
+    await c.query(`create database "${template}"`);
+  });
+  // Migrate in a child process: the ORM keeps entity metadata in globals that must not leak into
+  // test files that jest may run in this same process.
+  execFileSync('npm', ['run', '-s', 'db:migrate'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl(admin, template), LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+
+  const bundle = join(__dirname, '..', '..', 'generated', 'openapi.bundle.json');
+  if (!existsSync(REDOC_PAGE) || statSync(REDOC_PAGE).mtimeMs < statSync(bundle).mtimeMs) {
+    execFileSync('npm', ['run', '-s', 'build:docs'], { stdio: 'ignore' });
+  }
+}
