@@ -1,0 +1,200 @@
+import type { KeyValues } from '../../shared/cursor';
+
+/**
+ * SQL for product discovery, built as text with `?` placeholders (knex style) so the same query
+ * runs through MikroORM and, in the benchmark, through bare `pg` (see `toPgPlaceholders`).
+ *
+ * Every plan this produces is meant to read an index in the requested order and stop after a page:
+ * - no category filter: one ordered scan of a partial index (`products_active_<order>_idx`);
+ * - a category filter: the subtree is walked with a recursive CTE, then one ordered, limited probe
+ *   per category (`products_active_category_<order>_idx`) and a sort of at most
+ *   (categories × page) rows: as fast on page 1,000 as on page 1, whatever the subtree's size;
+ * - search: GIN (full text or trigram) candidates, ranked.
+ */
+
+export type ProductOrdering = 'price' | '-price' | 'created_at' | '-created_at' | 'name' | '-name' | '-rating' | 'relevance';
+
+export type Visibility =
+  | { kind: 'public' }
+  /** Admins: every product, or only the inactive ones. */
+  | { kind: 'admin'; status: 'all' | 'inactive' }
+  /** Vendors: public products plus their own inactive ones, or only their own inactive ones. */
+  | { kind: 'vendor'; vendorId: number; status: 'all' | 'inactive' };
+
+export interface DiscoveryFilters {
+  visibility: Visibility;
+  /** A category id or slug; products of all its descendants match too. */
+  category?: number | string;
+  /** Decimal strings. */
+  minPrice?: string;
+  maxPrice?: string;
+  inStock?: boolean;
+  brands?: string[];
+  vendorId?: number;
+  search?: string;
+}
+
+export type PageSpec =
+  | { kind: 'cursor'; size: number; after?: KeyValues; before?: KeyValues }
+  | { kind: 'page'; size: number; page: number };
+
+export interface BuiltQuery {
+  sql: string;
+  params: unknown[];
+  /** The rows come back in reverse order (a backward page) and must be flipped. */
+  reversed: boolean;
+}
+
+interface OrderSpec {
+  /** Expression over the `p` alias (or the computed `rank`). */
+  column: string;
+  descending: boolean;
+}
+
+const ORDERS: Record<ProductOrdering, OrderSpec> = {
+  price: { column: 'price', descending: false },
+  '-price': { column: 'price', descending: true },
+  created_at: { column: 'created_at', descending: false },
+  '-created_at': { column: 'created_at', descending: true },
+  name: { column: 'name', descending: false },
+  '-name': { column: 'name', descending: true },
+  '-rating': { column: 'rating_avg', descending: true },
+  relevance: { column: 'rank', descending: true },
+};
+
+/** The columns a product list shows (no description, no search vector). */
+export const LIST_COLUMNS = [
+  'id', 'name', 'slug', 'brand', 'category_id', 'vendor_id', 'price', 'max_price', 'stock', 'in_stock',
+  'rating_avg', 'rating_count', 'is_active', 'created_at',
+];
+
+export interface ProductRow {
+  id: number;
+  name: string;
+  slug: string;
+  brand: string;
+  category_id: number;
+  vendor_id: number;
+  price: string;
+  max_price: string;
+  stock: number;
+  in_stock: boolean;
+  rating_avg: string;
+  rating_count: number;
+  is_active: boolean;
+  created_at: Date | string;
+  image: string | null;
+  rank?: number;
+}
+
+export function sortKeyOf(row: ProductRow, ordering: ProductOrdering): string | number {
+  const column = ORDERS[ordering].column as keyof ProductRow;
+  const value = row[column];
+  if (value instanceof Date) return value.toISOString();
+  return value as string | number;
+}
+
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return '?';
+  }
+}
+
+const SUBTREE = (category: number | string, ps: Params) =>
+  `with recursive subtree(id) as (
+  select id from categories where ${typeof category === 'number' ? `id = ${ps.add(category)}` : `slug = ${ps.add(category)}`}
+  union all
+  select c.id from categories c join subtree s on c.parent_id = s.id
+)`;
+
+/** The WHERE conditions on alias `p`, without the category (callers place it where the plan wants it). */
+function conditions(f: DiscoveryFilters, ps: Params): string[] {
+  const where: string[] = [];
+  const v = f.visibility;
+  if (v.kind === 'public') where.push('p.is_active');
+  else if (v.kind === 'admin') {
+    if (v.status === 'inactive') where.push('not p.is_active');
+  } else if (v.status === 'inactive') {
+    where.push(`not p.is_active and p.vendor_id = ${ps.add(v.vendorId)}`);
+  } else {
+    where.push(`(p.is_active or p.vendor_id = ${ps.add(v.vendorId)})`);
+  }
+  if (f.minPrice !== undefined) where.push(`p.price >= ${ps.add(f.minPrice)}::numeric`);
+  if (f.maxPrice !== undefined) where.push(`p.price <= ${ps.add(f.maxPrice)}::numeric`);
+  if (f.inStock !== undefined) where.push(f.inStock ? 'p.in_stock' : 'not p.in_stock');
+  if (f.brands?.length) where.push(f.brands.length === 1 ? `p.brand = ${ps.add(f.brands[0])}` : `p.brand = any(${ps.add(f.brands)}::text[])`);
+  if (f.vendorId !== undefined) where.push(`p.vendor_id = ${ps.add(f.vendorId)}`);
+  if (f.search !== undefined) where.push(`(p.search_vector @@ q.query or ${ps.add(f.search)} <% p.name)`);
+  return where;
+}
+
+function selectList(): string {
+  return [...LIST_COLUMNS.map((c) => `p.${c}`), 'p.images[1] as image'].join(', ');
+}
+
+/**
+ * The query for one page of products. Cursor pages fetch `size + 1` rows (the extra row tells
+ * whether there is a next page).
+ */
+export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering, page: PageSpec): BuiltQuery {
+  if (ordering === 'relevance' && f.search === undefined) throw new Error('relevance ordering needs a search');
+  const ps = new Params();
+  const order = ORDERS[ordering];
+  const backward = page.kind === 'cursor' && page.before !== undefined;
+  const boundary = page.kind === 'cursor' ? (page.before ?? page.after) : undefined;
+  const desc = order.descending !== backward;
+  const dir = desc ? 'desc' : 'asc';
+  const search = f.search !== undefined;
+  const sortExpr = (alias: string) => (order.column === 'rank' ? 'rank' : `${alias}.${order.column}`);
+  const orderBy = (alias: string) => `order by ${sortExpr(alias)} ${dir}, ${alias}.id ${dir}`;
+  const limit = page.size + (page.kind === 'cursor' ? 1 : 0);
+
+  const head = f.category !== undefined ? SUBTREE(f.category, ps) + '\n' : '';
+  // Text order is parameter order: each use of the rank expression adds its own parameter.
+  const rank = () => `(ts_rank_cd(p.search_vector, q.query) + word_similarity(${ps.add(f.search)}, p.name))`;
+  const rankSelect = search ? `, ${rank()}::real as rank` : '';
+  const from = search ? `products p cross join websearch_to_tsquery('english', ${ps.add(f.search)}) q(query)` : 'products p';
+  const where = conditions(f, ps);
+  const keyset = (alias: string) => {
+    if (!boundary) return [];
+    const op = desc ? '<' : '>';
+    const cast = order.column === 'created_at' ? '::timestamptz' : order.column === 'rank' ? '::real' : order.column === 'name' ? '' : '::numeric';
+    const key = order.column === 'rank' ? `${rank()}::real` : `${alias}.${order.column}`;
+    return [`(${key}, ${alias}.id) ${op} (${ps.add(boundary[0])}${cast}, ${ps.add(boundary[1])}::int)`];
+  };
+
+  let sql: string;
+  const lateral = f.category !== undefined && !search && page.kind === 'cursor';
+  if (lateral) {
+    // One ordered, limited probe per category of the subtree, merged.
+    const inner = [`p.category_id = subtree.id`, ...where, ...keyset('p')];
+    sql =
+      `${head}select p.* from subtree cross join lateral (\n` +
+      `  select ${selectList()} from products p where ${inner.join(' and ')} ${orderBy('p')} limit ${ps.add(limit)}\n` +
+      `) p ${orderBy('p')} limit ${ps.add(limit)}`;
+  } else {
+    const all = [...where, ...keyset('p')];
+    if (f.category !== undefined) all.unshift('p.category_id in (select id from subtree)');
+    sql = `${head}select ${selectList()}${rankSelect} from ${from}${all.length ? ` where ${all.join(' and ')}` : ''} ${orderBy('p')} limit ${ps.add(limit)}`;
+    if (page.kind === 'page') sql += ` offset ${ps.add((page.page - 1) * page.size)}`;
+  }
+  return { sql, params: ps.values, reversed: backward };
+}
+
+/** `select count(*)` with the same filters (for `count=exact`). */
+export function productCountQuery(f: DiscoveryFilters): BuiltQuery {
+  const ps = new Params();
+  const head = f.category !== undefined ? SUBTREE(f.category, ps) + '\n' : '';
+  const from = f.search !== undefined ? `products p cross join websearch_to_tsquery('english', ${ps.add(f.search)}) q(query)` : 'products p';
+  const where = conditions(f, ps);
+  if (f.category !== undefined) where.unshift('p.category_id in (select id from subtree)');
+  return { sql: `${head}select count(*)::int as count from ${from}${where.length ? ` where ${where.join(' and ')}` : ''}`, params: ps.values, reversed: false };
+}
+
+/** Rewrites `?` placeholders as `$1, $2...` for node-postgres. */
+export function toPgPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
