@@ -249,6 +249,223 @@ export interface paths {
         patch: operations["updateUser"];
         trace?: never;
     };
+    "/api/category/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List categories
+         * @description Categories, alphabetically (or by `ordering`), cursor-paginated. Filter by `parent` for the direct
+         *     children of a category, or `parent=0` for the top level. Inactive categories are listed for admins
+         *     only (`status`). For a whole menu in one call use `GET /api/category/tree/`.
+         */
+        get: operations["listCategories"];
+        put?: never;
+        /**
+         * Create a category
+         * @description Admins create categories; `slug` defaults to one made from the name. `parent` nests it under another.
+         */
+        post: operations["createCategory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/category/tree/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Category tree
+         * @description Every active category, nested under its parent, alphabetically at each level; for menus.
+         */
+        get: operations["getCategoryTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/category/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a category
+         * @description An active category (admins also see inactive ones).
+         */
+        get: operations["getCategory"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a category
+         * @description Admins delete an empty category; one with subcategories or products is refused (409 `CATEGORY_NOT_EMPTY`): move or deactivate instead.
+         */
+        delete: operations["deleteCategory"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a category
+         * @description Admins rename, move (`parent`) or deactivate a category. A category cannot become its own ancestor.
+         */
+        patch: operations["updateCategory"];
+        trace?: never;
+    };
+    "/api/product/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Browse and search products
+         * @description The storefront's product discovery. Filters combine freely: `category` (with its subcategories),
+         *     `min_price`/`max_price`, `in_stock`, `brand` (repeatable), `vendor` and `search`. Sorted by
+         *     `ordering` with the id as tie-breaker; cursor-paginated by default (follow `next`/`previous`;
+         *     every page is as fast as the first), or numbered pages with `page`. `count` is opt-in on cursor
+         *     pages. Anonymous answers are cacheable (`ETag`, `Cache-Control`).
+         */
+        get: operations["listProducts"];
+        put?: never;
+        /**
+         * Create a product
+         * @description Vendors create products they sell; admins create them for any vendor. Every product has at least
+         *     one variant: pass `variants`, or a `price` (and `stock`) for a default variant with the product's SKU.
+         */
+        post: operations["createProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/product/facets/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Facet counts for product filters
+         * @description Counts per subcategory, brand, availability and price bucket for the active products matching the
+         *     same filters as `GET /api/product/`. Each group ignores its own filter, so a storefront can show
+         *     "Nike (120), Adidas (80)" while Nike is selected.
+         */
+        get: operations["getProductFacets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/product/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a product
+         * @description A product with its breadcrumbs and variants. Inactive products are visible only to their vendor and admins.
+         */
+        get: operations["getProduct"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a product
+         * @description The product's vendor or an admin deletes it with its variants. A product that was ordered is
+         *     deactivated instead, so order history stays intact.
+         */
+        delete: operations["deleteProduct"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a product
+         * @description The product's vendor or an admin changes it. Another vendor's product answers 403 (404 if it is
+         *     inactive, so it stays invisible).
+         */
+        patch: operations["updateProduct"];
+        trace?: never;
+    };
+    "/api/variant/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List variants
+         * @description Variants of active products (filter by `product`), by id, cursor-paginated. The product's vendor and admins also see inactive ones.
+         */
+        get: operations["listVariants"];
+        put?: never;
+        /**
+         * Add a variant
+         * @description The product's vendor or an admin adds a variant; the product's price range and stock follow at once.
+         */
+        post: operations["createVariant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/variant/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a variant
+         * @description A variant of an active product (its vendor and admins also see inactive ones).
+         */
+        get: operations["getVariant"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a variant
+         * @description The product's vendor or an admin deletes a variant. A product's last variant cannot be deleted
+         *     (409 `LAST_VARIANT`); an ordered variant is deactivated instead.
+         */
+        delete: operations["deleteVariant"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a variant
+         * @description The product's vendor or an admin changes price, stock, attributes or status; the product's aggregates follow in the same transaction.
+         */
+        patch: operations["updateVariant"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -499,6 +716,326 @@ export interface components {
             role?: components["schemas"]["UserRole"];
             is_active?: boolean;
         };
+        /**
+         * @description Lowercase letters, digits and single hyphens; unique.
+         * @example running-shoes
+         */
+        Slug: string;
+        /**
+         * @example {
+         *       "id": 12,
+         *       "name": "Running shoes",
+         *       "slug": "running-shoes",
+         *       "description": "Shoes for the road and the trail.",
+         *       "parent": 3,
+         *       "is_active": true,
+         *       "created_at": "2026-11-20T09:30:00.000Z",
+         *       "updated_at": "2026-11-20T09:30:00.000Z"
+         *     }
+         */
+        Category: {
+            id: number;
+            name: string;
+            slug: components["schemas"]["Slug"];
+            description: string;
+            /** @description The parent category's id; null for a top-level category. */
+            parent: number | null;
+            is_active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        CategoryPage: components["schemas"]["PageLinks"] & {
+            results: components["schemas"]["Category"][];
+        };
+        /**
+         * @example {
+         *       "name": "Running shoes",
+         *       "parent": 3
+         *     }
+         */
+        CategoryCreate: {
+            name: string;
+            slug?: components["schemas"]["Slug"];
+            description?: string;
+            parent?: number | null;
+            is_active?: boolean;
+        };
+        /** @description A category with its subcategories, for menus. */
+        CategoryNode: {
+            id: number;
+            name: string;
+            slug: string;
+            children: components["schemas"]["CategoryNode"][];
+        };
+        /**
+         * @description Send only what changes. Moving a category under itself or one of its descendants is refused (422 `CATEGORY_CYCLE`).
+         * @example {
+         *       "parent": null
+         *     }
+         */
+        CategoryUpdate: {
+            name?: string;
+            slug?: components["schemas"]["Slug"];
+            description?: string;
+            parent?: number | null;
+            is_active?: boolean;
+        };
+        /**
+         * @description An amount as a decimal string (up to two decimals), in the store currency. Never a JSON number.
+         * @example 19.99
+         */
+        MoneyInput: string;
+        /**
+         * @description An amount as a decimal string with exactly two decimals, in the store currency.
+         * @example 19.99
+         */
+        Money: string;
+        /** @description The lowest and highest price among the product's active variants. */
+        PriceRange: {
+            min: components["schemas"]["Money"];
+            max: components["schemas"]["Money"];
+        };
+        /**
+         * @description ISO 4217 currency code (the store's currency).
+         * @example USD
+         */
+        Currency: string;
+        Rating: {
+            /** @description Average rating from 0.00 (no reviews) to 5.00. */
+            average: string;
+            count: number;
+        };
+        /** @description A product as lists show it. `price` is the lowest price among active variants, `stock` their total. */
+        ProductSummary: {
+            id: number;
+            name: string;
+            slug: string;
+            brand: string;
+            /** @description The category's id. */
+            category: number;
+            /** @description The id of the vendor (user) who sells it. */
+            vendor: number;
+            price: components["schemas"]["Money"];
+            price_range: components["schemas"]["PriceRange"];
+            currency: components["schemas"]["Currency"];
+            stock: number;
+            in_stock: boolean;
+            rating: components["schemas"]["Rating"];
+            /** @description The first image's URL. */
+            image: string | null;
+            is_active: boolean;
+            /** Format: date-time */
+            created_at: string;
+        };
+        ProductPage: components["schemas"]["PageLinks"] & {
+            /** @description Present with `count`; true when the count is the planner's estimate (`count=estimate`). */
+            count_is_estimate?: boolean;
+            results: components["schemas"]["ProductSummary"][];
+        };
+        /**
+         * @description Stock keeping unit; unique.
+         * @example SHOE-RED-42
+         */
+        Sku: string;
+        /**
+         * @description Free-form attributes such as size and colour.
+         * @example {
+         *       "size": "42",
+         *       "colour": "red"
+         *     }
+         */
+        Attributes: {
+            [key: string]: string;
+        };
+        /**
+         * @description The fields of a variant, shared by its create and input schemas.
+         * @example {
+         *       "sku": "SHOE-RED-42",
+         *       "name": "Red / 42",
+         *       "attributes": {
+         *         "colour": "red",
+         *         "size": "42"
+         *       },
+         *       "price": "89.90",
+         *       "stock": 5
+         *     }
+         */
+        VariantFields: {
+            sku: components["schemas"]["Sku"];
+            name?: string;
+            attributes?: components["schemas"]["Attributes"];
+            price: components["schemas"]["MoneyInput"];
+            stock?: number;
+            is_active?: boolean;
+        };
+        /**
+         * @description A variant given with its product.
+         * @example {
+         *       "sku": "SHOE-RED-42",
+         *       "name": "Red / 42",
+         *       "attributes": {
+         *         "colour": "red",
+         *         "size": "42"
+         *       },
+         *       "price": "89.90",
+         *       "stock": 5
+         *     }
+         */
+        VariantInput: components["schemas"]["VariantFields"];
+        /**
+         * @description A new product. Give `variants`, or give `price` (and optionally `stock`) and a default variant is
+         *     created with the product's SKU. Vendors sell their own products; admins may name the `vendor`.
+         * @example {
+         *       "name": "Trail runner",
+         *       "category": 12,
+         *       "sku": "TRAIL-RUNNER",
+         *       "brand": "Stride",
+         *       "price": "89.90",
+         *       "stock": 25,
+         *       "images": [
+         *         "https://cdn.example.com/trail-runner.jpg"
+         *       ]
+         *     }
+         */
+        ProductCreate: {
+            name: string;
+            slug?: components["schemas"]["Slug"];
+            description?: string;
+            brand?: string;
+            category: number;
+            sku: components["schemas"]["Sku"];
+            price?: components["schemas"]["MoneyInput"];
+            stock?: number;
+            images?: string[];
+            is_active?: boolean;
+            /** @description Admins only; the vendor user who sells it (default the caller). */
+            vendor?: number;
+            variants?: components["schemas"]["VariantInput"][];
+        };
+        Variant: {
+            id: number;
+            product: number;
+            sku: string;
+            name: string;
+            attributes: components["schemas"]["Attributes"];
+            price: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            stock: number;
+            in_stock: boolean;
+            is_active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A product with its variants. Price, price range and stock are derived from its active variants. */
+        Product: {
+            id: number;
+            name: string;
+            slug: string;
+            description: string;
+            brand: string;
+            sku: string;
+            category: number;
+            /** @description The category and its ancestors, from the top level down. */
+            breadcrumbs: {
+                id: number;
+                name: string;
+                slug: string;
+            }[];
+            vendor: number;
+            price: components["schemas"]["Money"];
+            price_range: components["schemas"]["PriceRange"];
+            currency: components["schemas"]["Currency"];
+            stock: number;
+            in_stock: boolean;
+            rating: components["schemas"]["Rating"];
+            images: string[];
+            is_active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description Active variants (all of them for the product's vendor and admins). */
+            variants: components["schemas"]["Variant"][];
+        };
+        /**
+         * @description Counts for filter menus. Each group ignores its own filter (disjunctive facets): with
+         *     `brand=Nike` the brand counts still show every brand, so "Adidas (80)" can be added to the selection.
+         */
+        ProductFacets: {
+            /** @description Products matching every filter. */
+            total: number;
+            /** @description The subcategories of the filtered category (or the top-level categories), each counting its whole subtree. */
+            categories: {
+                id: number;
+                name: string;
+                slug: string;
+                count: number;
+            }[];
+            /** @description The 50 brands with the most matching products, most first. */
+            brands: {
+                value: string;
+                count: number;
+            }[];
+            availability: {
+                in_stock: number;
+                out_of_stock: number;
+            };
+            /** @description Price buckets; `max` is exclusive and null for the last bucket. */
+            price: {
+                min: components["schemas"]["Money"];
+                max: components["schemas"]["Money"] | null;
+                count: number;
+            }[];
+        };
+        /**
+         * @description Send only what changes. `price` and `stock` apply to the product's single variant and are refused
+         *     (409 `PRODUCT_HAS_VARIANTS`) when it has several: change those on the variants.
+         * @example {
+         *       "is_active": false
+         *     }
+         */
+        ProductUpdate: {
+            name?: string;
+            slug?: components["schemas"]["Slug"];
+            description?: string;
+            brand?: string;
+            category?: number;
+            images?: string[];
+            is_active?: boolean;
+            price?: components["schemas"]["MoneyInput"];
+            stock?: number;
+        };
+        VariantPage: components["schemas"]["PageLinks"] & {
+            results: components["schemas"]["Variant"][];
+        };
+        /**
+         * @example {
+         *       "product": 7,
+         *       "sku": "SHOE-RED-43",
+         *       "price": "89.90",
+         *       "stock": 3
+         *     }
+         */
+        VariantCreate: {
+            product: number;
+        } & components["schemas"]["VariantFields"];
+        /**
+         * @example {
+         *       "stock": 12
+         *     }
+         */
+        VariantUpdate: {
+            sku?: components["schemas"]["Sku"];
+            name?: string;
+            attributes?: components["schemas"]["Attributes"];
+            price?: components["schemas"]["MoneyInput"];
+            stock?: number;
+            is_active?: boolean;
+        };
     };
     responses: {
         /** @description The request breaks the contract (a missing, unknown or malformed field or parameter). */
@@ -584,6 +1121,40 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description A unique value is taken (`SLUG_TAKEN`, `SKU_TAKEN`), or the change conflicts with the catalog's
+         *     state (`PRODUCT_HAS_VARIANTS`, `LAST_VARIANT`, `CATEGORY_NOT_EMPTY`).
+         */
+        CatalogConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The request names something that cannot be used: a missing category (`UNKNOWN_CATEGORY`), product
+         *     (`UNKNOWN_PRODUCT`) or vendor (`UNKNOWN_VENDOR`), a category cycle (`CATEGORY_CYCLE`), or a product
+         *     without a price (`PRICE_REQUIRED`).
+         */
+        CatalogUnprocessable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such product, or one the caller may not see (inactive products are visible to their vendor and admins only). */
+        ProductNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -597,6 +1168,39 @@ export interface components {
         PageSize: number;
         /** @description The resource's id. */
         Id: number;
+        /** @description A category id or slug; products of all its subcategories match too. */
+        ProductCategoryFilter: string;
+        /** @description Lowest price (inclusive), compared with the product's lowest variant price. */
+        MinPrice: components["schemas"]["MoneyInput"];
+        /** @description Highest price (inclusive), compared with the product's lowest variant price. */
+        MaxPrice: components["schemas"]["MoneyInput"];
+        /** @description Only products that can (true) or cannot (false) be bought now. */
+        InStock: boolean;
+        /** @description One or more brands (exact names, as facets list them); repeat the parameter for several (`brand=A&brand=B`). */
+        BrandFilter: string[];
+        /** @description Only the products of this vendor (a user id). */
+        VendorFilter: number;
+        /**
+         * @description Full-text search over name, brand and description (web-search syntax: `"exact phrase"`, `-exclude`,
+         *     `or`), also matching names with typos. Results are ranked by relevance unless `ordering` says otherwise.
+         */
+        ProductSearch: string;
+        /**
+         * @description Sort order; every order ends with the id, so pages never skip or repeat. `relevance` (the default
+         *     with `search`, allowed only with it) ranks search matches; otherwise the default is `-created_at`.
+         */
+        ProductOrdering: "price" | "-price" | "created_at" | "-created_at" | "name" | "-name" | "-rating" | "relevance";
+        /**
+         * @description `active` (default) lists what shoppers see. Admins may ask for `inactive` or `all`; vendors get their
+         *     own inactive products added. Others get 403.
+         */
+        ProductStatus: "active" | "inactive" | "all";
+        /**
+         * @description Whether to include `count`: `exact` counts (can take a while on a large catalog), `estimate` asks the
+         *     query planner (instant, approximate), `none` omits it. Default: `none` on cursor pages, `estimate` on
+         *     numbered pages.
+         */
+        Count: "exact" | "estimate" | "none";
     };
     requestBodies: never;
     headers: {
@@ -1008,6 +1612,564 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    listCategories: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description Direct children of this category id; 0 for top-level categories. */
+                parent?: number;
+                ordering?: "name" | "-name" | "id" | "-id";
+                /** @description `active` (default); admins may ask for `inactive` or `all`. */
+                status?: "active" | "inactive" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of categories. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The new category's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["CatalogConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CatalogUnprocessable"];
+        };
+    };
+    getCategoryTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The top-level categories with their subcategories. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryNode"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    getCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The category. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CatalogConflict"];
+        };
+    };
+    updateCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated category. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CatalogConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CatalogUnprocessable"];
+        };
+    };
+    listProducts: {
+        parameters: {
+            query?: {
+                /** @description A category id or slug; products of all its subcategories match too. */
+                category?: components["parameters"]["ProductCategoryFilter"];
+                /** @description Lowest price (inclusive), compared with the product's lowest variant price. */
+                min_price?: components["parameters"]["MinPrice"];
+                /** @description Highest price (inclusive), compared with the product's lowest variant price. */
+                max_price?: components["parameters"]["MaxPrice"];
+                /** @description Only products that can (true) or cannot (false) be bought now. */
+                in_stock?: components["parameters"]["InStock"];
+                /** @description One or more brands (exact names, as facets list them); repeat the parameter for several (`brand=A&brand=B`). */
+                brand?: components["parameters"]["BrandFilter"];
+                /** @description Only the products of this vendor (a user id). */
+                vendor?: components["parameters"]["VendorFilter"];
+                /**
+                 * @description Full-text search over name, brand and description (web-search syntax: `"exact phrase"`, `-exclude`,
+                 *     `or`), also matching names with typos. Results are ranked by relevance unless `ordering` says otherwise.
+                 */
+                search?: components["parameters"]["ProductSearch"];
+                /**
+                 * @description Sort order; every order ends with the id, so pages never skip or repeat. `relevance` (the default
+                 *     with `search`, allowed only with it) ranks search matches; otherwise the default is `-created_at`.
+                 */
+                ordering?: components["parameters"]["ProductOrdering"];
+                /**
+                 * @description `active` (default) lists what shoppers see. Admins may ask for `inactive` or `all`; vendors get their
+                 *     own inactive products added. Others get 403.
+                 */
+                status?: components["parameters"]["ProductStatus"];
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+                /**
+                 * @description Whether to include `count`: `exact` counts (can take a while on a large catalog), `estimate` asks the
+                 *     query planner (instant, approximate), `none` omits it. Default: `none` on cursor pages, `estimate` on
+                 *     numbered pages.
+                 */
+                count?: components["parameters"]["Count"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of products. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The new product's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["CatalogConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CatalogUnprocessable"];
+        };
+    };
+    getProductFacets: {
+        parameters: {
+            query?: {
+                /** @description A category id or slug; products of all its subcategories match too. */
+                category?: components["parameters"]["ProductCategoryFilter"];
+                /** @description Lowest price (inclusive), compared with the product's lowest variant price. */
+                min_price?: components["parameters"]["MinPrice"];
+                /** @description Highest price (inclusive), compared with the product's lowest variant price. */
+                max_price?: components["parameters"]["MaxPrice"];
+                /** @description Only products that can (true) or cannot (false) be bought now. */
+                in_stock?: components["parameters"]["InStock"];
+                /** @description One or more brands (exact names, as facets list them); repeat the parameter for several (`brand=A&brand=B`). */
+                brand?: components["parameters"]["BrandFilter"];
+                /** @description Only the products of this vendor (a user id). */
+                vendor?: components["parameters"]["VendorFilter"];
+                /**
+                 * @description Full-text search over name, brand and description (web-search syntax: `"exact phrase"`, `-exclude`,
+                 *     `or`), also matching names with typos. Results are ranked by relevance unless `ordering` says otherwise.
+                 */
+                search?: components["parameters"]["ProductSearch"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductFacets"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    getProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The product. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["ProductNotFound"];
+        };
+    };
+    deleteProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted (or deactivated). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ProductNotFound"];
+        };
+    };
+    updateProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated product. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ProductNotFound"];
+            409: components["responses"]["CatalogConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CatalogUnprocessable"];
+        };
+    };
+    listVariants: {
+        parameters: {
+            query?: {
+                /** @description Only this product's variants. */
+                product?: number;
+                /** @description Only products that can (true) or cannot (false) be bought now. */
+                in_stock?: components["parameters"]["InStock"];
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of variants. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VariantPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    createVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VariantCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The new variant's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Variant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["CatalogConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CatalogUnprocessable"];
+        };
+    };
+    getVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The variant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Variant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted (or deactivated). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CatalogConflict"];
+        };
+    };
+    updateVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VariantUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated variant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Variant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CatalogConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
         };

@@ -2,7 +2,8 @@
  * Regenerates everything under generated/ from the hand-written contract in openapi/:
  *   openapi.bundle.json  one self-contained document (the app, the validator and the docs read it)
  *   openapi.d.ts         TypeScript types (openapi-typescript)
- *   operations.ts        a runtime index of operations: method, path, auth, roles, path parameter types
+ *   operations.ts        a runtime index of operations: method, path, auth, roles, path parameter types,
+ *                        declared statuses, public cache lifetime (x-cache-seconds)
  * Run with `npm run generate`; CI fails when the committed output is stale.
  */
 import { execFileSync } from 'node:child_process';
@@ -64,8 +65,9 @@ function operationIndex(doc: Json): string {
         pathParams[p.name] = Array.isArray(schema.type) ? schema.type[0] : (schema.type ?? 'string');
       }
       const declared = Object.keys(op.responses ?? {}).sort();
+      const cacheSeconds: number | null = op['x-cache-seconds'] ?? null;
       entries.push(
-        `  ${id}: ${JSON.stringify({ method, path, auth, roles, pathParams, responses: declared })},`,
+        `  ${id}: ${JSON.stringify({ method, path, auth, roles, pathParams, responses: declared, cacheSeconds })},`,
       );
     }
   }

@@ -49,6 +49,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   VALIDATE_RESPONSES: bool.optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').default('USD'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -89,6 +90,8 @@ export interface Config {
   };
   redisUrl?: string;
   logLevel: string;
+  /** The store's currency (ISO 4217): every price is in it. */
+  currency: string;
 }
 
 function parseTrustProxy(raw: string): boolean | number | string {
@@ -143,5 +146,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    currency: e.CURRENCY,
   };
 }

@@ -2,6 +2,7 @@ import type { Handler, HandlerMap } from './http/operations';
 import type { OperationId } from '../generated/operations';
 import type { Services } from './services';
 import { accountsHandlers } from './modules/accounts/accounts.handlers';
+import { catalogHandlers } from './modules/catalog/catalog.handlers';
 import { systemHandlers } from './modules/system/system.handlers';
 
 /** Every operation of the contract, by operationId. `tsc` fails if one is missing or answers off-contract. */
@@ -11,4 +12,5 @@ export type AppHandler<K extends OperationId> = Handler<K, Services>;
 export const handlers: Handlers = {
   ...systemHandlers,
   ...accountsHandlers,
+  ...catalogHandlers,
 };

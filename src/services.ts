@@ -5,6 +5,8 @@ import { createFailureLimiter } from './http/rate-limit';
 import { AccountsService } from './modules/accounts/accounts.service';
 import { AuthService } from './modules/accounts/auth.service';
 import { TokenService } from './modules/accounts/tokens';
+import { CategoriesService } from './modules/catalog/categories.service';
+import { ProductsService } from './modules/catalog/products.service';
 import { CursorCodec } from './shared/cursor';
 import { createHmac } from 'node:crypto';
 
@@ -14,6 +16,10 @@ export interface Services {
   auth: AuthService;
   accounts: AccountsService;
   pager: Pager;
+  categories: CategoriesService;
+  products: ProductsService;
+  /** The store's currency (ISO 4217). */
+  currency: string;
   /** `draining` turns true when the process starts shutting down: readiness fails, connections close. */
   lifecycle: { draining: boolean };
 }
@@ -24,11 +30,15 @@ export function createServices(config: Config, jwtSecret: string, redis?: Redis)
   const auth = new AuthService(tokens, loginFailures);
   // Cursors are signed with a key derived from the JWT secret, never with the secret itself.
   const cursorKey = createHmac('sha256', jwtSecret).update('pagination-cursor').digest();
+  const categories = new CategoriesService();
   return {
     tokens,
     auth,
     accounts: new AccountsService(auth),
     pager: new Pager(new CursorCodec(cursorKey)),
+    categories,
+    products: new ProductsService(categories),
+    currency: config.currency,
     lifecycle: { draining: false },
   };
 }

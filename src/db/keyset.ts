@@ -46,7 +46,8 @@ export async function findSlice<T extends { id: number }>(
   const conditions: FilterQuery<T>[] = [where];
   if (boundary) {
     const op = scanDesc ? '<' : '>';
-    conditions.push({ [raw(`(${order.column}, id) ${op} (?, ?)`, boundary)]: [] } as FilterQuery<T>);
+    // Qualified by the root alias: the filter may join other tables.
+    conditions.push({ [raw((a) => `(${a}.${order.column}, ${a}.id) ${op} (?, ?)`, boundary)]: [] } as FilterQuery<T>);
   }
   const orderBy = { [order.property]: dir(scanDesc), id: dir(scanDesc) } as never;
   const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, { orderBy, limit: request.size + 1 });

@@ -76,11 +76,16 @@ export function mountOperations<S>(
   handlers: HandlerMap<S>,
   deps: { services: S; publicUrl?: string },
 ): void {
-  for (const [operationId, meta] of Object.entries(operationIndex) as [OperationId, (typeof operationIndex)[OperationId]][]) {
+  // Static paths first, so `/api/category/tree/` is not taken for `/api/category/{id}/`.
+  const entries = (Object.entries(operationIndex) as [OperationId, (typeof operationIndex)[OperationId]][]).sort(
+    ([, a], [, b]) => a.path.split('{').length - b.path.split('{').length,
+  );
+  for (const [operationId, meta] of entries) {
     // At runtime every handler has the same loose shape; the types above were checked at compile time.
     const handler = handlers[operationId] as unknown as (ctx: HandlerContext<OperationId, S>) => Promise<LooseResult>;
     if (typeof handler !== 'function') throw new Error(`No handler for operation ${operationId}`);
     const roles: readonly string[] | null = meta.roles;
+    const cacheSeconds: number | null = meta.cacheSeconds;
     const route: RequestHandler = async (req, res) => {
       if (req.authFailure) throw req.authFailure;
       const user = req.principal ?? null;
@@ -99,7 +104,10 @@ export function mountOperations<S>(
         res,
       });
       if (result.headers) res.set(result.headers);
-      if (user && !res.get('Cache-Control')) res.set('Cache-Control', 'no-store');
+      if (user) res.set('Cache-Control', 'no-store');
+      else if (cacheSeconds !== null) res.set('Cache-Control', `public, max-age=${cacheSeconds}`);
+      // An answer that may differ for a signed-in caller must not be served to others from a cache.
+      if (meta.auth === 'optional') res.vary('Authorization');
       res.status(result.status);
       if (result.body === undefined) res.end();
       else res.json(result.body);

@@ -49,6 +49,8 @@ export class Pager {
       url.searchParams.delete('page');
       if (typeof target === 'number') url.searchParams.set('page', String(target));
       else url.searchParams.set('cursor', this.codec.encode({ scope, values: target, backward }));
+      // URLSearchParams writes spaces as "+", a reserved character in query values: use %20.
+      url.search = url.search.replace(/\+/g, '%20');
       return url.toString();
     };
     const body: PageEnvelope<R> = { next: link(slice.next, false), previous: link(slice.previous, true), results: slice.items.map(map) };

@@ -1,6 +1,7 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { type EntityManager, type FilterQuery, raw } from '@mikro-orm/postgresql';
 import type { components, operations } from '../../../generated/openapi';
+import { constraintOf } from '../../db/errors';
 import { findSlice, type KeysetOrder } from '../../db/keyset';
 import type { Principal } from '../../http/principal';
 import type { PageRequest, Slice } from '../../shared/paging';
@@ -130,7 +131,7 @@ export class AccountsService {
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) {
         em.clear();
-        throw /username/.test(err.message) ? AccountErrors.usernameTaken() : AccountErrors.emailTaken();
+        throw constraintOf(err).includes('username') ? AccountErrors.usernameTaken() : AccountErrors.emailTaken();
       }
       throw err;
     }

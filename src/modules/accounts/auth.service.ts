@@ -29,7 +29,7 @@ export class AuthService {
   /** Issues a pair; the refresh token is recorded (hashed) in the unit of work, not yet flushed. */
   private issue(em: EntityManager, user: User, familyId?: string): TokenPair {
     const refresh = this.tokens.signRefresh(user.id, familyId);
-    em.persist(new RefreshToken(refresh.jti, em.getReference(User, user.id) as never, refresh.familyId, refresh.hash, refresh.expiresAt));
+    em.persist(new RefreshToken(refresh.jti, em.getReference(User, user.id, { wrapped: true }), refresh.familyId, refresh.hash, refresh.expiresAt));
     return { access: this.tokens.signAccess(user), refresh: refresh.token };
   }
 

@@ -124,7 +124,9 @@ function conditions(f: DiscoveryFilters, ps: Params): string[] {
   if (f.minPrice !== undefined) where.push(`p.price >= ${ps.add(f.minPrice)}::numeric`);
   if (f.maxPrice !== undefined) where.push(`p.price <= ${ps.add(f.maxPrice)}::numeric`);
   if (f.inStock !== undefined) where.push(f.inStock ? 'p.in_stock' : 'not p.in_stock');
-  if (f.brands?.length) where.push(f.brands.length === 1 ? `p.brand = ${ps.add(f.brands[0])}` : `p.brand = any(${ps.add(f.brands)}::text[])`);
+  if (f.brands?.length) {
+    where.push(f.brands.length === 1 ? `p.brand = ${ps.add(f.brands[0])}` : `p.brand = any(${ps.add(pgArray(f.brands))}::text[])`);
+  }
   if (f.vendorId !== undefined) where.push(`p.vendor_id = ${ps.add(f.vendorId)}`);
   if (f.search !== undefined) where.push(`(p.search_vector @@ q.query or ${ps.add(f.search)} <% p.name)`);
   return where;
@@ -183,14 +185,51 @@ export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering,
   return { sql, params: ps.values, reversed: backward };
 }
 
-/** `select count(*)` with the same filters (for `count=exact`). */
-export function productCountQuery(f: DiscoveryFilters): BuiltQuery {
-  const ps = new Params();
+/** `from ... where ...` with every filter, for counts and facets. */
+function matching(f: DiscoveryFilters, ps: Params): { head: string; body: string } {
   const head = f.category !== undefined ? SUBTREE(f.category, ps) + '\n' : '';
   const from = f.search !== undefined ? `products p cross join websearch_to_tsquery('english', ${ps.add(f.search)}) q(query)` : 'products p';
   const where = conditions(f, ps);
   if (f.category !== undefined) where.unshift('p.category_id in (select id from subtree)');
-  return { sql: `${head}select count(*)::int as count from ${from}${where.length ? ` where ${where.join(' and ')}` : ''}`, params: ps.values, reversed: false };
+  return { head, body: `from ${from}${where.length ? ` where ${where.join(' and ')}` : ''}` };
+}
+
+/** `count=exact`: a count of the matches; `count=estimate`: the planner's estimate (EXPLAIN, instant). */
+export function productCountQuery(f: DiscoveryFilters, mode: 'exact' | 'estimate' = 'exact'): BuiltQuery {
+  const ps = new Params();
+  const { head, body } = matching(f, ps);
+  const sql = mode === 'exact' ? `${head}select count(*)::int as count ${body}` : `explain (format json) ${head}select 1 ${body}`;
+  return { sql, params: ps.values, reversed: false };
+}
+
+/**
+ * Facet counts over active products. Each group drops its own filter (disjunctive facets): brand
+ * counts ignore `brands`, category counts ignore `category` (they are rolled up to the selected
+ * category's children by the caller), availability ignores `inStock`, price buckets ignore the range.
+ */
+export function facetQueries(filters: DiscoveryFilters): Record<'total' | 'brands' | 'categories' | 'availability' | 'price', BuiltQuery> {
+  const f: DiscoveryFilters = { ...filters, visibility: { kind: 'public' } };
+  const build = (without: Partial<DiscoveryFilters>, select: string, tail: string): BuiltQuery => {
+    const ps = new Params();
+    const { head, body } = matching({ ...f, ...without }, ps);
+    return { sql: `${head}select ${select} ${body} ${tail}`, params: ps.values, reversed: false };
+  };
+  return {
+    total: build({}, 'count(*)::int as count', ''),
+    brands: build({ brands: undefined }, 'p.brand, count(*)::int as count', "and p.brand <> '' group by p.brand order by count desc, p.brand limit 50"),
+    categories: build({ category: undefined }, 'p.category_id, count(*)::int as count', 'group by p.category_id'),
+    availability: build({ inStock: undefined }, 'p.in_stock, count(*)::int as count', 'group by p.in_stock'),
+    price: build(
+      { minPrice: undefined, maxPrice: undefined },
+      "width_bucket(p.price, array[10, 25, 50, 100, 250, 500, 1000]::numeric[]) + 1 as bucket, count(*)::int as count",
+      'group by bucket',
+    ),
+  };
+}
+
+/** A PostgreSQL array literal ('{"a","b"}'): bound as one text parameter by knex and by node-postgres alike. */
+function pgArray(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 /** Rewrites `?` placeholders as `$1, $2...` for node-postgres. */

@@ -116,3 +116,15 @@ describe('POST /api/auth/register/', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(ts|js):\d+|select |insert /i);
   });
 });
+
+describe('concurrent registrations of one email', () => {
+  it('answers EMAIL_TAKEN (not USERNAME_TAKEN) to the losers', async () => {
+    const email = `${uniqueName('shared')}@example.com`;
+    const results = await Promise.all(
+      [1, 2, 3].map(() => app.api.POST('/api/auth/register/', { body: { username: uniqueName('mail'), email, password: 'a-good-password' } })),
+    );
+    const losers = results.filter((r) => r.response.status === 409);
+    expect(losers).toHaveLength(2);
+    for (const l of losers) expect(l.error!.code).toBe('EMAIL_TAKEN');
+  });
+});

@@ -1,0 +1,107 @@
+import type { Handlers } from '../../handlers';
+import { toCategoryDto, toProductDto, toProductSummaryDto, toVariantDto } from './catalog.mapper';
+import type { ProductDetail } from './products.service';
+
+const detail = (d: ProductDetail, currency: string) => toProductDto(d.product, d.variants, d.breadcrumbs, currency);
+
+export const catalogHandlers = {
+  listCategories: async ({ em, user, query, services, req, url }) => {
+    const scope = `categories:${query.ordering ?? 'name'}`;
+    const page = services.pager.request(query, scope);
+    const slice = await services.categories.list(em, user, query, page);
+    return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toCategoryDto) };
+  },
+
+  getCategoryTree: async ({ em, services }) => ({ status: 200, body: await services.categories.tree(em) }),
+
+  getCategory: async ({ em, user, path, services }) => ({
+    status: 200,
+    body: toCategoryDto(await services.categories.get(em, user, path.id)),
+  }),
+
+  createCategory: async ({ em, body, services, url }) => {
+    const category = await services.categories.create(em, body);
+    return { status: 201, body: toCategoryDto(category), headers: { Location: url(`/api/category/${category.id}/`) } };
+  },
+
+  updateCategory: async ({ em, path, body, services }) => ({
+    status: 200,
+    body: toCategoryDto(await services.categories.update(em, path.id, body)),
+  }),
+
+  deleteCategory: async ({ em, path, services }) => {
+    await services.categories.delete(em, path.id);
+    return { status: 204 };
+  },
+
+  listProducts: async ({ em, user, query, services, req, url }) => {
+    const products = services.products;
+    const ordering = products.ordering(query);
+    const filters = products.filters(query, products.visibility(user, query.status));
+    // A cursor is valid only for the ordering it was issued for.
+    const scope = `products:${ordering}`;
+    const page = services.pager.request(query, scope);
+    const list = await products.list(em, filters, ordering, page, query.count);
+    const body = {
+      ...services.pager.envelope(url(req.originalUrl), scope, list.slice, (r) => toProductSummaryDto(r, services.currency)),
+      ...(list.count === undefined ? {} : { count: list.count, count_is_estimate: list.countIsEstimate }),
+    };
+    return { status: 200, body };
+  },
+
+  getProductFacets: async ({ em, query, services }) => {
+    const filters = services.products.filters(query, { kind: 'public' });
+    return { status: 200, body: await services.products.facets(em, filters) };
+  },
+
+  getProduct: async ({ em, user, path, services }) => ({
+    status: 200,
+    body: detail(await services.products.get(em, user, path.id), services.currency),
+  }),
+
+  createProduct: async ({ em, user, body, services, url }) => {
+    const created = await services.products.create(em, user, body);
+    return {
+      status: 201,
+      body: detail(created, services.currency),
+      headers: { Location: url(`/api/product/${created.product.id}/`) },
+    };
+  },
+
+  updateProduct: async ({ em, user, path, body, services }) => ({
+    status: 200,
+    body: detail(await services.products.update(em, user, path.id, body), services.currency),
+  }),
+
+  deleteProduct: async ({ em, user, path, services }) => {
+    await services.products.delete(em, user, path.id);
+    return { status: 204 };
+  },
+
+  listVariants: async ({ em, user, query, services, req, url }) => {
+    const scope = 'variants:id';
+    const page = services.pager.request(query, scope);
+    const slice = await services.products.listVariants(em, user, query, page);
+    return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, (v) => toVariantDto(v, services.currency)) };
+  },
+
+  getVariant: async ({ em, user, path, services }) => ({
+    status: 200,
+    body: toVariantDto(await services.products.getVariant(em, user, path.id), services.currency),
+  }),
+
+  createVariant: async ({ em, user, body, services, url }) => {
+    const variant = await services.products.createVariant(em, user, body);
+    return { status: 201, body: toVariantDto(variant, services.currency), headers: { Location: url(`/api/variant/${variant.id}/`) } };
+  },
+
+  updateVariant: async ({ em, user, path, body, services }) => ({
+    status: 200,
+    body: toVariantDto(await services.products.updateVariant(em, user, path.id, body), services.currency),
+  }),
+
+  deleteVariant: async ({ em, user, path, services }) => {
+    await services.products.deleteVariant(em, user, path.id);
+    return { status: 204 };
+  },
+} satisfies Partial<Handlers>;

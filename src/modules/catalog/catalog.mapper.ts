@@ -1,0 +1,96 @@
+import type { components } from '../../../generated/openapi';
+import { moneyOut } from '../../shared/money';
+import type { Crumb } from './categories.service';
+import type { Category } from './category.entity';
+import type { ProductRow } from './discovery.sql';
+import type { ProductVariant } from './product-variant.entity';
+import type { Product } from './product.entity';
+
+type CategoryDto = components['schemas']['Category'];
+type ProductSummaryDto = components['schemas']['ProductSummary'];
+type ProductDto = components['schemas']['Product'];
+type VariantDto = components['schemas']['Variant'];
+
+/** PostgreSQL timestamps arrive as Date (entities) or text (raw rows: "2026-11-26 01:14:05.234+00"). */
+function iso(value: Date | string): string {
+  if (value instanceof Date) return value.toISOString();
+  return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
+}
+
+const rating = (avg: string, count: number) => ({ average: Number(avg).toFixed(2), count });
+
+export function toCategoryDto(c: Category): CategoryDto {
+  return {
+    id: c.id,
+    name: c.name,
+    slug: c.slug,
+    description: c.description,
+    parent: c.parent?.id ?? null,
+    is_active: c.isActive,
+    created_at: iso(c.createdAt),
+    updated_at: iso(c.updatedAt),
+  };
+}
+
+/** A list row (selected columns only) as the contract's ProductSummary. */
+export function toProductSummaryDto(r: ProductRow, currency: string): ProductSummaryDto {
+  return {
+    id: r.id,
+    name: r.name,
+    slug: r.slug,
+    brand: r.brand,
+    category: r.category_id,
+    vendor: r.vendor_id,
+    price: moneyOut(r.price),
+    price_range: { min: moneyOut(r.price), max: moneyOut(r.max_price) },
+    currency,
+    stock: r.stock,
+    in_stock: r.in_stock,
+    rating: rating(r.rating_avg, r.rating_count),
+    image: r.image ?? null,
+    is_active: r.is_active,
+    created_at: iso(r.created_at),
+  };
+}
+
+export function toVariantDto(v: ProductVariant, currency: string): VariantDto {
+  return {
+    id: v.id,
+    product: v.product.id,
+    sku: v.sku,
+    name: v.name,
+    attributes: v.attributes,
+    price: moneyOut(v.price),
+    currency,
+    stock: v.stock,
+    in_stock: v.isActive && v.stock > 0,
+    is_active: v.isActive,
+    created_at: iso(v.createdAt),
+    updated_at: iso(v.updatedAt),
+  };
+}
+
+export function toProductDto(p: Product, variants: ProductVariant[], breadcrumbs: Crumb[], currency: string): ProductDto {
+  return {
+    id: p.id,
+    name: p.name,
+    slug: p.slug,
+    description: p.description,
+    brand: p.brand,
+    sku: p.sku,
+    category: p.category.id,
+    breadcrumbs,
+    vendor: p.vendor.id,
+    price: moneyOut(p.price),
+    price_range: { min: moneyOut(p.price), max: moneyOut(p.maxPrice) },
+    currency,
+    stock: p.stock,
+    in_stock: p.inStock,
+    rating: rating(p.ratingAvg, p.ratingCount),
+    images: p.images,
+    is_active: p.isActive,
+    created_at: iso(p.createdAt),
+    updated_at: iso(p.updatedAt),
+    variants: variants.map((v) => toVariantDto(v, currency)),
+  };
+}

@@ -1,0 +1,382 @@
+import { ForeignKeyConstraintViolationException, LockMode, ref, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import type { components, operations } from '../../../generated/openapi';
+import { constraintOf } from '../../db/errors';
+import { findSlice } from '../../db/keyset';
+import type { Principal } from '../../http/principal';
+import type { KeyValues } from '../../shared/cursor';
+import { DomainError } from '../../shared/errors';
+import { normalizeMoney } from '../../shared/money';
+import type { PageRequest, Slice } from '../../shared/paging';
+import { slugify, suffixed } from '../../shared/slug';
+import { TtlCache } from '../../shared/ttl-cache';
+import { User } from '../accounts/user.entity';
+import { CatalogErrors } from './catalog.errors';
+import type { CategoriesService, Crumb } from './categories.service';
+import { Category } from './category.entity';
+import {
+  type DiscoveryFilters,
+  facetQueries,
+  type ProductOrdering,
+  type ProductRow,
+  productCountQuery,
+  productListQuery,
+  sortKeyOf,
+  type Visibility,
+} from './discovery.sql';
+import { ProductVariant } from './product-variant.entity';
+import { Product } from './product.entity';
+
+type ProductCreate = components['schemas']['ProductCreate'];
+type ProductUpdate = components['schemas']['ProductUpdate'];
+type VariantFields = components['schemas']['VariantFields'];
+type VariantUpdate = components['schemas']['VariantUpdate'];
+type Facets = components['schemas']['ProductFacets'];
+export type ProductListQuery = NonNullable<operations['listProducts']['parameters']['query']>;
+export type FacetQuery = NonNullable<operations['getProductFacets']['parameters']['query']>;
+export type VariantListQuery = NonNullable<operations['listVariants']['parameters']['query']>;
+
+export interface ProductList {
+  slice: Slice<ProductRow>;
+  count?: number;
+  countIsEstimate?: boolean;
+}
+
+export interface ProductDetail {
+  product: Product;
+  variants: ProductVariant[];
+  breadcrumbs: Crumb[];
+}
+
+/** Price buckets of the facets (the upper bound is exclusive; the last bucket is open). */
+export const PRICE_BUCKETS = ['0.00', '10.00', '25.00', '50.00', '100.00', '250.00', '500.00', '1000.00'];
+
+/** Products and variants: discovery, detail, and the vendor's and admin's writes. */
+export class ProductsService {
+  private readonly facetCache = new TtlCache<Facets>(30_000);
+
+  constructor(private readonly categories: CategoriesService) {}
+
+  /** What the caller may list: the public catalog, or also inactive products (admins; vendors: their own). */
+  visibility(viewer: Principal | null, status: 'active' | 'inactive' | 'all' = 'active'): Visibility {
+    if (status === 'active') return { kind: 'public' };
+    if (viewer?.role === 'admin') return { kind: 'admin', status };
+    if (viewer?.role === 'vendor') return { kind: 'vendor', vendorId: viewer.id, status };
+    throw CatalogErrors.statusForbidden();
+  }
+
+  filters(query: FacetQuery, visibility: Visibility): DiscoveryFilters {
+    const category = query.category === undefined ? undefined : /^\d+$/.test(query.category) ? Number(query.category) : query.category;
+    return {
+      visibility,
+      category,
+      minPrice: query.min_price,
+      maxPrice: query.max_price,
+      inStock: query.in_stock,
+      brands: query.brand,
+      vendorId: query.vendor,
+      search: query.search?.trim() || undefined,
+    };
+  }
+
+  /** The ordering a list uses: as asked, else relevance for a search, else newest first. */
+  ordering(query: ProductListQuery): ProductOrdering {
+    if (query.ordering === 'relevance' && !query.search) {
+      throw DomainError.invalid('query.ordering', 'ordering=relevance needs a search.', 'VALIDATION_ERROR');
+    }
+    return query.ordering ?? (query.search ? 'relevance' : '-created_at');
+  }
+
+  /** One page of products for the storefront or a back office, with an optional count. */
+  async list(em: EntityManager, filters: DiscoveryFilters, ordering: ProductOrdering, page: PageRequest, count?: 'exact' | 'estimate' | 'none'): Promise<ProductList> {
+    const built = productListQuery(filters, ordering, page);
+    const countMode = count ?? (page.kind === 'page' ? 'estimate' : 'none');
+    const [rows, counted] = await Promise.all([
+      em.execute<ProductRow[]>(built.sql, built.params),
+      countMode === 'none' ? undefined : this.count(em, filters, countMode),
+    ]);
+    const result: ProductList = { slice: this.slice(rows, ordering, page, built.reversed) };
+    if (counted !== undefined) {
+      result.count = counted;
+      result.countIsEstimate = countMode === 'estimate';
+    }
+    return result;
+  }
+
+  private slice(rows: ProductRow[], ordering: ProductOrdering, page: PageRequest, reversed: boolean): Slice<ProductRow> {
+    if (page.kind === 'page') {
+      return { items: rows, next: rows.length === page.size ? page.page + 1 : null, previous: page.page > 1 ? page.page - 1 : null };
+    }
+    const more = rows.length > page.size;
+    const items = rows.slice(0, page.size);
+    if (reversed) items.reverse();
+    const key = (r: ProductRow): KeyValues => [sortKeyOf(r, ordering), r.id];
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (reversed) return { items, next: last ? key(last) : null, previous: more && first ? key(first) : null };
+    const cameFromCursor = page.after !== undefined;
+    return { items, next: more && last ? key(last) : null, previous: cameFromCursor && first ? key(first) : null };
+  }
+
+  private async count(em: EntityManager, filters: DiscoveryFilters, mode: 'exact' | 'estimate'): Promise<number> {
+    const q = productCountQuery(filters, mode);
+    const rows = await em.execute<Record<string, unknown>[]>(q.sql, q.params);
+    if (mode === 'exact') return Number(rows[0].count);
+    const plan = (rows[0]['QUERY PLAN'] as { Plan: { 'Plan Rows': number } }[])[0].Plan;
+    return Math.round(plan['Plan Rows']);
+  }
+
+  /** Disjunctive facet counts over active products, cached briefly (they summarise the whole catalog). */
+  facets(em: EntityManager, filters: DiscoveryFilters): Promise<Facets> {
+    return this.facetCache.getOrCompute(JSON.stringify(filters), async () => {
+      const q = facetQueries(filters);
+      const run = <T>(b: { sql: string; params: unknown[] }) => em.execute<T[]>(b.sql, b.params);
+      const [total, brands, categoryCounts, availability, prices, tree] = await Promise.all([
+        run<{ count: number }>(q.total),
+        run<{ brand: string; count: number }>(q.brands),
+        run<{ category_id: number; count: number }>(q.categories),
+        run<{ in_stock: boolean; count: number }>(q.availability),
+        run<{ bucket: number; count: number }>(q.price),
+        em.execute<{ id: number; parent_id: number | null; name: string; slug: string }[]>(
+          'select id, parent_id, name, slug from categories where is_active order by name, id',
+        ),
+      ]);
+      return {
+        total: Number(total[0].count),
+        brands: brands.map((b) => ({ value: b.brand, count: Number(b.count) })),
+        categories: this.rollUp(tree, categoryCounts, filters.category),
+        availability: {
+          in_stock: Number(availability.find((a) => a.in_stock)?.count ?? 0),
+          out_of_stock: Number(availability.find((a) => !a.in_stock)?.count ?? 0),
+        },
+        price: PRICE_BUCKETS.map((min, i) => ({
+          min,
+          max: PRICE_BUCKETS[i + 1] ?? null,
+          count: Number(prices.find((p) => Number(p.bucket) === i + 1)?.count ?? 0),
+        })),
+      };
+    });
+  }
+
+  /** Counts per child of the filtered category (or per top-level category), each over its whole subtree. */
+  private rollUp(
+    tree: { id: number; parent_id: number | null; name: string; slug: string }[],
+    counts: { category_id: number; count: number }[],
+    selected: number | string | undefined,
+  ): Facets['categories'] {
+    const byId = new Map(tree.map((c) => [c.id, c]));
+    const root = selected === undefined ? null : tree.find((c) => (typeof selected === 'number' ? c.id === selected : c.slug === selected));
+    if (selected !== undefined && !root) return [];
+    const parentId = root ? root.id : null;
+    const children = tree.filter((c) => c.parent_id === parentId);
+    const totals = new Map(children.map((c) => [c.id, 0]));
+    for (const { category_id, count } of counts) {
+      // Climb to the child of the selected category this category belongs to, if any.
+      let node = byId.get(category_id);
+      for (let depth = 0; node && node.parent_id !== parentId && depth < 1000; depth++) node = node.parent_id === null ? undefined : byId.get(node.parent_id);
+      if (node && totals.has(node.id)) totals.set(node.id, totals.get(node.id)! + Number(count));
+    }
+    return children.map((c) => ({ id: c.id, name: c.name, slug: c.slug, count: totals.get(c.id)! })).filter((c) => c.count > 0);
+  }
+
+  /** A product as the caller may see it: inactive products and variants only for their vendor and admins. */
+  async get(em: EntityManager, viewer: Principal | null, id: number): Promise<ProductDetail> {
+    const product = await em.findOne(Product, id, { populate: ['variants'] });
+    if (!product) throw CatalogErrors.productNotFound();
+    const privileged = this.mayManage(viewer, product);
+    if (!product.isActive && !privileged) throw CatalogErrors.productNotFound();
+    const variants = product.variants.getItems().filter((v) => privileged || v.isActive);
+    return { product, variants, breadcrumbs: await this.categories.breadcrumbs(em, product.category.id) };
+  }
+
+  async create(em: EntityManager, actor: Principal, input: ProductCreate): Promise<ProductDetail> {
+    const vendorId = await this.vendorFor(em, actor, input.vendor);
+    const categoryId = await this.categories.existing(em, input.category);
+    const variants: VariantFields[] = input.variants ?? [
+      { sku: input.sku, price: input.price ?? this.missingPrice(), stock: input.stock ?? 0 },
+    ];
+    this.assertDistinctSkus(variants.map((v) => v.sku));
+    const product = new Product(
+      em.getReference(User, vendorId, { wrapped: true }),
+      em.getReference(Category, categoryId, { wrapped: true }),
+      input.name.trim(),
+      input.slug ?? (await this.freeSlug(em, input.name)),
+      input.sku,
+    );
+    product.description = input.description ?? '';
+    product.brand = input.brand?.trim() ?? '';
+    product.images = input.images ?? [];
+    if (input.is_active !== undefined) product.isActive = input.is_active;
+    em.persist(product);
+    for (const v of variants) em.persist(this.buildVariant(product, v));
+    await this.flushCatalog(em, product.slug);
+    return this.reload(em, product);
+  }
+
+  async update(em: EntityManager, actor: Principal, id: number, patch: ProductUpdate): Promise<ProductDetail> {
+    const product = await this.loadForWrite(em, actor, id);
+    if (patch.price !== undefined || patch.stock !== undefined) {
+      const variants = await em.find(ProductVariant, { product: id });
+      if (variants.length !== 1) throw CatalogErrors.productHasVariants();
+      if (patch.price !== undefined) variants[0].price = normalizeMoney(patch.price);
+      if (patch.stock !== undefined) variants[0].stock = patch.stock;
+    }
+    if (patch.category !== undefined) product.category = em.getReference(Category, await this.categories.existing(em, patch.category), { wrapped: true });
+    if (patch.name !== undefined) product.name = patch.name.trim();
+    if (patch.slug !== undefined) product.slug = patch.slug;
+    if (patch.description !== undefined) product.description = patch.description;
+    if (patch.brand !== undefined) product.brand = patch.brand.trim();
+    if (patch.images !== undefined) product.images = patch.images;
+    if (patch.is_active !== undefined) product.isActive = patch.is_active;
+    await this.flushCatalog(em, product.slug);
+    return this.reload(em, product);
+  }
+
+  /** Deletes the product and its variants, or deactivates it when orders refer to it. */
+  async delete(em: EntityManager, actor: Principal, id: number): Promise<void> {
+    await this.loadForWrite(em, actor, id);
+    await this.deleteOrDeactivate(em, Product, id);
+  }
+
+  async listVariants(em: EntityManager, viewer: Principal | null, query: VariantListQuery, page: PageRequest): Promise<Slice<ProductVariant>> {
+    const where: FilterQuery<ProductVariant>[] = [];
+    if (query.product !== undefined) where.push({ product: query.product });
+    if (query.in_stock !== undefined) where.push(query.in_stock ? { stock: { $gt: 0 }, isActive: true } : { $or: [{ stock: 0 }, { isActive: false }] });
+    const visible = { isActive: true, product: { isActive: true } };
+    if (viewer?.role === 'vendor') where.push({ $or: [visible, { product: { vendor: viewer.id } }] });
+    else if (viewer?.role !== 'admin') where.push(visible);
+    return findSlice(em, ProductVariant, { $and: where }, { property: 'id', column: 'id', descending: false, key: (v) => v.id }, page);
+  }
+
+  async getVariant(em: EntityManager, viewer: Principal | null, id: number): Promise<ProductVariant> {
+    const variant = await em.findOne(ProductVariant, id, { populate: ['product'] });
+    if (!variant) throw CatalogErrors.variantNotFound();
+    const product = variant.product.getEntity();
+    if (!this.mayManage(viewer, product) && !(variant.isActive && product.isActive)) throw CatalogErrors.variantNotFound();
+    return variant;
+  }
+
+  async createVariant(em: EntityManager, actor: Principal, input: VariantFields & { product: number }): Promise<ProductVariant> {
+    const product = await em.findOne(Product, input.product);
+    if (!product) throw CatalogErrors.unknownProduct(input.product);
+    this.assertMayManage(actor, product, () => CatalogErrors.unknownProduct(input.product));
+    const variant = this.buildVariant(product, input);
+    em.persist(variant);
+    await this.flushCatalog(em);
+    return variant;
+  }
+
+  async updateVariant(em: EntityManager, actor: Principal, id: number, patch: VariantUpdate): Promise<ProductVariant> {
+    const variant = await this.variantForWrite(em, actor, id);
+    if (patch.sku !== undefined) variant.sku = patch.sku;
+    if (patch.name !== undefined) variant.name = patch.name;
+    if (patch.attributes !== undefined) variant.attributes = patch.attributes;
+    if (patch.price !== undefined) variant.price = normalizeMoney(patch.price);
+    if (patch.stock !== undefined) variant.stock = patch.stock;
+    if (patch.is_active !== undefined) variant.isActive = patch.is_active;
+    await this.flushCatalog(em);
+    return variant;
+  }
+
+  /** Deletes a variant (a product keeps at least one), or deactivates it when orders refer to it. */
+  async deleteVariant(em: EntityManager, actor: Principal, id: number): Promise<void> {
+    await em.transactional(async (tx) => {
+      const variant = await this.variantForWrite(tx, actor, id);
+      // Lock the product so two deletions cannot remove its last two variants at once.
+      await tx.findOne(Product, variant.product.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if ((await tx.count(ProductVariant, { product: variant.product.id })) <= 1) throw CatalogErrors.lastVariant();
+      await this.deleteOrDeactivate(tx, ProductVariant, id);
+    });
+  }
+
+  private async variantForWrite(em: EntityManager, actor: Principal, id: number): Promise<ProductVariant> {
+    const variant = await em.findOne(ProductVariant, id, { populate: ['product'] });
+    if (!variant) throw CatalogErrors.variantNotFound();
+    this.assertMayManage(actor, variant.product.getEntity(), () => CatalogErrors.variantNotFound());
+    return variant;
+  }
+
+  /** A product the actor may change: another vendor's answers 403 if the public can see it, else 404. */
+  private async loadForWrite(em: EntityManager, actor: Principal, id: number): Promise<Product> {
+    const product = await em.findOne(Product, id);
+    if (!product) throw CatalogErrors.productNotFound();
+    this.assertMayManage(actor, product, () => CatalogErrors.productNotFound());
+    return product;
+  }
+
+  private mayManage(viewer: Principal | null, product: Product): boolean {
+    return viewer?.role === 'admin' || (viewer?.role === 'vendor' && product.vendor.id === viewer.id);
+  }
+
+  private assertMayManage(actor: Principal, product: Product, invisible: () => DomainError): void {
+    if (this.mayManage(actor, product)) return;
+    throw product.isActive ? CatalogErrors.notOwner() : invisible();
+  }
+
+  private async vendorFor(em: EntityManager, actor: Principal, requested: number | undefined): Promise<number> {
+    if (requested === undefined || requested === actor.id) return actor.id;
+    if (actor.role !== 'admin') throw CatalogErrors.vendorMismatch();
+    const vendor = await em.findOne(User, { id: requested, isActive: true, role: { $in: ['vendor', 'admin'] } });
+    if (!vendor) throw CatalogErrors.unknownVendor(requested);
+    return vendor.id;
+  }
+
+  private buildVariant(product: Product, input: VariantFields): ProductVariant {
+    const variant = new ProductVariant(ref(product), input.sku, normalizeMoney(input.price));
+    variant.name = input.name ?? '';
+    variant.attributes = input.attributes ?? {};
+    variant.stock = input.stock ?? 0;
+    if (input.is_active !== undefined) variant.isActive = input.is_active;
+    return variant;
+  }
+
+  private missingPrice(): never {
+    throw CatalogErrors.priceRequired();
+  }
+
+  private assertDistinctSkus(skus: string[]): void {
+    const seen = new Set<string>();
+    for (const sku of skus) {
+      if (seen.has(sku)) throw CatalogErrors.skuTaken(sku);
+      seen.add(sku);
+    }
+  }
+
+  /** Reloads the product after a flush: the database derived its price range and stock. */
+  private async reload(em: EntityManager, product: Product): Promise<ProductDetail> {
+    await em.refresh(product, { populate: ['variants'] });
+    await product.variants.init({ refresh: true });
+    return {
+      product,
+      variants: product.variants.getItems(),
+      breadcrumbs: await this.categories.breadcrumbs(em, product.category.id),
+    };
+  }
+
+  private async deleteOrDeactivate(em: EntityManager, entity: typeof Product | typeof ProductVariant, id: number): Promise<void> {
+    try {
+      // A savepoint: if history refers to the row, the failed delete leaves the transaction usable.
+      await em.transactional((tx) => tx.nativeDelete(entity as typeof Product, { id }));
+    } catch (err) {
+      if (!(err instanceof ForeignKeyConstraintViolationException)) throw err;
+      await em.nativeUpdate(entity as typeof Product, { id }, { isActive: false });
+    }
+  }
+
+  private async freeSlug(em: EntityManager, name: string): Promise<string> {
+    const slug = slugify(name);
+    return (await em.count(Product, { slug })) ? suffixed(slug) : slug;
+  }
+
+  private async flushCatalog(em: EntityManager, slug?: string): Promise<void> {
+    try {
+      await em.flush();
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) {
+        if (constraintOf(err).includes('slug') && slug) throw CatalogErrors.slugTaken(slug);
+        throw CatalogErrors.skuTaken();
+      }
+      throw err;
+    }
+  }
+}
