@@ -466,6 +466,268 @@ export interface paths {
         patch: operations["updateVariant"];
         trace?: never;
     };
+    "/api/address/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My addresses
+         * @description The signed-in user's addresses, newest first (`is_default` marks the default).
+         */
+        get: operations["listAddresses"];
+        put?: never;
+        /**
+         * Add an address
+         * @description Adds an address to the signed-in user's book. The first address becomes the default; `is_default` moves the default to the new one.
+         */
+        post: operations["createAddress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/address/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one of my addresses
+         * @description Another user's address answers 404.
+         */
+        get: operations["getAddress"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of my addresses
+         * @description Orders keep their own copy of the shipping address. Deleting the default makes the newest remaining address the default.
+         */
+        delete: operations["deleteAddress"];
+        options?: never;
+        head?: never;
+        /**
+         * Change one of my addresses
+         * @description Send only what changes. `is_default: true` makes it the default (the previous default is unset).
+         */
+        patch: operations["updateAddress"];
+        trace?: never;
+    };
+    "/api/cart/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My cart
+         * @description The signed-in user's cart (created on first use), priced now.
+         */
+        get: operations["getCart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cart/add/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a variant to my cart
+         * @description Adds `quantity` units (default 1); adding a variant already in the cart adds to its line. The
+         *     line may not exceed the stock (409 `INSUFFICIENT_STOCK` with `available`) nor 100 units.
+         *     Concurrent adds of one variant are summed, never lost.
+         */
+        post: operations["addToCart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cart/update/{item_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The cart line's id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a cart line's quantity
+         * @description Sets the line's quantity; 0 removes it. Increases are checked against the stock.
+         */
+        patch: operations["updateCartItem"];
+        trace?: never;
+    };
+    "/api/cart/remove/{item_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The cart line's id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a cart line
+         * @description Removes the line and answers the cart. Another user's line answers 404.
+         */
+        delete: operations["removeCartItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wishlist/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My wishlist
+         * @description Products the signed-in user saved, newest first (withdrawn products are left out), cursor-paginated.
+         */
+        get: operations["getWishlist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wishlist/add/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Save a product
+         * @description Saves a product to the wishlist. Saving it again changes nothing and answers 200 with the existing item.
+         */
+        post: operations["addToWishlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wishlist/remove/{item_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The wishlist item's id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a saved product
+         * @description Another user's item answers 404.
+         */
+        delete: operations["removeFromWishlist"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List reviews
+         * @description Reviews of active products, filterable by product and author, newest first or by rating, cursor-paginated.
+         */
+        get: operations["listReviews"];
+        put?: never;
+        /**
+         * Review a product
+         * @description One review per user and product (a second is 409 `ALREADY_REVIEWED`: edit the first). The
+         *     product's rating average and count change in the same transaction.
+         */
+        post: operations["createReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a review
+         * @description A review of an active product.
+         */
+        get: operations["getReview"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a review
+         * @description The author deletes their review; admins may delete any (moderation).
+         */
+        delete: operations["deleteReview"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit my review
+         * @description The author changes the rating, title or comment; another user's review answers 404.
+         */
+        patch: operations["updateReview"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1036,6 +1298,194 @@ export interface components {
             stock?: number;
             is_active?: boolean;
         };
+        /**
+         * @description ISO 3166-1 alpha-2 country code.
+         * @example GB
+         */
+        Country: string;
+        Address: {
+            id: number;
+            /** @enum {string} */
+            kind: "home" | "work" | "other";
+            recipient_name: string;
+            phone: string | null;
+            line1: string;
+            line2: string;
+            city: string;
+            region: string;
+            postal_code: string;
+            country: components["schemas"]["Country"];
+            is_default: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AddressPage: components["schemas"]["PageLinks"] & {
+            results: components["schemas"]["Address"][];
+        };
+        /** @description The fields of an address, shared by its create and update schemas. */
+        AddressFields: {
+            /** @enum {string} */
+            kind?: "home" | "work" | "other";
+            recipient_name?: string;
+            phone?: components["schemas"]["Phone"];
+            line1?: string;
+            line2?: string;
+            city?: string;
+            region?: string;
+            postal_code?: string;
+            country?: components["schemas"]["Country"];
+            /** @description The address checkout proposes first; at most one per user (setting one unsets the others). */
+            is_default?: boolean;
+        };
+        /**
+         * @example {
+         *       "kind": "home",
+         *       "recipient_name": "Ada Lovelace",
+         *       "phone": "+44 20 7946 0958",
+         *       "line1": "12 St James's Square",
+         *       "city": "London",
+         *       "postal_code": "SW1Y 4JH",
+         *       "country": "GB",
+         *       "is_default": true
+         *     }
+         */
+        AddressCreate: WithRequired<components["schemas"]["AddressFields"], "recipient_name" | "line1" | "city" | "postal_code" | "country">;
+        /**
+         * @example {
+         *       "is_default": true
+         *     }
+         */
+        AddressUpdate: components["schemas"]["AddressFields"];
+        /**
+         * @description One line of the cart at current prices. `price_changed` is true when the price moved since the
+         *     variant was added (`added_unit_price` shows the old one). `problem` says why the line cannot be
+         *     bought as it stands (`unavailable`: the product or variant was withdrawn; `insufficient_stock`:
+         *     fewer than `quantity` are left, see `available`); such lines are left out of the totals when unavailable.
+         */
+        CartItem: {
+            id: number;
+            variant: {
+                id: number;
+                sku: string;
+                name: string;
+                attributes: components["schemas"]["Attributes"];
+            };
+            product: {
+                id: number;
+                name: string;
+                slug: string;
+                image: string | null;
+            };
+            unit_price: components["schemas"]["Money"];
+            added_unit_price: components["schemas"]["Money"];
+            price_changed: boolean;
+            quantity: number;
+            line_total: components["schemas"]["Money"];
+            /** @description Units in stock now. */
+            available: number;
+            /** @enum {string|null} */
+            problem: "unavailable" | "insufficient_stock" | null;
+        };
+        /** @description The signed-in user's cart. Every amount is computed by the server at current prices. */
+        Cart: {
+            id: number;
+            items: components["schemas"]["CartItem"][];
+            /** @description Units across lines that can be bought. */
+            item_count: number;
+            subtotal: components["schemas"]["Money"];
+            discount: components["schemas"]["Money"];
+            total: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            /** @description The discount code applied, if any. */
+            coupon: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Units of one variant in a cart line (at most 100). */
+        Quantity: number;
+        /**
+         * @example {
+         *       "variant": 41,
+         *       "quantity": 2
+         *     }
+         */
+        CartAdd: {
+            variant: number;
+            /** @default 1 */
+            quantity?: components["schemas"]["Quantity"];
+        };
+        /**
+         * @example {
+         *       "quantity": 3
+         *     }
+         */
+        CartUpdate: {
+            /** @description The new quantity; 0 removes the line. */
+            quantity: number;
+        };
+        WishlistItem: {
+            id: number;
+            product: components["schemas"]["ProductSummary"];
+            /** Format: date-time */
+            added_at: string;
+        };
+        WishlistPage: components["schemas"]["PageLinks"] & {
+            results: components["schemas"]["WishlistItem"][];
+        };
+        /**
+         * @example {
+         *       "product": 7
+         *     }
+         */
+        WishlistAdd: {
+            product: number;
+        };
+        Review: {
+            id: number;
+            product: number;
+            user: {
+                id: number;
+                username: string;
+            };
+            rating: number;
+            title: string;
+            comment: string;
+            /** @description Set by the server when the author has a paid order containing the product. */
+            verified_purchase: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ReviewPage: components["schemas"]["PageLinks"] & {
+            results: components["schemas"]["Review"][];
+        };
+        /**
+         * @example {
+         *       "product": 7,
+         *       "rating": 5,
+         *       "title": "Light and fast",
+         *       "comment": "Ran a half marathon in them the first week."
+         *     }
+         */
+        ReviewCreate: {
+            product: number;
+            rating: number;
+            title?: string;
+            comment?: string;
+        };
+        /**
+         * @example {
+         *       "rating": 4
+         *     }
+         */
+        ReviewUpdate: {
+            rating?: number;
+            title?: string;
+            comment?: string;
+        };
     };
     responses: {
         /** @description The request breaks the contract (a missing, unknown or malformed field or parameter). */
@@ -1148,6 +1598,31 @@ export interface components {
         };
         /** @description No such product, or one the caller may not see (inactive products are visible to their vendor and admins only). */
         ProductNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not enough stock (`INSUFFICIENT_STOCK`); `available` says how many units can be had, `variant` which variant. */
+        InsufficientStock: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    available?: number;
+                    variant?: number;
+                };
+            };
+        };
+        /**
+         * @description The request names something that cannot be used now: a missing or withdrawn product
+         *     (`UNKNOWN_PRODUCT`) or variant (`UNKNOWN_VARIANT`, `VARIANT_UNAVAILABLE`), or a cart line would
+         *     exceed 100 units (`QUANTITY_LIMIT`).
+         */
+        ShopperUnprocessable: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2174,4 +2649,505 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
         };
     };
+    listAddresses: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of addresses. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    createAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddressCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The new address's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Address"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    getAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The address. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Address"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddressUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated address. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Address"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    getCart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cart. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    addToCart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CartAdd"];
+            };
+        };
+        responses: {
+            /** @description The cart after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["InsufficientStock"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ShopperUnprocessable"];
+        };
+    };
+    updateCartItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The cart line's id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CartUpdate"];
+            };
+        };
+        responses: {
+            /** @description The cart after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["InsufficientStock"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ShopperUnprocessable"];
+        };
+    };
+    removeCartItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The cart line's id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cart after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getWishlist: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of saved products. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WishlistPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    addToWishlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WishlistAdd"];
+            };
+        };
+        responses: {
+            /** @description Already saved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WishlistItem"];
+                };
+            };
+            /** @description Saved. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WishlistItem"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ShopperUnprocessable"];
+        };
+    };
+    removeFromWishlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The wishlist item's id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listReviews: {
+        parameters: {
+            query?: {
+                product?: number;
+                /** @description Reviews by this user id. */
+                user?: number;
+                ordering?: "-created_at" | "created_at" | "-rating" | "rating";
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reviews. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    createReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The review's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ShopperUnprocessable"];
+        };
+    };
+    getReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The review. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated review. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};

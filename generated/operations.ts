@@ -31,6 +31,23 @@ export const operationIndex = {
   getVariant: {"method":"get","path":"/api/variant/{id}/","auth":"optional","roles":null,"pathParams":{"id":"integer"},"responses":["200","400","401","404"],"cacheSeconds":30},
   deleteVariant: {"method":"delete","path":"/api/variant/{id}/","auth":"required","roles":["admin","vendor"],"pathParams":{"id":"integer"},"responses":["204","400","401","403","404","409"],"cacheSeconds":null},
   updateVariant: {"method":"patch","path":"/api/variant/{id}/","auth":"required","roles":["admin","vendor"],"pathParams":{"id":"integer"},"responses":["200","400","401","403","404","409","413","415"],"cacheSeconds":null},
+  listAddresses: {"method":"get","path":"/api/address/","auth":"required","roles":null,"pathParams":{},"responses":["200","400","401"],"cacheSeconds":null},
+  createAddress: {"method":"post","path":"/api/address/","auth":"required","roles":null,"pathParams":{},"responses":["201","400","401","413","415"],"cacheSeconds":null},
+  getAddress: {"method":"get","path":"/api/address/{id}/","auth":"required","roles":null,"pathParams":{"id":"integer"},"responses":["200","400","401","404"],"cacheSeconds":null},
+  deleteAddress: {"method":"delete","path":"/api/address/{id}/","auth":"required","roles":null,"pathParams":{"id":"integer"},"responses":["204","400","401","404"],"cacheSeconds":null},
+  updateAddress: {"method":"patch","path":"/api/address/{id}/","auth":"required","roles":null,"pathParams":{"id":"integer"},"responses":["200","400","401","404","413","415"],"cacheSeconds":null},
+  getCart: {"method":"get","path":"/api/cart/","auth":"required","roles":null,"pathParams":{},"responses":["200","400","401"],"cacheSeconds":null},
+  addToCart: {"method":"post","path":"/api/cart/add/","auth":"required","roles":null,"pathParams":{},"responses":["200","400","401","409","413","415","422"],"cacheSeconds":null},
+  updateCartItem: {"method":"patch","path":"/api/cart/update/{item_id}/","auth":"required","roles":null,"pathParams":{"item_id":"integer"},"responses":["200","400","401","404","409","413","415","422"],"cacheSeconds":null},
+  removeCartItem: {"method":"delete","path":"/api/cart/remove/{item_id}/","auth":"required","roles":null,"pathParams":{"item_id":"integer"},"responses":["200","400","401","404"],"cacheSeconds":null},
+  getWishlist: {"method":"get","path":"/api/wishlist/","auth":"required","roles":null,"pathParams":{},"responses":["200","400","401"],"cacheSeconds":null},
+  addToWishlist: {"method":"post","path":"/api/wishlist/add/","auth":"required","roles":null,"pathParams":{},"responses":["200","201","400","401","413","415","422"],"cacheSeconds":null},
+  removeFromWishlist: {"method":"delete","path":"/api/wishlist/remove/{item_id}/","auth":"required","roles":null,"pathParams":{"item_id":"integer"},"responses":["204","400","401","404"],"cacheSeconds":null},
+  listReviews: {"method":"get","path":"/api/review/","auth":"none","roles":null,"pathParams":{},"responses":["200","400"],"cacheSeconds":60},
+  createReview: {"method":"post","path":"/api/review/","auth":"required","roles":null,"pathParams":{},"responses":["201","400","401","409","413","415","422"],"cacheSeconds":null},
+  getReview: {"method":"get","path":"/api/review/{id}/","auth":"none","roles":null,"pathParams":{"id":"integer"},"responses":["200","400","404"],"cacheSeconds":60},
+  deleteReview: {"method":"delete","path":"/api/review/{id}/","auth":"required","roles":null,"pathParams":{"id":"integer"},"responses":["204","400","401","404"],"cacheSeconds":null},
+  updateReview: {"method":"patch","path":"/api/review/{id}/","auth":"required","roles":null,"pathParams":{"id":"integer"},"responses":["200","400","401","404","413","415"],"cacheSeconds":null},
 } as const;
 
 export type OperationId = keyof typeof operationIndex;

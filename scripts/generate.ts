@@ -81,7 +81,8 @@ function operationIndex(doc: Json): string {
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const doc = bundle();
-  const ast = await openapiTS(doc as any, { alphabetize: false, immutable: false });
+  // defaultNonNullable: false — a property with a default is still optional for the client that sends it.
+  const ast = await openapiTS(doc as any, { alphabetize: false, immutable: false, defaultNonNullable: false });
   writeFileSync(join(out, 'openapi.d.ts'), banner + astToString(ast));
   writeFileSync(join(out, 'operations.ts'), operationIndex(doc));
   console.log(`generated/: ${Object.keys(doc.paths).length} paths`);

@@ -2,7 +2,11 @@ import type { Handler, HandlerMap } from './http/operations';
 import type { OperationId } from '../generated/operations';
 import type { Services } from './services';
 import { accountsHandlers } from './modules/accounts/accounts.handlers';
+import { addressesHandlers } from './modules/addresses/addresses.handlers';
+import { cartHandlers } from './modules/cart/cart.handlers';
 import { catalogHandlers } from './modules/catalog/catalog.handlers';
+import { reviewsHandlers } from './modules/reviews/reviews.handlers';
+import { wishlistHandlers } from './modules/wishlist/wishlist.handlers';
 import { systemHandlers } from './modules/system/system.handlers';
 
 /** Every operation of the contract, by operationId. `tsc` fails if one is missing or answers off-contract. */
@@ -13,4 +17,8 @@ export const handlers: Handlers = {
   ...systemHandlers,
   ...accountsHandlers,
   ...catalogHandlers,
+  ...addressesHandlers,
+  ...cartHandlers,
+  ...wishlistHandlers,
+  ...reviewsHandlers,
 };

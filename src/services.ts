@@ -5,7 +5,11 @@ import { createFailureLimiter } from './http/rate-limit';
 import { AccountsService } from './modules/accounts/accounts.service';
 import { AuthService } from './modules/accounts/auth.service';
 import { TokenService } from './modules/accounts/tokens';
+import { AddressesService } from './modules/addresses/addresses.service';
+import { CartService } from './modules/cart/cart.service';
 import { CategoriesService } from './modules/catalog/categories.service';
+import { ReviewsService } from './modules/reviews/reviews.service';
+import { WishlistService } from './modules/wishlist/wishlist.service';
 import { ProductsService } from './modules/catalog/products.service';
 import { CursorCodec } from './shared/cursor';
 import { createHmac } from 'node:crypto';
@@ -18,6 +22,10 @@ export interface Services {
   pager: Pager;
   categories: CategoriesService;
   products: ProductsService;
+  addresses: AddressesService;
+  cart: CartService;
+  wishlist: WishlistService;
+  reviews: ReviewsService;
   /** The store's currency (ISO 4217). */
   currency: string;
   /** `draining` turns true when the process starts shutting down: readiness fails, connections close. */
@@ -38,6 +46,11 @@ export function createServices(config: Config, jwtSecret: string, redis?: Redis)
     pager: new Pager(new CursorCodec(cursorKey)),
     categories,
     products: new ProductsService(categories),
+    addresses: new AddressesService(),
+    cart: new CartService(),
+    wishlist: new WishlistService(),
+    // No orders exist yet, so nobody has bought anything: replaced by the order history with checkout.
+    reviews: new ReviewsService({ hasPurchased: async () => false }),
     currency: config.currency,
     lifecycle: { draining: false },
   };

@@ -13,6 +13,32 @@ export interface KeysetOrder<T> {
 }
 
 /**
+ * Turns the rows of a keyset query (fetched with `size + 1` rows, in scan order) into a page with
+ * the keys of its neighbours. `reversed`: the scan ran backward (a `before` cursor) and the rows
+ * must be flipped. For numbered pages, `count` (if known) bounds `next`.
+ */
+export function toSlice<T>(rows: T[], request: PageRequest, key: (row: T) => KeyValues, reversed = false, count?: number): Slice<T> {
+  if (request.kind === 'page') {
+    const last = count === undefined ? undefined : Math.max(1, Math.ceil(count / request.size));
+    const hasNext = last === undefined ? rows.length === request.size : request.page < last;
+    const slice: Slice<T> = {
+      items: rows,
+      next: hasNext ? request.page + 1 : null,
+      previous: request.page > 1 ? (last === undefined ? request.page - 1 : Math.min(request.page - 1, last)) : null,
+    };
+    if (count !== undefined) slice.count = count;
+    return slice;
+  }
+  const more = rows.length > request.size;
+  const items = rows.slice(0, request.size);
+  if (reversed) items.reverse();
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (reversed) return { items, next: last ? key(last) : null, previous: more && first ? key(first) : null };
+  return { items, next: more && last ? key(last) : null, previous: request.after && first ? key(first) : null };
+}
+
+/**
  * A page of entities by keyset (`(sort, id) > (?, ?)`, index friendly, as fast on page 1,000 as on
  * page 1) or, when a page number was asked for, by offset with an exact count.
  */
@@ -24,6 +50,7 @@ export async function findSlice<T extends { id: number }>(
   request: PageRequest,
 ): Promise<Slice<T>> {
   const dir = (desc: boolean) => (desc ? 'desc' : 'asc');
+  const keyOf = (e: T): KeyValues => [order.key(e), e.id];
   if (request.kind === 'page') {
     const orderBy = { [order.property]: dir(order.descending), id: dir(order.descending) } as never;
     const [items, count] = await em.findAndCount(entity, where, {
@@ -31,13 +58,7 @@ export async function findSlice<T extends { id: number }>(
       limit: request.size,
       offset: (request.page - 1) * request.size,
     });
-    const last = Math.max(1, Math.ceil(count / request.size));
-    return {
-      items,
-      count,
-      next: request.page < last ? request.page + 1 : null,
-      previous: request.page > 1 ? Math.min(request.page - 1, last) : null,
-    };
+    return toSlice(items, request, keyOf, false, count);
   }
   const backward = request.before !== undefined;
   const boundary = request.before ?? request.after;
@@ -51,14 +72,5 @@ export async function findSlice<T extends { id: number }>(
   }
   const orderBy = { [order.property]: dir(scanDesc), id: dir(scanDesc) } as never;
   const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, { orderBy, limit: request.size + 1 });
-  const more = rows.length > request.size;
-  const items = rows.slice(0, request.size);
-  if (backward) items.reverse();
-  const keyOf = (e: T): KeyValues => [order.key(e), e.id];
-  const first = items[0];
-  const last = items[items.length - 1];
-  if (backward) {
-    return { items, next: last ? keyOf(last) : null, previous: more && first ? keyOf(first) : null };
-  }
-  return { items, next: more && last ? keyOf(last) : null, previous: boundary && first ? keyOf(first) : null };
+  return toSlice(rows, request, keyOf, backward);
 }

@@ -12,10 +12,16 @@ export interface OrmSettings {
   clientUrl: string;
   poolMax?: number;
   debug?: boolean;
+  /**
+   * Keep migrations/.snapshot.json: only for the CLI that creates migrations. MikroORM rewrites the
+   * snapshot from the live database after every migration run, which would record objects the
+   * entities do not map (the search column, trigram indexes) and make the next diff drop them.
+   */
+  snapshot?: boolean;
 }
 
 /** MikroORM options for a database URL; used by the app, the CLI, the tests and the scripts. */
-export function ormOptions({ clientUrl, poolMax = 10, debug = false }: OrmSettings): Options<PostgreSqlDriver> {
+export function ormOptions({ clientUrl, poolMax = 10, debug = false, snapshot = false }: OrmSettings): Options<PostgreSqlDriver> {
   return {
     driver: PostgreSqlDriver,
     clientUrl,
@@ -36,7 +42,7 @@ export function ormOptions({ clientUrl, poolMax = 10, debug = false }: OrmSettin
       glob: compiled ? '!(*.d).js' : '*.ts',
       transactional: true,
       allOrNothing: true,
-      snapshot: true,
+      snapshot,
       snapshotName: '.snapshot',
       emit: 'ts',
     },
@@ -44,4 +50,4 @@ export function ormOptions({ clientUrl, poolMax = 10, debug = false }: OrmSettin
 }
 
 /** For the MikroORM CLI (`npm run mikro-orm -- migration:create`). */
-export default ormOptions({ clientUrl: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' });
+export default ormOptions({ clientUrl: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', snapshot: true });

@@ -3,6 +3,10 @@ import { User } from './accounts/user.entity';
 import { Category } from './catalog/category.entity';
 import { ProductVariant } from './catalog/product-variant.entity';
 import { Product } from './catalog/product.entity';
+import { Address } from './addresses/address.entity';
+import { Cart, CartItem } from './cart/cart.entity';
+import { Review } from './reviews/review.entity';
+import { Wishlist, WishlistItem } from './wishlist/wishlist.entity';
 
 /** Every entity of every module: the ORM is configured with exactly this list. */
-export const entities = [User, RefreshToken, Category, Product, ProductVariant];
+export const entities = [User, RefreshToken, Category, Product, ProductVariant, Address, Cart, CartItem, Wishlist, WishlistItem, Review];

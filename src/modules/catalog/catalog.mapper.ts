@@ -1,5 +1,6 @@
 import type { components } from '../../../generated/openapi';
 import { moneyOut } from '../../shared/money';
+import { toIso } from '../../shared/time';
 import type { Crumb } from './categories.service';
 import type { Category } from './category.entity';
 import type { ProductRow } from './discovery.sql';
@@ -11,11 +12,6 @@ type ProductSummaryDto = components['schemas']['ProductSummary'];
 type ProductDto = components['schemas']['Product'];
 type VariantDto = components['schemas']['Variant'];
 
-/** PostgreSQL timestamps arrive as Date (entities) or text (raw rows: "2026-11-26 01:14:05.234+00"). */
-function iso(value: Date | string): string {
-  if (value instanceof Date) return value.toISOString();
-  return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
-}
 
 const rating = (avg: string, count: number) => ({ average: Number(avg).toFixed(2), count });
 
@@ -27,8 +23,8 @@ export function toCategoryDto(c: Category): CategoryDto {
     description: c.description,
     parent: c.parent?.id ?? null,
     is_active: c.isActive,
-    created_at: iso(c.createdAt),
-    updated_at: iso(c.updatedAt),
+    created_at: toIso(c.createdAt),
+    updated_at: toIso(c.updatedAt),
   };
 }
 
@@ -49,7 +45,7 @@ export function toProductSummaryDto(r: ProductRow, currency: string): ProductSum
     rating: rating(r.rating_avg, r.rating_count),
     image: r.image ?? null,
     is_active: r.is_active,
-    created_at: iso(r.created_at),
+    created_at: toIso(r.created_at),
   };
 }
 
@@ -65,8 +61,8 @@ export function toVariantDto(v: ProductVariant, currency: string): VariantDto {
     stock: v.stock,
     in_stock: v.isActive && v.stock > 0,
     is_active: v.isActive,
-    created_at: iso(v.createdAt),
-    updated_at: iso(v.updatedAt),
+    created_at: toIso(v.createdAt),
+    updated_at: toIso(v.updatedAt),
   };
 }
 
@@ -89,8 +85,8 @@ export function toProductDto(p: Product, variants: ProductVariant[], breadcrumbs
     rating: rating(p.ratingAvg, p.ratingCount),
     images: p.images,
     is_active: p.isActive,
-    created_at: iso(p.createdAt),
-    updated_at: iso(p.updatedAt),
+    created_at: toIso(p.createdAt),
+    updated_at: toIso(p.updatedAt),
     variants: variants.map((v) => toVariantDto(v, currency)),
   };
 }

@@ -2,7 +2,7 @@ import { ForeignKeyConstraintViolationException, LockMode, ref, UniqueConstraint
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { components, operations } from '../../../generated/openapi';
 import { constraintOf } from '../../db/errors';
-import { findSlice } from '../../db/keyset';
+import { findSlice, toSlice } from '../../db/keyset';
 import type { Principal } from '../../http/principal';
 import type { KeyValues } from '../../shared/cursor';
 import { DomainError } from '../../shared/errors';
@@ -95,27 +95,13 @@ export class ProductsService {
       em.execute<ProductRow[]>(built.sql, built.params),
       countMode === 'none' ? undefined : this.count(em, filters, countMode),
     ]);
-    const result: ProductList = { slice: this.slice(rows, ordering, page, built.reversed) };
+    const key = (r: ProductRow): KeyValues => [sortKeyOf(r, ordering), r.id];
+    const result: ProductList = { slice: toSlice(rows, page, key, built.reversed) };
     if (counted !== undefined) {
       result.count = counted;
       result.countIsEstimate = countMode === 'estimate';
     }
     return result;
-  }
-
-  private slice(rows: ProductRow[], ordering: ProductOrdering, page: PageRequest, reversed: boolean): Slice<ProductRow> {
-    if (page.kind === 'page') {
-      return { items: rows, next: rows.length === page.size ? page.page + 1 : null, previous: page.page > 1 ? page.page - 1 : null };
-    }
-    const more = rows.length > page.size;
-    const items = rows.slice(0, page.size);
-    if (reversed) items.reverse();
-    const key = (r: ProductRow): KeyValues => [sortKeyOf(r, ordering), r.id];
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (reversed) return { items, next: last ? key(last) : null, previous: more && first ? key(first) : null };
-    const cameFromCursor = page.after !== undefined;
-    return { items, next: more && last ? key(last) : null, previous: cameFromCursor && first ? key(first) : null };
   }
 
   private async count(em: EntityManager, filters: DiscoveryFilters, mode: 'exact' | 'estimate'): Promise<number> {

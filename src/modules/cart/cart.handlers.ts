@@ -1,0 +1,21 @@
+import type { Handlers } from '../../handlers';
+import { toCartDto } from './cart.mapper';
+
+export const cartHandlers = {
+  getCart: async ({ em, user, services }) => ({ status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) }),
+
+  addToCart: async ({ em, user, body, services }) => {
+    await services.cart.add(em, user, body.variant, body.quantity ?? 1);
+    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
+  },
+
+  updateCartItem: async ({ em, user, path, body, services }) => {
+    await services.cart.setQuantity(em, user, path.item_id, body.quantity);
+    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
+  },
+
+  removeCartItem: async ({ em, user, path, services }) => {
+    await services.cart.remove(em, user, path.item_id);
+    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
+  },
+} satisfies Partial<Handlers>;

@@ -1,0 +1,27 @@
+import type { Handlers } from '../../handlers';
+import { toReviewDto } from './reviews.mapper';
+
+export const reviewsHandlers = {
+  listReviews: async ({ em, query, services, req, url }) => {
+    const scope = `reviews:${query.ordering ?? '-created_at'}`;
+    const slice = await services.reviews.list(em, query, services.pager.request(query, scope));
+    return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toReviewDto) };
+  },
+
+  createReview: async ({ em, user, body, services, url }) => {
+    const review = await services.reviews.create(em, user, body);
+    return { status: 201, body: toReviewDto(review), headers: { Location: url(`/api/review/${review.id}/`) } };
+  },
+
+  getReview: async ({ em, path, services }) => ({ status: 200, body: toReviewDto(await services.reviews.get(em, path.id)) }),
+
+  updateReview: async ({ em, user, path, body, services }) => ({
+    status: 200,
+    body: toReviewDto(await services.reviews.update(em, user, path.id, body)),
+  }),
+
+  deleteReview: async ({ em, user, path, services }) => {
+    await services.reviews.delete(em, user, path.id);
+    return { status: 204 };
+  },
+} satisfies Partial<Handlers>;
