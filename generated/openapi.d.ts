@@ -609,6 +609,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cart/coupon/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a discount code to my cart
+         * @description Checks the code against the cart now (validity, minimum subtotal, products) and shows the discount. Usage limits are checked again when the order is placed.
+         */
+        post: operations["applyCoupon"];
+        /**
+         * Remove the discount code from my cart
+         * @description Harmless when no code is applied.
+         */
+        delete: operations["removeCoupon"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/wishlist/": {
         parameters: {
             query?: never;
@@ -726,6 +750,238 @@ export interface paths {
          * @description The author changes the rating, title or comment; another user's review answers 404.
          */
         patch: operations["updateReview"];
+        trace?: never;
+    };
+    "/api/order/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List orders
+         * @description The caller's orders, newest first. Admins see every order and may filter by `status` and `user`.
+         */
+        get: operations["listOrders"];
+        put?: never;
+        /**
+         * Place an order from my cart
+         * @description Checks out the caller's cart in one transaction: re-prices it, reserves the stock of every line
+         *     (never below zero; 409 `INSUFFICIENT_STOCK` otherwise), copies the shipping address, applies the
+         *     coupon, records the order with price snapshots and empties the cart. The order waits for payment
+         *     (`pending_payment`) until `expires_at`, then is cancelled and its stock returned. A second
+         *     submit of the same cart finds it empty (409 `CART_EMPTY`); send an `Idempotency-Key` to make
+         *     retries return the same order.
+         */
+        post: operations["placeOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/order/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an order
+         * @description The order with its items, shipping address, totals, discount, payment status and shipment tracking. Another user's order answers 404 (admins see all).
+         */
+        get: operations["getOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/order/{id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an unpaid order
+         * @description The buyer (or an admin) cancels an order still waiting for payment; its stock is returned. Any other state is 409 `INVALID_TRANSITION`.
+         */
+        post: operations["cancelOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/discount/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List discounts
+         * @description Every discount, newest first, for admins.
+         */
+        get: operations["listDiscounts"];
+        put?: never;
+        /**
+         * Create a discount
+         * @description A coupon code giving a percentage or a fixed amount off, optionally limited in time, uses, per user, by minimum subtotal, or to some products.
+         */
+        post: operations["createDiscount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/discount/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a discount
+         * @description For admins.
+         */
+        get: operations["getDiscount"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a discount
+         * @description A discount that was used is deactivated instead, so orders keep their history.
+         */
+        delete: operations["deleteDiscount"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a discount
+         * @description Admins change any field; `products` replaces the list.
+         */
+        patch: operations["updateDiscount"];
+        trace?: never;
+    };
+    "/api/payment/initiate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay for an order
+         * @description Starts a payment for the caller's unpaid order; the amount always comes from the order. Cards are
+         *     charged at once (sandbox tokens decide the outcome); mobile payments stay `pending` until the
+         *     provider confirms them through the webhook. While a payment is pending or after one succeeded,
+         *     initiating again answers that payment (200) instead of charging twice. A declined payment can be
+         *     retried.
+         */
+        post: operations["initiatePayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payment/{order_id}/status/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Payment status of an order
+         * @description The order's payment state and every payment attempt. Another user's order answers 404.
+         */
+        get: operations["getPaymentStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payment/webhook/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Payment provider webhook
+         * @description Where the payment provider reports outcomes. The raw body must be signed:
+         *     `X-Sandbox-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the webhook secret>`,
+         *     within 5 minutes of now; anything else is 400 `INVALID_SIGNATURE` and changes nothing. Each
+         *     event id is processed once (a repeat answers `duplicate: true`). A success moves the order to
+         *     paid exactly once.
+         */
+        post: operations["paymentWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shipments/{order_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Track an order's shipment
+         * @description The buyer and admins see the shipment (carrier, tracking number, status, dates); 404 before one is created or for another user's order.
+         */
+        get: operations["getShipment"];
+        put?: never;
+        /**
+         * Create the shipment of a paid order
+         * @description Admins create the shipment once the order is paid; created as `shipped`, it ships the order.
+         */
+        post: operations["createShipment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a shipment
+         * @description Admins record progress; the order follows (shipped, delivered, or refunded with its stock returned on a return). A move the shipment's state machine forbids is 409 `INVALID_TRANSITION`.
+         */
+        patch: operations["updateShipment"];
         trace?: never;
     };
 }
@@ -1400,6 +1656,8 @@ export interface components {
             currency: components["schemas"]["Currency"];
             /** @description The discount code applied, if any. */
             coupon: string | null;
+            /** @description Why the applied code gives no discount now (a coupon problem code such as `COUPON_EXPIRED`), else null. */
+            coupon_problem: string | null;
             /** Format: date-time */
             updated_at: string;
         };
@@ -1424,6 +1682,14 @@ export interface components {
         CartUpdate: {
             /** @description The new quantity; 0 removes the line. */
             quantity: number;
+        };
+        /**
+         * @example {
+         *       "code": "WELCOME10"
+         *     }
+         */
+        CouponApply: {
+            code: string;
         };
         WishlistItem: {
             id: number;
@@ -1485,6 +1751,275 @@ export interface components {
             rating?: number;
             title?: string;
             comment?: string;
+        };
+        /**
+         * @description The order's state. Allowed transitions: pending_payment → paid | cancelled; paid → shipped |
+         *     refunded; shipped → delivered | refunded; delivered → refunded. Cancelled and refunded are final.
+         * @enum {string}
+         */
+        OrderStatus: "pending_payment" | "paid" | "shipped" | "delivered" | "cancelled" | "refunded";
+        /**
+         * @description The order's payment state, summarised from its payments.
+         * @enum {string}
+         */
+        PaymentStatus: "unpaid" | "pending" | "paid" | "failed" | "refunded";
+        OrderSummary: {
+            id: number;
+            user: number;
+            status: components["schemas"]["OrderStatus"];
+            payment_status: components["schemas"]["PaymentStatus"];
+            item_count: number;
+            total: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            /** Format: date-time */
+            created_at: string;
+        };
+        OrderPage: components["schemas"]["PageLinks"] & {
+            results: components["schemas"]["OrderSummary"][];
+        };
+        /**
+         * @example {
+         *       "shipping_address": 3,
+         *       "coupon": "WELCOME10"
+         *     }
+         */
+        OrderCreate: {
+            /** @description The id of one of the caller's addresses; the order keeps a copy. */
+            shipping_address: number;
+            /** @description A discount code; overrides the one applied to the cart. */
+            coupon?: string;
+        };
+        /** @description A line of the order with the price and names as they were when it was placed. */
+        OrderItem: {
+            id: number;
+            product: number;
+            variant: number;
+            product_name: string;
+            variant_name: string;
+            sku: string;
+            unit_price: components["schemas"]["Money"];
+            quantity: number;
+            line_total: components["schemas"]["Money"];
+        };
+        /** @description The shipping address as it was when the order was placed (later edits or deletion of the address do not change it). */
+        AddressSnapshot: {
+            recipient_name: string;
+            phone: string | null;
+            line1: string;
+            line2: string;
+            city: string;
+            region: string;
+            postal_code: string;
+            country: components["schemas"]["Country"];
+        };
+        /**
+         * @description pending → shipped → in_transit → delivered; shipped or in_transit → returned. Shipping moves the
+         *     order to shipped, delivery to delivered, a return refunds it and puts the stock back.
+         * @enum {string}
+         */
+        ShipmentStatus: "pending" | "shipped" | "in_transit" | "delivered" | "returned";
+        Shipment: {
+            id: number;
+            order: number;
+            carrier: string;
+            tracking_number: string;
+            status: components["schemas"]["ShipmentStatus"];
+            /** Format: date-time */
+            shipped_at: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        Order: {
+            id: number;
+            user: number;
+            status: components["schemas"]["OrderStatus"];
+            payment_status: components["schemas"]["PaymentStatus"];
+            items: components["schemas"]["OrderItem"][];
+            shipping_address: components["schemas"]["AddressSnapshot"];
+            coupon: string | null;
+            subtotal: components["schemas"]["Money"];
+            discount: components["schemas"]["Money"];
+            total: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            /** @description The shipment and its tracking, once created. */
+            shipment: components["schemas"]["Shipment"] | null;
+            /**
+             * Format: date-time
+             * @description An unpaid order is cancelled (and its stock returned) after this moment.
+             */
+            expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            paid_at: string | null;
+            /** Format: date-time */
+            cancelled_at: string | null;
+        };
+        Discount: {
+            id: number;
+            code: string;
+            description: string;
+            /** @enum {string} */
+            kind: "percentage" | "fixed";
+            value: components["schemas"]["Money"];
+            /** Format: date-time */
+            valid_from: string | null;
+            /** Format: date-time */
+            valid_to: string | null;
+            is_active: boolean;
+            min_subtotal: components["schemas"]["Money"] | null;
+            max_uses: number | null;
+            max_uses_per_user: number | null;
+            times_used: number;
+            products: number[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        DiscountPage: components["schemas"]["PageLinks"] & {
+            results: components["schemas"]["Discount"][];
+        };
+        /** @description The fields of a discount, shared by its create and update schemas. */
+        DiscountFields: {
+            /** @description The coupon code; unique regardless of case. */
+            code?: string;
+            description?: string;
+            /** @enum {string} */
+            kind?: "percentage" | "fixed";
+            /** @description A percentage (0.01-100.00) or a fixed amount in the store currency. */
+            value?: components["schemas"]["MoneyInput"];
+            /** Format: date-time */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_to?: string | null;
+            is_active?: boolean;
+            min_subtotal?: components["schemas"]["MoneyInput"] | null;
+            /** @description Total redemptions allowed (null = unlimited). */
+            max_uses?: number | null;
+            max_uses_per_user?: number | null;
+            /** @description Product ids the discount is limited to (empty = the whole cart). */
+            products?: number[];
+        };
+        /**
+         * @example {
+         *       "code": "WELCOME10",
+         *       "kind": "percentage",
+         *       "value": "10",
+         *       "max_uses_per_user": 1
+         *     }
+         */
+        DiscountCreate: WithRequired<components["schemas"]["DiscountFields"], "code" | "kind" | "value">;
+        /**
+         * @example {
+         *       "is_active": false
+         *     }
+         */
+        DiscountUpdate: components["schemas"]["DiscountFields"];
+        /**
+         * @example {
+         *       "order": 12,
+         *       "method": "card",
+         *       "card_token": "tok_success"
+         *     }
+         */
+        PaymentInitiate: {
+            order: number;
+            /** @enum {string} */
+            method: "card" | "mobile";
+            /** @description For cards: a token from the provider's client library. Sandbox tokens: tok_success, tok_decline, tok_insufficient_funds, tok_requires_confirmation. */
+            card_token?: string;
+            /** @description For mobile money: the payer's number. Sandbox: confirmed asynchronously; numbers ending in 0000 are declined. */
+            phone?: string;
+        };
+        Payment: {
+            id: number;
+            order: number;
+            /** @enum {string} */
+            method: "card" | "mobile";
+            amount: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            /**
+             * @description `pending`: waiting for the provider (mobile payments, cards needing confirmation).
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed" | "refunded";
+            provider: string;
+            provider_reference: string | null;
+            failure_code: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            succeeded_at: string | null;
+        };
+        PaymentStatusReport: {
+            order: number;
+            order_status: components["schemas"]["OrderStatus"];
+            payment_status: components["schemas"]["PaymentStatus"];
+            amount_due: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            /** @description Every payment attempt, newest first. */
+            payments: components["schemas"]["Payment"][];
+        };
+        /**
+         * @description A provider event, signed (see the `X-Sandbox-Signature` header).
+         * @example {
+         *       "id": "evt_1",
+         *       "type": "payment.succeeded",
+         *       "created": 1795600000,
+         *       "data": {
+         *         "provider_reference": "mob_5f1c0e8e"
+         *       }
+         *     }
+         */
+        PaymentEvent: {
+            id: string;
+            /** @enum {string} */
+            type: "payment.succeeded" | "payment.failed";
+            created?: number;
+            data: {
+                provider_reference: string;
+                failure_code?: string;
+            };
+        };
+        WebhookAck: {
+            received: boolean;
+            /** @description The event was already processed; nothing changed. */
+            duplicate: boolean;
+        };
+        /**
+         * @example {
+         *       "carrier": "DHL",
+         *       "tracking_number": "JD014600006281234567",
+         *       "status": "shipped"
+         *     }
+         */
+        ShipmentCreate: {
+            carrier: string;
+            tracking_number: string;
+            /**
+             * @default pending
+             * @enum {string}
+             */
+            status?: "pending" | "shipped";
+        };
+        /**
+         * @example {
+         *       "status": "delivered"
+         *     }
+         */
+        ShipmentUpdate: {
+            carrier?: string;
+            tracking_number?: string;
+            status?: components["schemas"]["ShipmentStatus"];
         };
     };
     responses: {
@@ -1630,6 +2165,40 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The request is well formed but cannot be honoured: `UNKNOWN_ADDRESS`, `UNKNOWN_ORDER`, a coupon
+         *     that does not apply (`UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`,
+         *     `COUPON_EXHAUSTED`, `COUPON_USER_LIMIT`, `COUPON_MIN_SUBTOTAL` with `min_subtotal`,
+         *     `COUPON_NOT_APPLICABLE`), `IDEMPOTENCY_KEY_REUSED`, or a payment method without its details
+         *     (`CARD_TOKEN_REQUIRED`, `PHONE_REQUIRED`).
+         */
+        CheckoutUnprocessable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The request conflicts with the state of the cart, the stock or the order: `CART_EMPTY`,
+         *     `CART_HAS_UNAVAILABLE_ITEMS`, `INSUFFICIENT_STOCK` (with `available` and `variant`),
+         *     `IDEMPOTENCY_CONFLICT` (the same key is being processed), `INVALID_TRANSITION` (with `from` and
+         *     `to`), `ORDER_NOT_PAYABLE`, `SHIPMENT_EXISTS`.
+         */
+        CheckoutConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    available?: number;
+                    variant?: number;
+                    from?: string;
+                    to?: string;
+                };
+            };
+        };
     };
     parameters: {
         /**
@@ -1676,6 +2245,14 @@ export interface components {
          *     numbered pages.
          */
         Count: "exact" | "estimate" | "none";
+        /**
+         * @description Makes a retry safe: the same key with the same body answers the first result again; the same key
+         *     with another body is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running is
+         *     409 `IDEMPOTENCY_CONFLICT`. Keys are per user and kept for 24 hours. Use a UUID per attempt.
+         */
+        IdempotencyKey: string;
+        /** @description The order's id. */
+        OrderIdPath: number;
     };
     requestBodies: never;
     headers: {
@@ -2905,6 +3482,57 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    applyCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CouponApply"];
+            };
+        };
+        responses: {
+            /** @description The cart with the discount. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CheckoutUnprocessable"];
+        };
+    };
+    removeCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cart without a discount. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
     getWishlist: {
         parameters: {
             query?: {
@@ -3143,6 +3771,484 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    listOrders: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["OrderStatus"];
+                /** @description Admins only; another user's orders. */
+                user?: number;
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of orders. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    placeOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body answers the first result again; the same key
+                 *     with another body is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running is
+                 *     409 `IDEMPOTENCY_CONFLICT`. Keys are per user and kept for 24 hours. Use a UUID per attempt.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderCreate"];
+            };
+        };
+        responses: {
+            /** @description The order was placed (or, with the same Idempotency-Key and body, this is the order placed before). */
+            201: {
+                headers: {
+                    /** @description The order's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["CheckoutConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CheckoutUnprocessable"];
+        };
+    };
+    getOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    cancelOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cancelled order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CheckoutConflict"];
+        };
+    };
+    listDiscounts: {
+        parameters: {
+            query?: {
+                is_active?: boolean;
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of discounts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscountPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createDiscount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DiscountCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The discount's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CheckoutUnprocessable"];
+        };
+    };
+    getDiscount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The discount. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteDiscount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted (or deactivated). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateDiscount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DiscountUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated discount. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CheckoutUnprocessable"];
+        };
+    };
+    initiatePayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body answers the first result again; the same key
+                 *     with another body is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running is
+                 *     409 `IDEMPOTENCY_CONFLICT`. Keys are per user and kept for 24 hours. Use a UUID per attempt.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentInitiate"];
+            };
+        };
+        responses: {
+            /** @description The existing payment for this order (nothing was charged again). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description A new payment; see its status. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CheckoutConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["CheckoutUnprocessable"];
+        };
+    };
+    getPaymentStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payment status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentStatusReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    paymentWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Sandbox-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    getShipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shipment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shipment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createShipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShipmentCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shipment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CheckoutConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    updateShipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShipmentUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated shipment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shipment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CheckoutConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
         };

@@ -75,7 +75,16 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
     Object.defineProperty(req, 'query', { value: { ...req.query }, writable: true, configurable: true, enumerable: true });
     next();
   });
-  app.use(express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    express.json({
+      limit: config.http.bodyLimit,
+      type: ['application/json', 'application/*+json'],
+      // Webhook signatures are computed over the exact bytes received.
+      verify: (req, _res, buf) => {
+        (req as express.Request).rawBody = buf;
+      },
+    }),
+  );
   app.use(
     OpenApiValidator.middleware({
       apiSpec: structuredClone(spec) as never,

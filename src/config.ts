@@ -50,6 +50,10 @@ const schema = z.object({
   VALIDATE_RESPONSES: bool.optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').default('USD'),
+  PAYMENT_WINDOW_MINUTES: int(1, 10_080).default(30),
+  PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  IDEMPOTENCY_TTL_HOURS: int(1, 720).default(24),
+  SANDBOX_CONFIRM_MS: int(0, 600_000).default(5_000),
 });
 
 export type Env = z.input<typeof schema>;
@@ -92,6 +96,15 @@ export interface Config {
   logLevel: string;
   /** The store's currency (ISO 4217): every price is in it. */
   currency: string;
+  checkout: {
+    /** An unpaid order is cancelled after this many minutes. */
+    paymentWindowMinutes: number;
+    idempotencyTtlHours: number;
+    /** Undefined outside production means "derive one from the JWT secret". */
+    webhookSecret?: string;
+    /** How long the sandbox provider waits before confirming pending payments. */
+    sandboxConfirmMs: number;
+  };
 }
 
 function parseTrustProxy(raw: string): boolean | number | string {
@@ -109,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (input.NODE_ENV === 'production') {
     if (!input.JWT_SECRET) issues.push('JWT_SECRET: required in production (32+ random characters)');
     if (!input.DATABASE_URL) issues.push('DATABASE_URL: required in production');
+    if (!input.PAYMENT_WEBHOOK_SECRET) issues.push('PAYMENT_WEBHOOK_SECRET: required in production (the provider signs webhooks with it)');
   }
   if (!parsed.success || issues.length) throw new ConfigError(issues);
   const e = parsed.data;
@@ -147,5 +161,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     currency: e.CURRENCY,
+    checkout: {
+      paymentWindowMinutes: e.PAYMENT_WINDOW_MINUTES,
+      idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+      webhookSecret: e.PAYMENT_WEBHOOK_SECRET,
+      sandboxConfirmMs: e.SANDBOX_CONFIRM_MS,
+    },
   };
 }

@@ -5,7 +5,11 @@ import { accountsHandlers } from './modules/accounts/accounts.handlers';
 import { addressesHandlers } from './modules/addresses/addresses.handlers';
 import { cartHandlers } from './modules/cart/cart.handlers';
 import { catalogHandlers } from './modules/catalog/catalog.handlers';
+import { discountsHandlers } from './modules/discounts/discounts.handlers';
+import { ordersHandlers } from './modules/orders/orders.handlers';
+import { paymentsHandlers } from './modules/payments/payments.handlers';
 import { reviewsHandlers } from './modules/reviews/reviews.handlers';
+import { shipmentsHandlers } from './modules/shipments/shipments.handlers';
 import { wishlistHandlers } from './modules/wishlist/wishlist.handlers';
 import { systemHandlers } from './modules/system/system.handlers';
 
@@ -21,4 +25,8 @@ export const handlers: Handlers = {
   ...cartHandlers,
   ...wishlistHandlers,
   ...reviewsHandlers,
+  ...ordersHandlers,
+  ...discountsHandlers,
+  ...paymentsHandlers,
+  ...shipmentsHandlers,
 };

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const base = config.publicUrl ?? `http://localhost:${port}`;
+  services.sandboxWebhooks.target = `http://127.0.0.1:${port}/api/payment/webhook/`;
   logger.info({ port, database: db.description, api: `${base}/api/`, swagger: `${base}/swagger/` }, `listening on ${config.host}:${port}`);
 
   let stopping = false;
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     services.lifecycle.draining = true;
+    services.sandboxWebhooks.stop();
     server.close();
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);

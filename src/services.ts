@@ -8,7 +8,13 @@ import { TokenService } from './modules/accounts/tokens';
 import { AddressesService } from './modules/addresses/addresses.service';
 import { CartService } from './modules/cart/cart.service';
 import { CategoriesService } from './modules/catalog/categories.service';
+import { DiscountsService } from './modules/discounts/discounts.service';
+import { OrdersService } from './modules/orders/orders.service';
+import { PaymentsService } from './modules/payments/payments.service';
+import { SandboxWebhookSender } from './modules/payments/sandbox-webhook';
+import { SandboxProvider } from './modules/payments/sandbox.provider';
 import { ReviewsService } from './modules/reviews/reviews.service';
+import { ShipmentsService } from './modules/shipments/shipments.service';
 import { WishlistService } from './modules/wishlist/wishlist.service';
 import { ProductsService } from './modules/catalog/products.service';
 import { CursorCodec } from './shared/cursor';
@@ -26,6 +32,12 @@ export interface Services {
   cart: CartService;
   wishlist: WishlistService;
   reviews: ReviewsService;
+  discounts: DiscountsService;
+  orders: OrdersService;
+  payments: PaymentsService;
+  shipments: ShipmentsService;
+  /** Sends the sandbox provider's later confirmations to our webhook; set its `target` once listening. */
+  sandboxWebhooks: SandboxWebhookSender;
   /** The store's currency (ISO 4217). */
   currency: string;
   /** `draining` turns true when the process starts shutting down: readiness fails, connections close. */
@@ -39,6 +51,19 @@ export function createServices(config: Config, jwtSecret: string, redis?: Redis)
   // Cursors are signed with a key derived from the JWT secret, never with the secret itself.
   const cursorKey = createHmac('sha256', jwtSecret).update('pagination-cursor').digest();
   const categories = new CategoriesService();
+  const discounts = new DiscountsService();
+  const cart = new CartService(discounts);
+  const orders = new OrdersService(cart, discounts, {
+    currency: config.currency,
+    paymentWindowMinutes: config.checkout.paymentWindowMinutes,
+    idempotencyTtlHours: config.checkout.idempotencyTtlHours,
+  });
+  const webhookSecret = config.checkout.webhookSecret ?? createHmac('sha256', jwtSecret).update('payment-webhook').digest('hex');
+  const sandboxWebhooks = new SandboxWebhookSender(webhookSecret, config.checkout.sandboxConfirmMs);
+  const payments = new PaymentsService(orders, new SandboxProvider(sandboxWebhooks.send), {
+    webhookSecret,
+    idempotencyTtlHours: config.checkout.idempotencyTtlHours,
+  });
   return {
     tokens,
     auth,
@@ -47,10 +72,14 @@ export function createServices(config: Config, jwtSecret: string, redis?: Redis)
     categories,
     products: new ProductsService(categories),
     addresses: new AddressesService(),
-    cart: new CartService(),
+    cart,
     wishlist: new WishlistService(),
-    // No orders exist yet, so nobody has bought anything: replaced by the order history with checkout.
-    reviews: new ReviewsService({ hasPurchased: async () => false }),
+    reviews: new ReviewsService({ hasPurchased: (em, user, product) => orders.hasPurchased(em, user, product) }),
+    discounts,
+    orders,
+    payments,
+    shipments: new ShipmentsService(orders, payments),
+    sandboxWebhooks,
     currency: config.currency,
     lifecycle: { draining: false },
   };

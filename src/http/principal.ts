@@ -17,6 +17,8 @@ declare global {
       principal?: Principal;
       /** Set when a presented token was refused; reported instead of the validator's generic 401. */
       authFailure?: Error;
+      /** The raw JSON body, kept for signature checks (webhooks). */
+      rawBody?: Buffer;
     }
   }
 }

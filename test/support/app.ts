@@ -12,6 +12,7 @@ import { createServices, type Services } from '../../src/services';
 import { createTestDatabase } from './database';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 
 export type ApiClient = Client<paths>;
 
@@ -33,7 +34,14 @@ export interface TestApp {
  */
 export async function startApp(env: Record<string, string> = {}, handlers?: Handlers): Promise<TestApp> {
   const db = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: db.url, ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    SANDBOX_CONFIRM_MS: '50',
+    DATABASE_URL: db.url,
+    ...env,
+  });
   const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 20 }));
   const services = createServices(config, TEST_JWT_SECRET);
   const app = createApp({ config, orm, services, handlers, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
@@ -41,6 +49,7 @@ export async function startApp(env: Record<string, string> = {}, handlers?: Hand
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  services.sandboxWebhooks.target = `${baseUrl}/api/payment/webhook/`;
   return {
     baseUrl,
     api: createClient<paths>({ baseUrl }),
@@ -49,6 +58,7 @@ export async function startApp(env: Record<string, string> = {}, handlers?: Hand
     services,
     config,
     async close() {
+      services.sandboxWebhooks.stop();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await orm.close();

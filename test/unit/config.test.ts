@@ -25,8 +25,8 @@ describe('loadConfig', () => {
   });
 
   it('requires a secret and a database in production, and turns off demo data and auto-migration there', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required in production[\s\S]*DATABASE_URL: required/);
-    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), DATABASE_URL: 'postgres://db/shop' });
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required in production[\s\S]*DATABASE_URL: required[\s\S]*PAYMENT_WEBHOOK_SECRET: required/);
+    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), DATABASE_URL: 'postgres://db/shop', PAYMENT_WEBHOOK_SECRET: 'w'.repeat(16) });
     expect(c.database.seedDemo).toBe(false);
     expect(c.database.migrateOnStart).toBe(false);
     expect(c.http.corsOrigins).toEqual([]);

@@ -18,4 +18,14 @@ export const cartHandlers = {
     await services.cart.remove(em, user, path.item_id);
     return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
   },
+
+  applyCoupon: async ({ em, user, body, services }) => {
+    await services.cart.applyCoupon(em, user, body.code);
+    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
+  },
+
+  removeCoupon: async ({ em, user, services }) => {
+    await services.cart.removeCoupon(em, user);
+    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
+  },
 } satisfies Partial<Handlers>;

@@ -2,7 +2,7 @@ import type { components } from '../../../generated/openapi';
 import { fromMinor, moneyOut, toMinor } from '../../shared/money';
 import type { CartView } from './cart.service';
 
-export function toCartDto(cart: CartView, currency: string, discountMinor = 0): components['schemas']['Cart'] {
+export function toCartDto(cart: CartView, currency: string): components['schemas']['Cart'] {
   return {
     id: cart.id,
     items: cart.lines.map((l) => ({
@@ -19,10 +19,11 @@ export function toCartDto(cart: CartView, currency: string, discountMinor = 0): 
     })),
     item_count: cart.itemCount,
     subtotal: fromMinor(cart.subtotal),
-    discount: fromMinor(discountMinor),
-    total: fromMinor(cart.subtotal - discountMinor),
+    discount: fromMinor(cart.discount),
+    total: fromMinor(cart.subtotal - cart.discount),
     currency,
     coupon: cart.couponCode,
+    coupon_problem: cart.couponProblem,
     updated_at: cart.updatedAt.toISOString(),
   };
 }

@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { toMinor } from '../../shared/money';
 import type { Principal } from '../../http/principal';
+import { DomainError } from '../../shared/errors';
+import { toMinor } from '../../shared/money';
+import type { DiscountsService } from '../discounts/discounts.service';
 import { CartErrors } from './cart.errors';
 
 export const MAX_LINE_QUANTITY = 100;
@@ -26,6 +28,24 @@ export interface CartView {
   itemCount: number;
   /** Minor units. */
   subtotal: number;
+  /** Minor units: what the applied code is worth now (0 if it no longer applies). */
+  discount: number;
+  /** Why the applied code is worth nothing now, as its problem code. */
+  couponProblem: string | null;
+}
+
+/** A cart line as checkout needs it: current price, stock and whether it can be sold. */
+export interface CheckoutLine {
+  id: number;
+  quantity: number;
+  variantId: number;
+  productId: number;
+  productName: string;
+  variantName: string;
+  sku: string;
+  price: string;
+  stock: number;
+  sellable: boolean;
 }
 
 interface LineRow {
@@ -48,6 +68,8 @@ interface LineRow {
 
 /** The shopper's cart, priced at current prices on every read. */
 export class CartService {
+  constructor(private readonly discounts: DiscountsService) {}
+
   /** The user's cart id, creating the cart on first use (race-free). */
   async cartId(em: EntityManager, userId: number): Promise<number> {
     const [existing] = await em.execute<{ id: number }[]>('select id from carts where user_id = ?', [userId]);
@@ -93,14 +115,78 @@ export class CartService {
       };
     });
     const buyable = lines.filter((l) => l.problem !== 'unavailable');
+    const subtotal = buyable.reduce((n, l) => n + l.lineTotal, 0);
+    let discount = 0;
+    let couponProblem: string | null = null;
+    if (cart.coupon_code) {
+      try {
+        const priced = buyable.map((l) => ({ productId: l.product.id, lineTotal: l.lineTotal }));
+        discount = (await this.discounts.evaluate(em, cart.coupon_code, { userId: owner.id, lines: priced, subtotal })).amount;
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        couponProblem = err.code;
+      }
+    }
     return {
       id,
       couponCode: cart.coupon_code,
       updatedAt: new Date(cart.updated_at),
       lines,
       itemCount: buyable.reduce((n, l) => n + l.quantity, 0),
-      subtotal: buyable.reduce((n, l) => n + l.lineTotal, 0),
+      subtotal,
+      discount,
+      couponProblem,
     };
+  }
+
+  /** Applies a discount code after checking it against the cart now (422 with the reason otherwise). */
+  async applyCoupon(em: EntityManager, owner: Principal, code: string): Promise<void> {
+    await em.transactional(async (tx) => {
+      const cartId = await this.lockCart(tx, owner.id);
+      const lines = (await this.checkoutLines(tx, cartId)).filter((l) => l.sellable);
+      const priced = lines.map((l) => ({ productId: l.productId, lineTotal: toMinor(l.price) * l.quantity }));
+      const subtotal = priced.reduce((n, l) => n + l.lineTotal, 0);
+      const { discount } = await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priced, subtotal });
+      await tx.execute('update carts set coupon_code = ? where id = ?', [discount.code, cartId]);
+    });
+  }
+
+  async removeCoupon(em: EntityManager, owner: Principal): Promise<void> {
+    await em.transactional(async (tx) => {
+      const cartId = await this.lockCart(tx, owner.id);
+      await tx.execute('update carts set coupon_code = null where id = ?', [cartId]);
+    });
+  }
+
+  /** The lines of a (locked) cart with what checkout needs, in variant order. */
+  async checkoutLines(em: EntityManager, cartId: number): Promise<CheckoutLine[]> {
+    const rows = await em.execute<
+      { id: number; quantity: number; variant_id: number; product_id: number; product_name: string; variant_name: string; sku: string; price: string; stock: number; sellable: boolean }[]
+    >(
+      `select ci.id, ci.quantity, v.id as variant_id, p.id as product_id, p.name as product_name, v.name as variant_name,
+              v.sku, v.price, v.stock, v.is_active and p.is_active as sellable
+         from cart_items ci join product_variants v on v.id = ci.variant_id join products p on p.id = v.product_id
+        where ci.cart_id = ? order by v.id`,
+      [cartId],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      quantity: r.quantity,
+      variantId: r.variant_id,
+      productId: r.product_id,
+      productName: r.product_name,
+      variantName: r.variant_name,
+      sku: r.sku,
+      price: r.price,
+      stock: r.stock,
+      sellable: r.sellable,
+    }));
+  }
+
+  /** Empties a cart and forgets its code (after checkout). */
+  async empty(em: EntityManager, cartId: number): Promise<void> {
+    await em.execute('delete from cart_items where cart_id = ?', [cartId]);
+    await em.execute('update carts set coupon_code = null where id = ?', [cartId]);
   }
 
   /**

@@ -200,21 +200,25 @@ export class ProductsService {
   }
 
   async update(em: EntityManager, actor: Principal, id: number, patch: ProductUpdate): Promise<ProductDetail> {
-    const product = await this.loadForWrite(em, actor, id);
-    if (patch.price !== undefined || patch.stock !== undefined) {
-      const variants = await em.find(ProductVariant, { product: id });
-      if (variants.length !== 1) throw CatalogErrors.productHasVariants();
-      if (patch.price !== undefined) variants[0].price = normalizeMoney(patch.price);
-      if (patch.stock !== undefined) variants[0].stock = patch.stock;
-    }
-    if (patch.category !== undefined) product.category = em.getReference(Category, await this.categories.existing(em, patch.category), { wrapped: true });
-    if (patch.name !== undefined) product.name = patch.name.trim();
-    if (patch.slug !== undefined) product.slug = patch.slug;
-    if (patch.description !== undefined) product.description = patch.description;
-    if (patch.brand !== undefined) product.brand = patch.brand.trim();
-    if (patch.images !== undefined) product.images = patch.images;
-    if (patch.is_active !== undefined) product.isActive = patch.is_active;
-    await this.flushCatalog(em, product.slug);
+    const product = await em.transactional(async (tx) => {
+      // Locks the product first: stock changes elsewhere (checkout) lock products before variants too.
+      const product = await this.loadForWrite(tx, actor, id, true);
+      if (patch.price !== undefined || patch.stock !== undefined) {
+        const variants = await tx.find(ProductVariant, { product: id });
+        if (variants.length !== 1) throw CatalogErrors.productHasVariants();
+        if (patch.price !== undefined) variants[0].price = normalizeMoney(patch.price);
+        if (patch.stock !== undefined) variants[0].stock = patch.stock;
+      }
+      if (patch.category !== undefined) product.category = tx.getReference(Category, await this.categories.existing(tx, patch.category), { wrapped: true });
+      if (patch.name !== undefined) product.name = patch.name.trim();
+      if (patch.slug !== undefined) product.slug = patch.slug;
+      if (patch.description !== undefined) product.description = patch.description;
+      if (patch.brand !== undefined) product.brand = patch.brand.trim();
+      if (patch.images !== undefined) product.images = patch.images;
+      if (patch.is_active !== undefined) product.isActive = patch.is_active;
+      await this.flushCatalog(tx, product.slug);
+      return product;
+    });
     return this.reload(em, product);
   }
 
@@ -253,15 +257,19 @@ export class ProductsService {
   }
 
   async updateVariant(em: EntityManager, actor: Principal, id: number, patch: VariantUpdate): Promise<ProductVariant> {
-    const variant = await this.variantForWrite(em, actor, id);
-    if (patch.sku !== undefined) variant.sku = patch.sku;
-    if (patch.name !== undefined) variant.name = patch.name;
-    if (patch.attributes !== undefined) variant.attributes = patch.attributes;
-    if (patch.price !== undefined) variant.price = normalizeMoney(patch.price);
-    if (patch.stock !== undefined) variant.stock = patch.stock;
-    if (patch.is_active !== undefined) variant.isActive = patch.is_active;
-    await this.flushCatalog(em);
-    return variant;
+    return em.transactional(async (tx) => {
+      const variant = await this.variantForWrite(tx, actor, id);
+      // Product before variant, the lock order every stock change follows.
+      await tx.findOne(Product, variant.product.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (patch.sku !== undefined) variant.sku = patch.sku;
+      if (patch.name !== undefined) variant.name = patch.name;
+      if (patch.attributes !== undefined) variant.attributes = patch.attributes;
+      if (patch.price !== undefined) variant.price = normalizeMoney(patch.price);
+      if (patch.stock !== undefined) variant.stock = patch.stock;
+      if (patch.is_active !== undefined) variant.isActive = patch.is_active;
+      await this.flushCatalog(tx);
+      return variant;
+    });
   }
 
   /** Deletes a variant (a product keeps at least one), or deactivates it when orders refer to it. */
@@ -283,8 +291,8 @@ export class ProductsService {
   }
 
   /** A product the actor may change: another vendor's answers 403 if the public can see it, else 404. */
-  private async loadForWrite(em: EntityManager, actor: Principal, id: number): Promise<Product> {
-    const product = await em.findOne(Product, id);
+  private async loadForWrite(em: EntityManager, actor: Principal, id: number, lock = false): Promise<Product> {
+    const product = await em.findOne(Product, id, lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
     if (!product) throw CatalogErrors.productNotFound();
     this.assertMayManage(actor, product, () => CatalogErrors.productNotFound());
     return product;
