@@ -202,12 +202,18 @@ export class CatalogGenerator {
     return this.leaves.length;
   }
 
-  /** COPY text for the categories table. */
-  categoryLines(): string {
+  /** Inserts the category tree, one statement per level (the path trigger reads each parent's path). */
+  async insertCategories(client: ClientBase): Promise<void> {
     const created = new Date(this.start - 30 * DAY_MS).toISOString();
-    return this.categories
-      .map((c) => [c.id, created, created, esc(c.name), esc(c.slug), esc(c.description), c.parentId ?? '\\N', 't'].join('\t') + '\n')
-      .join('');
+    for (const depth of [0, 1, 2]) {
+      const level = this.categories.filter((c) => c.depth === depth);
+      await client.query(
+        `insert into categories (${CATEGORY_COLUMNS})
+         select id, $2::timestamptz, $2::timestamptz, name, slug, description, parent_id, true
+           from unnest($1::int[], $3::text[], $4::text[], $5::text[], $6::int[]) as c(id, name, slug, description, parent_id)`,
+        [level.map((c) => c.id), created, level.map((c) => c.name), level.map((c) => c.slug), level.map((c) => c.description), level.map((c) => c.parentId)],
+      );
+    }
   }
 
   /** Products `first`..`last` (ids), in order, with their variants, in chunks of `size` products. */
@@ -437,12 +443,12 @@ export async function seedCatalog(client: ClientBase, options: CatalogSeedOption
     await client.query('alter table product_variants disable trigger product_variants_refresh_product');
     for (const statement of rebuild.drop) await client.query(statement);
 
-    // FREEZE: the tables were truncated in this transaction, so rows are written already frozen
-    // (no hint-bit rewrite or anti-wraparound vacuum of a million fresh rows later).
-    await copyIn(client, `copy categories (${CATEGORY_COLUMNS}) from stdin with (freeze)`, [generator.categoryLines()]);
+    await generator.insertCategories(client);
     progress({ phase: 'load', done: 0, total });
     for (let first = 1; first <= total; first += batchSize) {
       const last = Math.min(total, first + batchSize - 1);
+      // FREEZE: the tables were truncated in this transaction, so rows are written already frozen
+      // (no hint-bit rewrite or anti-wraparound vacuum of a million fresh rows later).
       // Products are generated chunk by chunk while the server ingests the previous chunks (the
       // generator runs on this core, COPY and the search_vector column on the other); the batch's
       // variants follow in a second COPY.
