@@ -116,7 +116,7 @@ async function seedOrReuse(url: string): Promise<SeedInfo> {
       if (p.phase === 'load') (bar ??= new ProgressBar('products', p.total)).update(p.done);
       else if (p.phase === 'index') {
         if (!index) bar?.finish();
-        (index ??= new ProgressBar('indexes ', p.total)).update(p.done);
+        (index ??= new ProgressBar('indexes ', p.total, process.stderr, false)).update(p.done);
       } else index?.finish();
     };
     const report = await seedCatalog(c, { products: PRODUCTS, seed: Number(opts.seed), reset: true, onProgress });
@@ -142,14 +142,17 @@ interface Params {
 /** The scenario parameters, derived from the data so they fit any seed. */
 async function scenarioParams(url: string): Promise<Params> {
   return withClient(url, async (c) => {
-    // The mid-level category with the most products for sale, and the price range of its middle 90%.
+    // The mid-level category with the most products for sale (path[2] of its leaves), and the
+    // price range of its middle 90%.
+    const { rows: [top] } = await c.query(`
+      select c.path[2] as id, count(*)::int as n from products p join categories c on c.id = p.category_id
+       where p.is_active and p.in_stock and cardinality(c.path) >= 2 group by 1 order by 2 desc limit 1`);
     const { rows: [cat] } = await c.query(`
-      select m.id, m.slug, count(*)::int as n,
-             floor(percentile_disc(0.05) within group (order by p.price))::int as lo,
+      select m.id, m.slug, floor(percentile_disc(0.05) within group (order by p.price))::int as lo,
              ceil(percentile_disc(0.95) within group (order by p.price))::int as hi
-        from categories m join products p on p.category_id in (select id from categories where path @> array[m.id])
-       where cardinality(m.path) = 2 and p.is_active and p.in_stock
-       group by m.id, m.slug order by n desc limit 1`);
+        from categories m join categories c on c.path @> array[m.id] join products p on p.category_id = c.id
+       where m.id = $1 and p.is_active and p.in_stock group by m.id, m.slug`, [top.id]);
+    cat.n = top.n;
     const minPrice = `${cat.lo}.00`;
     const maxPrice = `${cat.hi}.00`;
     const { rows: [{ n }] } = await c.query(

@@ -12,6 +12,8 @@ export class ProgressBar {
     private readonly label: string,
     private readonly total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    /** Items per second and ETA: off for a few long steps (index builds), where a rate means nothing. */
+    private readonly showRate = true,
     private readonly width = 30,
   ) {
     this.tty = Boolean(stream.isTTY);
@@ -42,9 +44,10 @@ export class ProgressBar {
     const filled = Math.round(ratio * this.width);
     const elapsed = (now - this.started) / 1000;
     const rate = elapsed > 0 ? done / elapsed : 0;
-    const eta = rate > 0 && ratio < 1 ? ` ETA ${Math.ceil((this.total - done) / rate)}s` : '';
+    const eta = this.showRate && rate > 0 && ratio < 1 ? ` ETA ${Math.ceil((this.total - done) / rate)}s` : '';
+    const speed = this.showRate ? ` ${Math.round(rate).toLocaleString('en-US')}/s` : '';
     const bar = `${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}`;
     const count = `${done.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')}`;
-    return `${this.label} [${bar}] ${Math.floor(ratio * 100)}% ${count} ${Math.round(rate).toLocaleString('en-US')}/s ${elapsed.toFixed(1)}s${eta}${note ? ` ${note}` : ''}`;
+    return `${this.label} [${bar}] ${Math.floor(ratio * 100)}% ${count}${speed} ${elapsed.toFixed(1)}s${eta}${note ? ` ${note}` : ''}`;
   }
 }

@@ -65,7 +65,7 @@ async function run(): Promise<void> {
       } else if (p.phase === 'index') {
         if (!index) {
           load?.finish();
-          index = new ProgressBar('indexes ', p.total);
+          index = new ProgressBar('indexes ', p.total, process.stderr, false);
         }
         index.update(p.done, p.statement.replace(/^(create (unique )?index|alter table) /i, '').slice(0, 60));
       } else {
