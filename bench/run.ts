@@ -15,7 +15,8 @@
  * 5. Writes bench/results.md, fills the table of the README's "Benchmark" section, prints a summary.
  *
  * Options: --products N (1000000) --seed S (1) --database-url URL --connections C (32)
- *          --duration SEC (12) --warmup SEC (3) --reseed --skip-build --skip-pgbench --no-readme
+ *          --duration SEC (12, split into --rounds 3 interleaved rounds) --warmup SEC (3)
+ *          --reseed --skip-build --skip-pgbench --no-readme
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -47,6 +48,7 @@ const { values: opts } = parseArgs({
     connections: { type: 'string', default: '32' },
     duration: { type: 'string', default: '12' },
     warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
     reseed: { type: 'boolean', default: false },
     'skip-build': { type: 'boolean', default: false },
     'skip-pgbench': { type: 'boolean', default: false },
@@ -57,6 +59,7 @@ const PRODUCTS = Number(opts.products.replace(/_/g, ''));
 const CONNECTIONS = Number(opts.connections);
 const DURATION = Number(opts.duration);
 const WARMUP = Number(opts.warmup);
+const ROUNDS = Math.max(1, Number(opts.rounds));
 
 const log = (message: string) => console.error(`[bench] ${message}`);
 
@@ -226,33 +229,87 @@ interface Measured {
   baseline?: boolean;
 }
 
-/** Probes the endpoint once (200 with the expected shape, or "not available"), then warms up and measures. */
-async function scenario(name: string, base: string, paths: string[] | (() => string), expectShape: (body: unknown) => boolean): Promise<Measured> {
-  const first = typeof paths === 'function' ? paths() : paths[0];
-  const target = first.length > 110 ? `${first.slice(0, 107)}...` : first;
-  try {
-    const res = await fetch(base + first);
-    const body = res.headers.get('content-type')?.includes('json') ? await res.json() : undefined;
-    if (res.status !== 200 || !expectShape(body)) {
-      log(`${name}: endpoint not available (HTTP ${res.status})`);
-      return { name, target, note: `endpoint not available (HTTP ${res.status})` };
-    }
-  } catch (err) {
-    return { name, target, note: `endpoint not available (${(err as Error).message})` };
-  }
+interface Scenario {
+  name: string;
+  base: string;
+  next: () => string;
+  shape: (body: unknown) => boolean;
+  baseline?: boolean;
+}
+
+function scenario(name: string, base: string, paths: string[] | (() => string), shape: (body: unknown) => boolean, baseline = false): Scenario {
   let i = 0;
   const next = typeof paths === 'function' ? paths : () => paths[i++ % paths.length];
-  const options = {
-    url: base,
+  return { name, base, next, shape, baseline };
+}
+
+/** One GET of the scenario: undefined when it answers 200 with the expected shape, else why not. */
+async function probe(s: Scenario): Promise<string | undefined> {
+  try {
+    const res = await fetch(s.base + s.next());
+    const body = res.headers.get('content-type')?.includes('json') ? await res.json() : undefined;
+    if (res.status !== 200 || !s.shape(body)) return `endpoint not available (HTTP ${res.status})`;
+    return undefined;
+  } catch (err) {
+    return `endpoint not available (${(err as Error).message})`;
+  }
+}
+
+function cannon(s: Scenario, seconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: s.base,
     connections: CONNECTIONS,
-    requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: next() }) }],
-  };
-  log(`${name}: warm-up ${WARMUP} s, then ${DURATION} s at ${CONNECTIONS} connections`);
-  await autocannon({ ...options, duration: WARMUP });
-  const r = await autocannon({ ...options, duration: DURATION });
-  const m: Measured = { name, target, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors };
-  log(`${name}: ${Math.round(m.rps!)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.non2xx ? `, ${m.non2xx} non-2xx` : ''}${m.errors ? `, ${m.errors} errors` : ''}`);
-  return m;
+    duration: seconds,
+    requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: s.next() }) }],
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * Probes every scenario, warms up the available ones, then measures them in ROUNDS interleaved
+ * rounds (a, b, c... a, b, c...), so that background load on a shared machine weighs on all of them
+ * alike. Between two runs it waits for the database to finish the requests still queued (a slow
+ * scenario would otherwise weigh on the next one). req/s is the total over all rounds; p50 and p99 are the medians of the rounds' values.
+ */
+async function measureAll(scenarios: Scenario[], drained: () => Promise<void>): Promise<Measured[]> {
+  const results = new Map<Scenario, { rounds: autocannon.Result[]; note?: string }>();
+  for (const s of scenarios) {
+    const note = await probe(s);
+    if (note) log(`${s.name}: ${note}`);
+    results.set(s, { rounds: [], note });
+  }
+  const live = scenarios.filter((s) => !results.get(s)!.note);
+  for (const s of live) {
+    log(`${s.name}: warm-up ${WARMUP} s`);
+    await cannon(s, WARMUP);
+    await drained();
+  }
+  const slice = Math.max(1, Math.round(DURATION / ROUNDS));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const s of live) {
+      const r = await cannon(s, slice);
+      await drained();
+      results.get(s)!.rounds.push(r);
+      log(`round ${round}/${ROUNDS} ${s.name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+    }
+  }
+  return scenarios.map((s) => {
+    const { rounds, note } = results.get(s)!;
+    if (note) return { name: s.name, target: s.next(), note };
+    const seconds = rounds.reduce((t, r) => t + r.duration, 0);
+    return {
+      name: s.name,
+      target: s.next(),
+      rps: rounds.reduce((t, r) => t + r.requests.total, 0) / seconds,
+      p50: median(rounds.map((r) => r.latency.p50)),
+      p99: median(rounds.map((r) => r.latency.p99)),
+      requests: rounds.reduce((t, r) => t + r.requests.total, 0),
+      non2xx: rounds.reduce((t, r) => t + r.non2xx, 0),
+      errors: rounds.reduce((t, r) => t + r.errors, 0),
+      baseline: s.baseline,
+    };
+  });
 }
 
 const isList = (b: unknown) => typeof b === 'object' && b !== null && Array.isArray((b as { results?: unknown }).results);
@@ -382,20 +439,34 @@ async function main(): Promise<void> {
       return rows[0] ? `${rows[0].price},${rows[0].id}` : undefined;
     });
 
-    measured.push(await scenario('(a) filtered list: category + price range + in stock, by price', apiBase, [list], isList));
-    measured.push(
-      deepWalk.path
-        ? { ...(await scenario(`(b) the same at cursor page ${DEEP_PAGE}`, apiBase, [deepWalk.path], isList)) }
-        : { name: `(b) the same at cursor page ${DEEP_PAGE}`, target: list, note: deepWalk.note },
-    );
-    measured.push(await scenario(`(c) full-text search "${SEARCH}"`, apiBase, [`/api/product/?${new URLSearchParams({ search: SEARCH, ordering: 'relevance' })}`], isList));
     let k = 0;
-    measured.push(await scenario(`(d) product detail (${params.detailIds.length.toLocaleString('en-US')} ids)`, apiBase, () => `/api/product/${params.detailIds[k++ % params.detailIds.length]}/`, isObject));
-    const bareRow = await scenario('(e) bare http + pg, same SQL as (a)', bareBase, [bareList], isList);
-    bareRow.baseline = true;
-    measured.push(bareRow);
-    if (after) measured.push(await scenario(`(e2) bare, page ${DEEP_PAGE} (keyset)`, bareBase, [`${bareList}&after=${encodeURIComponent(after)}`], isList));
-    measured.push(await scenario('(f) API root GET /api/ (the stack, no database)', apiBase, ['/api/'], (b) => typeof b === 'object' && b !== null));
+    const scenarios = [
+      scenario('(a) filtered list: category + price range + in stock, by price', apiBase, [list], isList),
+      deepWalk.path ? scenario(`(b) the same at cursor page ${DEEP_PAGE}`, apiBase, [deepWalk.path], isList) : undefined,
+      scenario(`(c) full-text search "${SEARCH}"`, apiBase, [`/api/product/?${new URLSearchParams({ search: SEARCH, ordering: 'relevance' })}`], isList),
+      scenario(`(d) product detail (${params.detailIds.length.toLocaleString('en-US')} ids)`, apiBase, () => `/api/product/${params.detailIds[k++ % params.detailIds.length]}/`, isObject),
+      scenario('(e) bare http + pg, same SQL as (a)', bareBase, [bareList], isList, true),
+      after ? scenario(`(e2) bare, page ${DEEP_PAGE} (keyset)`, bareBase, [`${bareList}&after=${encodeURIComponent(after)}`], isList) : undefined,
+      scenario('(f) API root GET /api/ (the stack, no database)', apiBase, ['/api/'], (b) => typeof b === 'object' && b !== null),
+    ];
+    const watcher = new Client({ connectionString: url });
+    await watcher.connect();
+    const drained = async () => {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const { rows: [{ busy }] } = await watcher.query<{ busy: number }>(
+          `select count(*)::int as busy from pg_stat_activity where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`,
+        );
+        if (busy === 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      measured.push(...(await measureAll(scenarios.filter((s): s is Scenario => s !== undefined), drained)));
+    } finally {
+      await watcher.end();
+    }
+    if (!deepWalk.path) measured.splice(1, 0, { name: `(b) the same at cursor page ${DEEP_PAGE}`, target: list, note: deepWalk.note });
   } finally {
     await Promise.all([stopChild(api), stopChild(bare)]);
   }
@@ -416,7 +487,7 @@ async function main(): Promise<void> {
     `- Machine: ${machine}; load average ${loadBefore.toFixed(1)} before the HTTP runs, ${loadavg()[0].toFixed(1)} after (other work on the machine counts too)`,
     `- Node ${process.version} (server and load generator), PostgreSQL ${pg}, autocannon ${readJson('node_modules/autocannon/package.json').version}`,
     `- Catalog: ${PRODUCTS.toLocaleString('en-US')} products, seed ${opts.seed}; ${seed.detail}`,
-    `- Load: ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario; the server is one process (\`node dist/src/main.js\`, NODE_ENV=production, response validation off, LOG_LEVEL=warn, pool of 10); the bare baseline is one process with a \`pg.Pool\` of 10.`,
+    `- Load: ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario in ${ROUNDS} interleaved rounds (req/s over all rounds, p50/p99 the median of the rounds); the server is one process (\`node dist/src/main.js\`, NODE_ENV=production, response validation off, LOG_LEVEL=warn, pool of 10); the bare baseline is one process with a \`pg.Pool\` of 10.`,
     `- Filtered list: \`category=${params.category.slug}${params.minPrice ? `&min_price=${params.minPrice}&max_price=${params.maxPrice}` : ''}&in_stock=true&ordering=price\` (${params.category.matching.toLocaleString('en-US')} matching products); search \`${SEARCH}\` matches ${params.searchMatches.toLocaleString('en-US')} products.`,
     deepWalk.seconds ? `- Page ${DEEP_PAGE} was reached by following \`next\` ${DEEP_PAGE - 1} times (${deepWalk.seconds.toFixed(1)} s, one request at a time).` : '',
     '',
