@@ -38,6 +38,7 @@ interface PlanNode {
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let client: Client;
 let brand: string;
+let categoryBrand: string;
 let vendorId: number;
 const subtreeSize = new Map<number, number>();
 
@@ -48,6 +49,10 @@ beforeAll(async () => {
   await seedCatalog(client, { products: PRODUCTS, seed: 3 });
   // A mid-sized brand and vendor: neither the largest nor a tiny one.
   ({ brand } = (await client.query(`select brand from products group by brand order by count(*) desc offset 20 limit 1`)).rows[0]);
+  ({ brand: categoryBrand } = (await client.query(
+    `select brand from products where category_id in (select id from categories where path @> array[$1::int]) group by brand order by count(*) desc offset 5 limit 1`,
+    [MID],
+  )).rows[0]);
   ({ vendor_id: vendorId } = (await client.query(`select vendor_id from products group by vendor_id order by count(*) desc offset 10 limit 1`)).rows[0]);
   for (const id of [ROOT, MID, LEAF]) {
     subtreeSize.set(id, (await client.query(`select count(*)::int as n from categories where path @> array[$1::int]`, [id])).rows[0].n);
@@ -120,6 +125,12 @@ describe('discovery plans', () => {
 
   it.each(['price', '-price'] as const)('a brand, ordering %s', async (ordering) => {
     expectIndexedPlan(await plan({ ...PUBLIC, brands: [brand] }, ordering, cursor()), SIZE + 1);
+  });
+
+  it.each(['price', '-price'] as const)('a category and a brand, ordering %s: per-category probes of that brand only', async (ordering) => {
+    const root = await plan({ ...PUBLIC, category: MID, brands: [categoryBrand], inStock: true }, ordering, cursor());
+    expectIndexedPlan(root, subtreeSize.get(MID)! * (SIZE + 1));
+    expect(nodes(root).map((n) => n['Index Name'])).toContain('products_active_category_brand_price_idx');
   });
 
   it.each(['created_at', '-created_at'] as const)('a vendor, ordering %s', async (ordering) => {
