@@ -17,7 +17,7 @@ import { createTestDatabase } from '../../support/database';
  * more than (categories of the subtree × (page size + 1)) estimated rows, i.e. never a sort of the
  * whole matching set (except for ranking search results, which come from the GIN indexes).
  */
-const PRODUCTS = 80_000;
+const PRODUCTS = 60_000;
 const SIZE = 20;
 const PUBLIC = { visibility: { kind: 'public' } } as const;
 const ORDERINGS: ProductOrdering[] = ['price', '-price', 'created_at', '-created_at', 'name', '-name', '-rating'];
