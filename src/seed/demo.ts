@@ -1,7 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { User } from '../modules/accounts/user.entity';
 import type { Services } from '../services';
+import { SEED_VENDOR_PASSWORD, seedCatalog } from './catalog';
 
 /** Demo accounts for a fresh local database (SEED_DEMO); documented in the README. */
 export const DEMO_USERS = [
@@ -10,16 +12,46 @@ export const DEMO_USERS = [
   { username: 'customer', password: 'customer-demo-password', role: 'customer' },
 ] as const;
 
-/** Seeds the demo data once: does nothing when any user exists. */
+/** The demo catalog: the `npm run seed` generator, small enough to load in a second or two at start. */
+export const DEMO_CATALOG = { products: 2000, vendors: 5, seed: 1 } as const;
+
+/** Seeds the demo data once: the accounts when there are no users, the catalog when it is empty. */
 export async function seedDemo(orm: MikroORM, services: Services, logger: Logger): Promise<void> {
   const em = orm.em.fork();
-  if ((await em.count(User, {})) > 0) return;
-  for (const demo of DEMO_USERS) {
-    await services.accounts.createUser(
-      em,
-      { username: demo.username, email: `${demo.username}@demo.example`, password: demo.password, first_name: demo.username },
-      demo.role,
-    );
+  if ((await em.count(User, {})) === 0) {
+    for (const demo of DEMO_USERS) {
+      await services.accounts.createUser(
+        em,
+        { username: demo.username, email: `${demo.username}@demo.example`, password: demo.password, first_name: demo.username },
+        demo.role,
+      );
+    }
+    logger.info({ users: DEMO_USERS.map(({ username, password, role }) => ({ username, password, role })) }, 'demo data seeded');
   }
-  logger.info({ users: DEMO_USERS.map(({ username, password, role }) => ({ username, password, role })) }, 'demo data seeded');
+  await seedDemoCatalog(orm, logger);
+}
+
+async function seedDemoCatalog(orm: MikroORM, logger: Logger): Promise<void> {
+  const client = new Client({ connectionString: orm.config.get('clientUrl') });
+  await client.connect();
+  try {
+    const { rows: [{ empty }] } = await client.query<{ empty: boolean }>(
+      'select not exists(select 1 from categories) and not exists(select 1 from products) as empty',
+    );
+    if (!empty) return;
+    const report = await seedCatalog(client, DEMO_CATALOG);
+    logger.info(
+      {
+        categories: report.categories,
+        products: report.products,
+        variants: report.variants,
+        vendors: `vendor001..vendor${String(report.vendors).padStart(3, '0')}`,
+        vendorPassword: SEED_VENDOR_PASSWORD,
+        seconds: report.seconds.total,
+      },
+      'demo catalog seeded',
+    );
+  } finally {
+    await client.end();
+  }
 }

@@ -23,6 +23,9 @@ import { ProductVariant } from './product-variant.entity';
 @Index({ name: 'products_active_category_created_idx', expression: 'create index "products_active_category_created_idx" on "products" ("category_id", "created_at", "id") where "is_active"' })
 @Index({ name: 'products_active_category_name_idx', expression: 'create index "products_active_category_name_idx" on "products" ("category_id", "name", "id") where "is_active"' })
 @Index({ name: 'products_active_category_rating_idx', expression: 'create index "products_active_category_rating_idx" on "products" ("category_id", "rating_avg", "id") where "is_active"' })
+// A category filtered by brand ("phones by Norvik"), by price: one ordered probe per category of the
+// subtree that reads only that brand (without it, each probe read the whole category: 430 ms).
+@Index({ name: 'products_active_category_brand_price_idx', expression: 'create index "products_active_category_brand_price_idx" on "products" ("category_id", "brand", "price", "id") where "is_active"' })
 // Brand filter (storefront brand pages, facets), ordered by price.
 @Index({ name: 'products_active_brand_price_idx', expression: 'create index "products_active_brand_price_idx" on "products" ("brand", "price", "id") where "is_active"' })
 // A vendor's own catalog (active or not), newest first; also the vendor foreign key.

@@ -1,0 +1,64 @@
+/**
+ * The baseline of `npm run bench`: bare Node `http` + `pg` (a pool of 10) running the same product
+ * list SQL as the API (`productListQuery` + `toPgPlaceholders`), answering JSON. Nothing else: no
+ * framework, validation, auth, ORM or logging. Everything the real server adds is measured against it.
+ *
+ *   GET /products?category=&min_price=&max_price=&in_stock=&ordering=&page_size=&after=<key>,<id>
+ *
+ * Env: DATABASE_URL, PORT (0 = any; the port is printed as `listening <port>`).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Pool } from 'pg';
+import { type DiscoveryFilters, type ProductOrdering, productListQuery, type ProductRow, sortKeyOf, toPgPlaceholders } from '../src/modules/catalog/discovery.sql';
+
+const ORDERINGS = new Set<ProductOrdering>(['price', '-price', 'created_at', '-created_at', 'name', '-name', '-rating']);
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+
+function filtersOf(q: URLSearchParams): DiscoveryFilters {
+  const f: DiscoveryFilters = { visibility: { kind: 'public' } };
+  const category = q.get('category');
+  if (category) f.category = /^\d+$/.test(category) ? Number(category) : category;
+  if (q.get('min_price')) f.minPrice = q.get('min_price')!;
+  if (q.get('max_price')) f.maxPrice = q.get('max_price')!;
+  if (q.get('in_stock')) f.inStock = q.get('in_stock') === 'true';
+  return f;
+}
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname !== '/products') {
+    res.writeHead(404).end();
+    return;
+  }
+  const q = url.searchParams;
+  const ordering = (q.get('ordering') ?? 'price') as ProductOrdering;
+  if (!ORDERINGS.has(ordering)) {
+    res.writeHead(400).end();
+    return;
+  }
+  const size = Math.min(100, Number(q.get('page_size') ?? 20));
+  const after = q.get('after')?.split(',');
+  const built = productListQuery(filtersOf(q), ordering, { kind: 'cursor', size, after: after && [after[0], Number(after[1])] });
+  pool.query<ProductRow>(toPgPlaceholders(built.sql), built.params).then(
+    ({ rows }) => {
+      const items = rows.slice(0, size);
+      const last = items[items.length - 1];
+      const next = rows.length > size && last ? `/products?${new URLSearchParams({ ...Object.fromEntries(q), after: `${sortKeyOf(last, ordering)},${last.id}` })}` : null;
+      const body = JSON.stringify({ next, previous: null, results: items });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    },
+    (err: Error) => {
+      console.error(err.message);
+      res.writeHead(500).end();
+    },
+  );
+});
+
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  console.log(`listening ${(server.address() as AddressInfo).port}`);
+});
+
+const stop = () => server.close(() => void pool.end().then(() => process.exit(0)));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

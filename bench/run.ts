@@ -1,0 +1,540 @@
+/**
+ * `npm run bench`: product discovery under load (not a test).
+ *
+ * 1. Seeds a 1,000,000-product catalog into a dedicated database (default `ecom_bench` on
+ *    DATABASE_URL's server, else 127.0.0.1:5432), or reuses it when it already holds that many
+ *    products (`--reseed` forces a new one).
+ * 2. Builds the app and starts it in production mode (response validation off, LOG_LEVEL=warn) as a
+ *    child process, and the bare `http` + `pg` baseline (bench/bare-server.ts) beside it.
+ * 3. Measures each scenario with autocannon (32 connections, a warm-up, then ~12 s): the filtered
+ *    list, the same at cursor page 1,000, full-text search, product detail over many ids, the bare
+ *    baseline (and its page 1,000), and the API root (the stack without the database).
+ *    An endpoint the server does not have yet is reported as "endpoint not available".
+ * 4. Measures the raw SQL of the filtered list with pgbench (simple, extended and prepared
+ *    protocols: the prepared one shows what a generic plan does), if pgbench is installed.
+ * 5. Writes bench/results.md, fills the table of the README's "Benchmark" section, prints a summary.
+ *
+ * Options: --products N (1000000) --seed S (1) --database-url URL --connections C (32)
+ *          --duration SEC (12, split into --rounds 3 interleaved rounds) --warmup SEC (3)
+ *          --reseed --skip-build --skip-pgbench --no-readme
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem, type as osType, release } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
+import { ProgressBar } from '../src/cli/progress';
+import { migrate } from '../src/db/database';
+import { freePort } from '../src/db/embedded';
+import { ormOptions } from '../src/db/orm.config';
+import { type DiscoveryFilters, productListQuery, toPgPlaceholders } from '../src/modules/catalog/discovery.sql';
+import { seedCatalog, type SeedProgress } from '../src/seed/catalog';
+
+const ROOT = join(__dirname, '..');
+const CACHE = join(__dirname, '.cache');
+const PAGE = 20;
+const DEEP_PAGE = 1000;
+const SEARCH = 'wireless headphones';
+
+const { values: opts } = parseArgs({
+  options: {
+    products: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '1' },
+    'database-url': { type: 'string' },
+    connections: { type: 'string', default: '32' },
+    duration: { type: 'string', default: '12' },
+    warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    reseed: { type: 'boolean', default: false },
+    'skip-build': { type: 'boolean', default: false },
+    'skip-pgbench': { type: 'boolean', default: false },
+    'no-readme': { type: 'boolean', default: false },
+  },
+});
+const PRODUCTS = Number(opts.products.replace(/_/g, ''));
+const CONNECTIONS = Number(opts.connections);
+const DURATION = Number(opts.duration);
+const WARMUP = Number(opts.warmup);
+const ROUNDS = Math.max(1, Number(opts.rounds));
+
+const log = (message: string) => console.error(`[bench] ${message}`);
+
+function benchDatabaseUrl(): string {
+  if (opts['database-url']) return opts['database-url'];
+  const url = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
+  url.pathname = '/ecom_bench';
+  return url.toString();
+}
+
+async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function ensureDatabase(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  await withClient(admin.toString(), async (c) => {
+    const { rowCount } = await c.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) {
+      log(`creating database ${name}`);
+      await c.query(`create database "${name.replace(/"/g, '""')}"`);
+    }
+  });
+}
+
+interface SeedInfo {
+  reused: boolean;
+  seconds?: number;
+  detail: string;
+}
+
+/** Seeds the catalog unless the database already holds PRODUCTS products (marker table bench_seed records how it was made). */
+async function seedOrReuse(url: string): Promise<SeedInfo> {
+  return withClient(url, async (c) => {
+    await c.query(`create table if not exists bench_seed (products int not null, seed int not null, seconds numeric not null, report jsonb not null, seeded_at timestamptz not null default now())`);
+    const { rows: [{ n }] } = await c.query<{ n: number }>('select count(*)::int as n from products');
+    if (n === PRODUCTS && !opts.reseed) {
+      const marker = (await c.query('select * from bench_seed order by seeded_at desc limit 1')).rows[0];
+      const detail = marker && marker.products === PRODUCTS
+        ? `reused; seeded ${new Date(marker.seeded_at).toISOString().slice(0, 10)} in ${marker.seconds} s (${describeSeed(marker.report)})`
+        : 'reused; seeded outside the benchmark (no timing recorded)';
+      log(`reusing the ${n.toLocaleString('en-US')}-product catalog (${detail})`);
+      return { reused: true, seconds: marker?.seconds ? Number(marker.seconds) : undefined, detail };
+    }
+    log(`seeding ${PRODUCTS.toLocaleString('en-US')} products (the database holds ${n.toLocaleString('en-US')})`);
+    let bar: ProgressBar | undefined;
+    let index: ProgressBar | undefined;
+    const onProgress = (p: SeedProgress) => {
+      if (p.phase === 'load') (bar ??= new ProgressBar('products', p.total)).update(p.done);
+      else if (p.phase === 'index') {
+        if (!index) bar?.finish();
+        (index ??= new ProgressBar('indexes ', p.total, process.stderr, false)).update(p.done);
+      } else index?.finish();
+    };
+    const report = await seedCatalog(c, { products: PRODUCTS, seed: Number(opts.seed), reset: true, onProgress });
+    await c.query('insert into bench_seed (products, seed, seconds, report) values ($1, $2, $3, $4)', [PRODUCTS, Number(opts.seed), report.seconds.total, report]);
+    const detail = `seeded by this run in ${report.seconds.total} s (${describeSeed(report)})`;
+    log(detail);
+    return { reused: false, seconds: report.seconds.total, detail };
+  });
+}
+
+function describeSeed(report: { variants: number; seconds: { load: number; indexes: number; analyze: number } }): string {
+  return `${report.variants.toLocaleString('en-US')} variants; COPY ${report.seconds.load} s, indexes ${report.seconds.indexes} s, analyze ${report.seconds.analyze} s`;
+}
+
+interface Params {
+  category: { id: number; slug: string; matching: number };
+  minPrice?: string;
+  maxPrice?: string;
+  detailIds: number[];
+  searchMatches: number;
+}
+
+/** The scenario parameters, derived from the data so they fit any seed. */
+async function scenarioParams(url: string): Promise<Params> {
+  return withClient(url, async (c) => {
+    // The mid-level category with the most products for sale (path[2] of its leaves), and the
+    // price range of its middle 90%.
+    const { rows: [top] } = await c.query(`
+      select c.path[2] as id, count(*)::int as n from products p join categories c on c.id = p.category_id
+       where p.is_active and p.in_stock and cardinality(c.path) >= 2 group by 1 order by 2 desc limit 1`);
+    const { rows: [cat] } = await c.query(`
+      select m.id, m.slug, floor(percentile_disc(0.05) within group (order by p.price))::int as lo,
+             ceil(percentile_disc(0.95) within group (order by p.price))::int as hi
+        from categories m join categories c on c.path @> array[m.id] join products p on p.category_id = c.id
+       where m.id = $1 and p.is_active and p.in_stock group by m.id, m.slug`, [top.id]);
+    cat.n = top.n;
+    const minPrice = `${cat.lo}.00`;
+    const maxPrice = `${cat.hi}.00`;
+    const { rows: [{ n }] } = await c.query(
+      `select count(*)::int as n from products where is_active and in_stock and price between $2 and $3
+          and category_id in (select id from categories where path @> array[$1::int])`,
+      [cat.id, minPrice, maxPrice],
+    );
+    const deepEnough = n > PAGE * DEEP_PAGE;
+    if (!deepEnough) log(`only ${n} products match the price range: the list scenarios drop it to reach page ${DEEP_PAGE}`);
+    const detailIds = (await c.query<{ id: number }>('select id from products where is_active and id % 97 = 13 order by id limit 10000')).rows.map((r) => r.id);
+    const { rows: [{ s }] } = await c.query(
+      `select count(*)::int as s from products p where p.is_active and (p.search_vector @@ websearch_to_tsquery('english', $1) or $1 <% p.name)`,
+      [SEARCH],
+    );
+    return {
+      category: { id: cat.id, slug: cat.slug, matching: deepEnough ? n : cat.n },
+      minPrice: deepEnough ? minPrice : undefined,
+      maxPrice: deepEnough ? maxPrice : undefined,
+      detailIds,
+      searchMatches: s,
+    };
+  });
+}
+
+function listQuery(p: Params, extra: Record<string, string> = {}): string {
+  const q = new URLSearchParams({ category: p.category.slug });
+  if (p.minPrice) q.set('min_price', p.minPrice);
+  if (p.maxPrice) q.set('max_price', p.maxPrice);
+  q.set('in_stock', 'true');
+  q.set('ordering', 'price');
+  for (const [k, v] of Object.entries(extra)) q.set(k, v);
+  return q.toString();
+}
+
+async function waitFor(url: string, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not become ready at ${url}`);
+}
+
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+interface Measured {
+  name: string;
+  target: string;
+  rps?: number;
+  p50?: number;
+  p99?: number;
+  requests?: number;
+  non2xx?: number;
+  errors?: number;
+  note?: string;
+  baseline?: boolean;
+}
+
+interface Scenario {
+  name: string;
+  base: string;
+  next: () => string;
+  shape: (body: unknown) => boolean;
+  baseline?: boolean;
+}
+
+function scenario(name: string, base: string, paths: string[] | (() => string), shape: (body: unknown) => boolean, baseline = false): Scenario {
+  let i = 0;
+  const next = typeof paths === 'function' ? paths : () => paths[i++ % paths.length];
+  return { name, base, next, shape, baseline };
+}
+
+/** One GET of the scenario: undefined when it answers 200 with the expected shape, else why not. */
+async function probe(s: Scenario): Promise<string | undefined> {
+  try {
+    const res = await fetch(s.base + s.next());
+    const body = res.headers.get('content-type')?.includes('json') ? await res.json() : undefined;
+    if (res.status !== 200 || !s.shape(body)) return `endpoint not available (HTTP ${res.status})`;
+    return undefined;
+  } catch (err) {
+    return `endpoint not available (${(err as Error).message})`;
+  }
+}
+
+function cannon(s: Scenario, seconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: s.base,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: s.next() }) }],
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * Probes every scenario, warms up the available ones, then measures them in ROUNDS interleaved
+ * rounds (a, b, c... a, b, c...), so that background load on a shared machine weighs on all of them
+ * alike. Between two runs it waits for the database to finish the requests still queued (a slow
+ * scenario would otherwise weigh on the next one). req/s is the total over all rounds; p50 and p99 are the medians of the rounds' values.
+ */
+async function measureAll(scenarios: Scenario[], drained: () => Promise<void>): Promise<Measured[]> {
+  const results = new Map<Scenario, { rounds: autocannon.Result[]; note?: string }>();
+  for (const s of scenarios) {
+    const note = await probe(s);
+    if (note) log(`${s.name}: ${note}`);
+    results.set(s, { rounds: [], note });
+  }
+  const live = scenarios.filter((s) => !results.get(s)!.note);
+  for (const s of live) {
+    log(`${s.name}: warm-up ${WARMUP} s`);
+    await cannon(s, WARMUP);
+    await drained();
+  }
+  const slice = Math.max(1, Math.round(DURATION / ROUNDS));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const s of live) {
+      const r = await cannon(s, slice);
+      await drained();
+      results.get(s)!.rounds.push(r);
+      log(`round ${round}/${ROUNDS} ${s.name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+    }
+  }
+  return scenarios.map((s) => {
+    const { rounds, note } = results.get(s)!;
+    if (note) return { name: s.name, target: s.next(), note };
+    const seconds = rounds.reduce((t, r) => t + r.duration, 0);
+    return {
+      name: s.name,
+      target: s.next(),
+      rps: rounds.reduce((t, r) => t + r.requests.total, 0) / seconds,
+      p50: median(rounds.map((r) => r.latency.p50)),
+      p99: median(rounds.map((r) => r.latency.p99)),
+      requests: rounds.reduce((t, r) => t + r.requests.total, 0),
+      non2xx: rounds.reduce((t, r) => t + r.non2xx, 0),
+      errors: rounds.reduce((t, r) => t + r.errors, 0),
+      baseline: s.baseline,
+    };
+  });
+}
+
+const isList = (b: unknown) => typeof b === 'object' && b !== null && Array.isArray((b as { results?: unknown }).results);
+const isObject = (b: unknown) => typeof b === 'object' && b !== null && 'id' in b;
+
+/** Follows `next` links from page 1 to page DEEP_PAGE; the path of that page, or why not. */
+async function deepPagePath(base: string, firstPath: string): Promise<{ path?: string; note?: string; seconds?: number }> {
+  const started = performance.now();
+  let url = base + firstPath;
+  for (let page = 1; page < DEEP_PAGE; page++) {
+    const res = await fetch(url);
+    if (res.status !== 200) return { note: `endpoint not available (HTTP ${res.status})` };
+    const body = (await res.json()) as { next?: string | null };
+    if (!body.next) return { note: `the list ends at page ${page}` };
+    url = body.next;
+  }
+  const u = new URL(url);
+  return { path: u.pathname + u.search, seconds: (performance.now() - started) / 1000 };
+}
+
+interface PgbenchResult {
+  mode: string;
+  tps?: number;
+  latency?: number;
+  note?: string;
+}
+
+function pgbench(url: string, p: Params): { results: PgbenchResult[]; custom?: string; generic?: string } {
+  const which = spawnSync('pgbench', ['--version'], { encoding: 'utf8' });
+  if (which.status !== 0) return { results: [{ mode: '-', note: 'pgbench is not installed' }] };
+  const filters: DiscoveryFilters = { visibility: { kind: 'public' }, category: p.category.slug, minPrice: p.minPrice, maxPrice: p.maxPrice, inStock: true };
+  const q = productListQuery(filters, 'price', { kind: 'cursor', size: PAGE });
+  let n = 0;
+  const script = `${q.sql.replace(/\?/g, () => `:p${++n}`)};\n`;
+  mkdirSync(CACHE, { recursive: true });
+  const file = join(CACHE, 'filtered-list.sql');
+  writeFileSync(file, script);
+  // The simple protocol pastes values into the text: strings need quotes there, not as parameters.
+  const defines = (quote: boolean) =>
+    q.params.flatMap((v, i) => ['-D', `p${i + 1}=${quote && typeof v === 'string' && !/^[\d.]+$/.test(v) ? `'${v.replace(/'/g, "''")}'` : String(v)}`]);
+  const results: PgbenchResult[] = [];
+  for (const mode of ['simple', 'extended', 'prepared']) {
+    log(`pgbench -M ${mode}: ${DURATION} s, ${CONNECTIONS} clients`);
+    const run = spawnSync('pgbench', ['-n', '-M', mode, '-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), '-f', file, ...defines(mode === 'simple'), url], { encoding: 'utf8' });
+    const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout)?.[1];
+    const latency = /latency average = ([\d.]+) ms/.exec(run.stdout)?.[1];
+    results.push(tps ? { mode, tps: Number(tps), latency: Number(latency) } : { mode, note: (run.stderr || run.stdout).trim().split('\n').slice(-2).join(' ') });
+  }
+  // The plans behind the numbers: custom (what node-postgres' unnamed statements get) and generic.
+  const args = q.params.map((v) => (typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`)).join(', ');
+  const prepared = `prepare list as ${toPgPlaceholders(q.sql)}`;
+  const explain = (setting: string) =>
+    execFileSync('psql', ['-X', '-q', '-A', '-t', url, '-c', `set plan_cache_mode = ${setting}`, '-c', prepared, '-c', `explain execute list(${args})`], { encoding: 'utf8' }).trim();
+  try {
+    return { results, custom: explain('force_custom_plan'), generic: explain('force_generic_plan') };
+  } catch {
+    return { results };
+  }
+}
+
+const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+function table(rows: Measured[], bare?: Measured): string {
+  const lines = ['| Scenario | req/s | p50 ms | p99 ms | vs bare | Notes |', '| --- | ---: | ---: | ---: | ---: | --- |'];
+  for (const r of rows) {
+    const ratio = r.rps !== undefined && bare?.rps ? `${Math.round((r.rps / bare.rps) * 100)}%` : '-';
+    const notes = [r.note, r.non2xx ? `${r.non2xx} non-2xx` : '', r.errors ? `${r.errors} errors` : ''].filter(Boolean).join('; ');
+    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.baseline ? 'baseline' : ratio} | ${notes} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const url = benchDatabaseUrl();
+  await ensureDatabase(url);
+  const orm = await MikroORM.init(ormOptions({ clientUrl: url, poolMax: 2 }));
+  try {
+    const applied = await migrate(orm);
+    if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+  } finally {
+    await orm.close();
+  }
+  const seed = await seedOrReuse(url);
+  const params = await scenarioParams(url);
+  log(`filtered list: category ${params.category.slug} (${params.category.matching.toLocaleString('en-US')} products in stock${params.minPrice ? ` between ${params.minPrice} and ${params.maxPrice}` : ''})`);
+
+  if (!opts['skip-build']) {
+    log('building the app (npm run build)');
+    const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (build.status !== 0) throw new Error('npm run build failed');
+  }
+  const loadBefore = loadavg()[0];
+  const [apiPort, barePort] = [await freePort(), await freePort()];
+  const jwtSecret = randomBytes(32).toString('base64url');
+  let api: ChildProcess | undefined;
+  let bare: ChildProcess | undefined;
+  const measured: Measured[] = [];
+  let deepWalk: Awaited<ReturnType<typeof deepPagePath>> = {};
+  try {
+    api = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: jwtSecret, VALIDATE_RESPONSES: 'false', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(apiPort) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: url, PORT: String(barePort) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const apiBase = `http://127.0.0.1:${apiPort}`;
+    const bareBase = `http://127.0.0.1:${barePort}`;
+    await waitFor(`${apiBase}/healthz`, api, 'the server');
+    await waitFor(`${bareBase}/products?page_size=1`, bare, 'the bare server');
+
+    const list = `/api/product/?${listQuery(params)}`;
+    const bareList = `/products?${listQuery(params)}`;
+    log(`walking the cursors to page ${DEEP_PAGE}`);
+    deepWalk = await deepPagePath(apiBase, list);
+    // The bare server's page 1,000 starts after row 19,980 of the same ordering.
+    const after = await withClient(url, async (c) => {
+      const q = productListQuery(
+        { visibility: { kind: 'public' }, category: params.category.slug, minPrice: params.minPrice, maxPrice: params.maxPrice, inStock: true },
+        'price',
+        { kind: 'page', size: 1, page: PAGE * (DEEP_PAGE - 1) },
+      );
+      const { rows } = await c.query(toPgPlaceholders(q.sql), q.params);
+      return rows[0] ? `${rows[0].price},${rows[0].id}` : undefined;
+    });
+
+    let k = 0;
+    const scenarios = [
+      scenario('(a) filtered list: category + price range + in stock, by price', apiBase, [list], isList),
+      deepWalk.path ? scenario(`(b) the same at cursor page ${DEEP_PAGE}`, apiBase, [deepWalk.path], isList) : undefined,
+      scenario(`(c) full-text search "${SEARCH}"`, apiBase, [`/api/product/?${new URLSearchParams({ search: SEARCH, ordering: 'relevance' })}`], isList),
+      scenario(`(d) product detail (${params.detailIds.length.toLocaleString('en-US')} ids)`, apiBase, () => `/api/product/${params.detailIds[k++ % params.detailIds.length]}/`, isObject),
+      scenario('(e) bare http + pg, same SQL as (a)', bareBase, [bareList], isList, true),
+      after ? scenario(`(e2) bare, page ${DEEP_PAGE} (keyset)`, bareBase, [`${bareList}&after=${encodeURIComponent(after)}`], isList) : undefined,
+      scenario('(f) API root GET /api/ (the stack, no database)', apiBase, ['/api/'], (b) => typeof b === 'object' && b !== null),
+    ];
+    const watcher = new Client({ connectionString: url });
+    await watcher.connect();
+    const drained = async () => {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const { rows: [{ busy }] } = await watcher.query<{ busy: number }>(
+          `select count(*)::int as busy from pg_stat_activity where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`,
+        );
+        if (busy === 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      measured.push(...(await measureAll(scenarios.filter((s): s is Scenario => s !== undefined), drained)));
+    } finally {
+      await watcher.end();
+    }
+    if (!deepWalk.path) measured.splice(1, 0, { name: `(b) the same at cursor page ${DEEP_PAGE}`, target: list, note: deepWalk.note });
+  } finally {
+    await Promise.all([stopChild(api), stopChild(bare)]);
+  }
+
+  const sql = opts['skip-pgbench'] ? undefined : pgbench(url, params);
+  const bareRow = measured.find((m) => m.baseline);
+  const pg = await withClient(url, async (c) => (await c.query('show server_version')).rows[0].server_version as string);
+  const cpu = cpus();
+  const now = new Date();
+  const summary = table(measured, bareRow);
+  const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}`;
+  const md = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC. Not a test: numbers from a shared 2-core`,
+    'machine where the load generator (autocannon, in the bench process), the server and PostgreSQL compete for the same cores.',
+    '',
+    `- Machine: ${machine}; load average ${loadBefore.toFixed(1)} before the HTTP runs, ${loadavg()[0].toFixed(1)} after (other work on the machine counts too)`,
+    `- Node ${process.version} (server and load generator), PostgreSQL ${pg}, autocannon ${readJson('node_modules/autocannon/package.json').version}`,
+    `- Catalog: ${PRODUCTS.toLocaleString('en-US')} products, seed ${opts.seed}; ${seed.detail}`,
+    `- Load: ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario in ${ROUNDS} interleaved rounds (req/s over all rounds, p50/p99 the median of the rounds); the server is one process (\`node dist/src/main.js\`, NODE_ENV=production, response validation off, LOG_LEVEL=warn, pool of 10); the bare baseline is one process with a \`pg.Pool\` of 10.`,
+    `- Filtered list: \`category=${params.category.slug}${params.minPrice ? `&min_price=${params.minPrice}&max_price=${params.maxPrice}` : ''}&in_stock=true&ordering=price\` (${params.category.matching.toLocaleString('en-US')} matching products); search \`${SEARCH}\` matches ${params.searchMatches.toLocaleString('en-US')} products.`,
+    deepWalk.seconds ? `- Page ${DEEP_PAGE} was reached by following \`next\` ${DEEP_PAGE - 1} times (${deepWalk.seconds.toFixed(1)} s, one request at a time).` : '',
+    '',
+    '## HTTP',
+    '',
+    summary,
+    '',
+    '## Raw SQL of (a) with pgbench',
+    '',
+    sql
+      ? ['| Protocol | tps | latency avg ms | Notes |', '| --- | ---: | ---: | --- |', ...sql.results.map((r) => `| ${r.mode} | ${fmt(r.tps)} | ${fmt(r.latency, 2)} | ${r.note ?? ''} |`)].join('\n')
+      : 'skipped (--skip-pgbench)',
+    '',
+    '`simple` and `extended` plan every execution with its values (node-postgres, and so MikroORM, send unnamed',
+    'statements: always a custom plan); `prepared` reuses a named statement, which switches to a generic plan after',
+    'five executions when the generic plan looks no more expensive.',
+    ...(sql?.custom ? ['', '### Custom plan', '', '```', sql.custom, '```', '', '### Generic plan', '', '```', sql.generic, '```'] : []),
+    '',
+  ]
+    .filter((l) => l !== undefined)
+    .join('\n');
+  writeFileSync(join(__dirname, 'results.md'), md);
+  if (!opts['no-readme']) fillReadme(summary, now, machine);
+  console.log(`\n${summary}\n`);
+  if (sql) for (const r of sql.results) console.log(`pgbench -M ${r.mode}: ${r.tps ? `${fmt(r.tps)} tps, ${fmt(r.latency, 2)} ms` : r.note}`);
+  console.log('\nWritten to bench/results.md');
+}
+
+function readJson(path: string): { version: string } {
+  return JSON.parse(readFileSync(join(ROOT, path), 'utf8'));
+}
+
+/** Replaces the table between the README's bench markers. */
+function fillReadme(summary: string, when: Date, machine: string): void {
+  const file = join(ROOT, 'README.md');
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return;
+  const block = `${start}\nMeasured ${when.toISOString().slice(0, 10)} on ${machine}, Node ${process.version} (details: [bench/results.md](bench/results.md)):\n\n${summary}\n`;
+  writeFileSync(file, text.slice(0, from) + block + text.slice(to));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
