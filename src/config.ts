@@ -23,6 +23,7 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  DATABASE_SSL: z.enum(['false', 'true', 'no-verify'], { message: 'must be false, true or no-verify' }).optional(),
   DATABASE_POOL_MAX: int(1, 500).default(10),
   DATABASE_DEBUG: bool.default(false),
   EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
@@ -62,6 +63,8 @@ export interface Config {
   database: {
     /** External database; when absent an embedded PostgreSQL is started under `embeddedDir`. */
     url?: string;
+    /** TLS to the database: off, or on with or without verifying the server's certificate. */
+    ssl: DatabaseSsl;
     poolMax: number;
     debug: boolean;
     embeddedDir: string;
@@ -91,6 +94,24 @@ export interface Config {
   logLevel: string;
 }
 
+export type DatabaseSsl = false | { rejectUnauthorized: boolean };
+
+/**
+ * DATABASE_SSL, or else the URL's `sslmode` read as libpq does (`require` encrypts without checking
+ * the certificate; `verify-ca`/`verify-full` check it). The ORM drops the URL's query string, so
+ * without this a `?sslmode=require` would silently connect in clear text.
+ */
+function databaseSsl(setting: 'false' | 'true' | 'no-verify' | undefined, url: string | undefined): DatabaseSsl {
+  let mode: string | undefined = setting;
+  if (mode === undefined && url) {
+    const sslmode = new URL(url).searchParams.get('sslmode');
+    mode = sslmode === 'require' ? 'no-verify' : sslmode === 'verify-ca' || sslmode === 'verify-full' ? 'true' : 'false';
+  }
+  if (mode === 'true') return { rejectUnauthorized: true };
+  if (mode === 'no-verify') return { rejectUnauthorized: false };
+  return false;
+}
+
 function parseTrustProxy(raw: string): boolean | number | string {
   if (raw === 'true') return true;
   if (raw === 'false' || raw === '') return false;
@@ -117,6 +138,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     database: {
       url: e.DATABASE_URL,
+      ssl: databaseSsl(e.DATABASE_SSL, e.DATABASE_URL),
       poolMax: e.DATABASE_POOL_MAX,
       debug: e.DATABASE_DEBUG,
       embeddedDir: e.EMBEDDED_PG_DIR,
