@@ -37,6 +37,8 @@ const schema = z.object({
   REFRESH_TOKEN_TTL: int(300, 31_536_000).default(2_592_000),
   LOGIN_MAX_FAILURES: int(1, 1000).default(5),
   LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
+  RATE_LIMIT_MAX: int(0, 1_000_000).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
   CORS_ORIGINS: list.optional(),
   BODY_LIMIT: z
     .string()
@@ -89,6 +91,8 @@ export interface Config {
     trustProxy: boolean | number | string;
     validateResponses: boolean;
     shutdownTimeoutMs: number;
+    /** Requests per client address per window; 0 turns rate limiting off. */
+    rateLimit: { max: number; windowSeconds: number };
   };
   redisUrl?: string;
   logLevel: string;
@@ -162,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       validateResponses: e.VALIDATE_RESPONSES ?? e.NODE_ENV === 'test',
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     },
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Config } from './config';
 import { Pager } from './http/pagination';
-import { createFailureLimiter } from './http/rate-limit';
+import { createFailureLimiter, createRequestLimiter, type RequestLimiter } from './http/rate-limit';
 import { AccountsService } from './modules/accounts/accounts.service';
 import { AuthService } from './modules/accounts/auth.service';
 import { TokenService } from './modules/accounts/tokens';
@@ -14,6 +14,8 @@ export interface Services {
   auth: AuthService;
   accounts: AccountsService;
   pager: Pager;
+  /** Every request's allowance per client address (RATE_LIMIT_*); absent when turned off. */
+  requestLimiter?: RequestLimiter;
   /** `draining` turns true when the process starts shutting down: readiness fails, connections close. */
   lifecycle: { draining: boolean };
 }
@@ -29,6 +31,9 @@ export function createServices(config: Config, jwtSecret: string, redis?: Redis)
     auth,
     accounts: new AccountsService(auth),
     pager: new Pager(new CursorCodec(cursorKey)),
+    requestLimiter: config.http.rateLimit.max
+      ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, redis)
+      : undefined,
     lifecycle: { draining: false },
   };
 }
