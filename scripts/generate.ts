@@ -3,12 +3,14 @@
  *   openapi.bundle.json  one self-contained document (the app, the validator and the docs read it)
  *   openapi.d.ts         TypeScript types (openapi-typescript)
  *   operations.ts        a runtime index of operations: method, path, auth, roles, path parameter types
+ *   sdk/                 the TypeScript client package (scripts/sdk.ts)
  * Run with `npm run generate`; CI fails when the committed output is stale.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { writeSdk } from './sdk';
 
 const root = resolve(__dirname, '..');
 const out = join(root, 'generated');
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
   const ast = await openapiTS(doc as any, { alphabetize: false, immutable: false });
   writeFileSync(join(out, 'openapi.d.ts'), banner + astToString(ast));
   writeFileSync(join(out, 'operations.ts'), operationIndex(doc));
+  await writeSdk(doc);
   console.log(`generated/: ${Object.keys(doc.paths).length} paths`);
 }
 
