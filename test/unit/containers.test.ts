@@ -194,7 +194,7 @@ describe('nginx/default.conf', () => {
   it('proxies to web:8000 with the X-Forwarded-* headers, gzip, timeouts and a body limit', () => {
     expect(conf).toMatch(/upstream api \{\s*server web:8000;/);
     expect(conf).toMatch(/proxy_pass http:\/\/api;/);
-    for (const header of ['X-Forwarded-For $proxy_add_x_forwarded_for', 'X-Forwarded-Proto $scheme', 'X-Forwarded-Host $host', 'Host $host']) {
+    for (const header of ['X-Forwarded-For $proxy_add_x_forwarded_for', 'X-Forwarded-Proto $scheme', 'X-Forwarded-Host $http_host', 'Host $http_host']) {
       expect(conf).toContain(`proxy_set_header ${header};`);
     }
     expect(conf).toMatch(/gzip on;/);
