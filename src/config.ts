@@ -49,6 +49,7 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  REDIS_TLS: z.enum(['verify', 'no-verify'], { message: 'must be verify or no-verify' }).default('verify'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   VALIDATE_RESPONSES: bool.optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
@@ -95,6 +96,8 @@ export interface Config {
     rateLimit: { max: number; windowSeconds: number };
   };
   redisUrl?: string;
+  /** For a rediss:// URL: check the server's certificate (false for Heroku's self-signed one). */
+  redisTlsVerify: boolean;
   logLevel: string;
 }
 
@@ -169,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     },
     redisUrl: e.REDIS_URL,
+    redisTlsVerify: e.REDIS_TLS === 'verify',
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
   };
 }

@@ -65,3 +65,11 @@ describe('DATABASE_SSL', () => {
     expect(() => loadConfig({ DATABASE_URL: url, DATABASE_SSL: 'yes please' })).toThrow(/DATABASE_SSL: must be false, true or no-verify/);
   });
 });
+
+describe('REDIS_TLS', () => {
+  it('verifies the certificate of a rediss:// server unless told not to (Heroku Key-Value Store)', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss://:p@redis.example.com:6380' }).redisTlsVerify).toBe(true);
+    expect(loadConfig({ REDIS_URL: 'rediss://:p@redis.example.com:6380', REDIS_TLS: 'no-verify' }).redisTlsVerify).toBe(false);
+    expect(() => loadConfig({ REDIS_TLS: 'off' })).toThrow(/REDIS_TLS: must be verify or no-verify/);
+  });
+});

@@ -203,3 +203,68 @@ describe('nginx/default.conf', () => {
     for (const t of ['proxy_connect_timeout', 'proxy_read_timeout', 'proxy_send_timeout']) expect(conf).toMatch(new RegExp(`${t} \\d+s;`));
   });
 });
+
+describe('heroku.yml and the registry images', () => {
+  const heroku = parse(read('heroku.yml')) as Json;
+
+  it('builds web and worker from the Dockerfile, migrates in the release phase, runs web and worker', () => {
+    expect(heroku.build).toEqual({ docker: { web: 'Dockerfile', worker: 'Dockerfile' } });
+    expect(heroku.release).toEqual({ image: 'web', command: ['node dist/src/cli/migrate.js'] });
+    expect(heroku.run).toEqual({ web: 'node dist/src/main.js', worker: 'node dist/src/worker.js' });
+  });
+
+  it.each([
+    ['heroku/Dockerfile.release', ['node', 'dist/src/cli/migrate.js']],
+    ['heroku/Dockerfile.worker', ['node', 'dist/src/worker.js']],
+  ])('%s derives from the tested image and only changes its command', (file, cmd) => {
+    const dockerfile = DockerfileParser.parse(read(file));
+    expect(dockerfile.getFROMs().map((f) => f.getImage())).toEqual(['${BASE_IMAGE}']);
+    expect(dockerfile.getInstructions().map((i) => i.getKeyword())).toEqual(['ARG', 'FROM', 'HEALTHCHECK', 'CMD']);
+    expect(dockerfile.getCMDs()[0].getJSONStrings().map((s) => s.getJSONValue())).toEqual(cmd);
+  });
+});
+
+describe('Jenkinsfile', () => {
+  const jenkinsfile = read('Jenkinsfile');
+  const stages = [...jenkinsfile.matchAll(/stage\('([^']+)'\)/g)].map((m) => m[1]);
+
+  it('has the stages in order: install, spec gates, type-check, tests, pacts, image, push, deploy', () => {
+    expect(stages).toEqual([
+      'Install',
+      'Lint the contract',
+      'Breaking-change gate',
+      'Type-check',
+      'Test',
+      'Docs in a browser',
+      'Pact verification',
+      'Publish pacts',
+      'Build the image',
+      'Push to Docker Hub',
+      'Deploy to Heroku',
+    ]);
+    for (const script of ['lint:spec', 'spec:breaking', 'typecheck', 'test:browser', 'test:contracts']) {
+      expect(jenkinsfile).toContain(`npm run ${script}`);
+    }
+    expect(jenkinsfile).toMatch(/npm test/);
+    // Tests run next to a PostgreSQL container.
+    expect(jenkinsfile).toMatch(/docker\.image\(pgImage\)\.withRun/);
+  });
+
+  it('takes secrets only from Jenkins credentials, and never puts a password on a command line', () => {
+    expect(jenkinsfile).toMatch(/credentials\('dockerhub'\)/);
+    expect(jenkinsfile).toMatch(/credentials\('heroku-api-key'\)/);
+    expect(jenkinsfile).toMatch(/withCredentials\(\[string\(credentialsId: 'pact-broker-url'[^\]]*string\(credentialsId: 'pact-broker-token'/);
+    expect(jenkinsfile).not.toMatch(/docker login[^\n]* -p /);
+    for (const login of jenkinsfile.match(/docker login[^\n]*/g) ?? []) expect(login).toMatch(/--password-stdin/);
+  });
+
+  it('pushes and deploys from main only, releasing web (and worker once it exists) on Heroku', () => {
+    for (const stage of ['Push to Docker Hub', 'Deploy to Heroku']) {
+      const body = jenkinsfile.slice(jenkinsfile.indexOf(`stage('${stage}')`));
+      expect(body.slice(0, 200)).toMatch(/when \{ branch 'main' \}/);
+    }
+    expect(jenkinsfile).toMatch(/registry\.heroku\.com\/\$HEROKU_APP\/web/);
+    expect(jenkinsfile).toMatch(/registry\.heroku\.com\/\$HEROKU_APP\/worker/);
+    expect(jenkinsfile).toMatch(/container:release \$TYPES/);
+  });
+});
