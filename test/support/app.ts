@@ -39,6 +39,9 @@ export async function startApp(env: Record<string, string> = {}, handlers?: Hand
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  // Idle keep-alive connections are closed by the client (fetch: after 4 s), never by the server
+  // while the client may be reusing them (Node's default is 5 s: a race under load, ECONNRESET).
+  server.keepAliveTimeout = 60_000;
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,

@@ -9,10 +9,28 @@ const root = join(__dirname, '..', '..', '..');
 const sdkDir = join(root, 'generated', 'sdk');
 
 let app: TestApp;
+let built: typeof import('../../../generated/sdk/index');
+let outDir: string;
+
 beforeAll(async () => {
+  // The package's `build` script, with the output moved out of the source tree (under the
+  // project's node_modules, so that openapi-fetch resolves as it would for a consumer). Built
+  // first: a long pause between requests would leave idle keep-alive connections to race the
+  // server closing them.
+  const pkg = JSON.parse(readFileSync(join(sdkDir, 'package.json'), 'utf8'));
+  const cache = join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  outDir = mkdtempSync(join(cache, 'sdk-build-'));
+  const args = (pkg.scripts.build as string).split(' ').slice(1).map((a) => (a === 'dist' ? outDir : a));
+  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), args, { cwd: sdkDir, stdio: 'pipe' });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  built = require(join(outDir, 'index.js'));
   app = await startApp();
 });
-afterAll(() => app.close());
+afterAll(async () => {
+  rmSync(outDir, { recursive: true, force: true });
+  await app.close();
+});
 
 describe('the generated SDK (generated/sdk)', () => {
   it('sends the token it is given, and none without one', async () => {
@@ -40,22 +58,9 @@ describe('the generated SDK (generated/sdk)', () => {
     const pkg = JSON.parse(readFileSync(join(sdkDir, 'package.json'), 'utf8'));
     expect(pkg).toMatchObject({ name: '@ecommerce-backend/sdk', main: 'dist/index.js', types: 'dist/index.d.ts' });
     expect(pkg.dependencies).toHaveProperty('openapi-fetch');
-    // The package's `build` script, with the output moved out of the source tree (under the
-    // project's node_modules, so that openapi-fetch resolves as it would for a consumer).
-    const cache = join(root, 'node_modules', '.cache');
-    mkdirSync(cache, { recursive: true });
-    const outDir = mkdtempSync(join(cache, 'sdk-build-'));
-    try {
-      const args = (pkg.scripts.build as string).split(' ').slice(1).map((a) => (a === 'dist' ? outDir : a));
-      execFileSync(join(root, 'node_modules', '.bin', 'tsc'), args, { cwd: sdkDir, stdio: 'pipe' });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const built = require(join(outDir, 'index.js')) as typeof import('../../../generated/sdk/index');
-      const { data, response } = await built.createApiClient({ baseUrl: app.baseUrl }).GET('/healthz');
-      expect(response.status).toBe(200);
-      expect(data).toEqual({ status: 'ok' });
-      expect(readFileSync(join(outDir, 'index.d.ts'), 'utf8')).toMatch(/export declare function createApiClient/);
-    } finally {
-      rmSync(outDir, { recursive: true, force: true });
-    }
+    const { data, response } = await built.createApiClient({ baseUrl: app.baseUrl }).GET('/healthz');
+    expect(response.status).toBe(200);
+    expect(data).toEqual({ status: 'ok' });
+    expect(readFileSync(join(outDir, 'index.d.ts'), 'utf8')).toMatch(/export declare function createApiClient/);
   });
 });
