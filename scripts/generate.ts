@@ -4,12 +4,13 @@
  *   openapi.d.ts         TypeScript types (openapi-typescript)
  *   operations.ts        a runtime index of operations: method, path, auth, roles, path parameter types,
  *                        declared statuses, public cache lifetime (x-cache-seconds)
+ *   sdk/                 the TypeScript client package (scripts/sdk.ts)
  * Run with `npm run generate`; CI fails when the committed output is stale.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import openapiTS, { astToString } from 'openapi-typescript';
+import { contractTypes, writeSdk } from './sdk';
 
 const root = resolve(__dirname, '..');
 const out = join(root, 'generated');
@@ -81,10 +82,10 @@ function operationIndex(doc: Json): string {
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const doc = bundle();
-  // defaultNonNullable: false — a property with a default is still optional for the client that sends it.
-  const ast = await openapiTS(doc as any, { alphabetize: false, immutable: false, defaultNonNullable: false });
-  writeFileSync(join(out, 'openapi.d.ts'), banner + astToString(ast));
+  const types = await contractTypes(doc);
+  writeFileSync(join(out, 'openapi.d.ts'), banner + types);
   writeFileSync(join(out, 'operations.ts'), operationIndex(doc));
+  await writeSdk(doc, types);
   console.log(`generated/: ${Object.keys(doc.paths).length} paths`);
 }
 

@@ -13,6 +13,7 @@ import { bearerSecurityHandler } from './http/auth';
 import { docsRouter } from './http/docs';
 import { mountOperations } from './http/operations';
 import { problemHandler } from './http/problem';
+import { rateLimitRequests } from './http/rate-limit';
 import type { AccessClaims } from './modules/accounts/tokens';
 import type { Services } from './services';
 
@@ -58,7 +59,7 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   app.use(
     cors({
       origin: config.http.corsOrigins,
-      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Request-Id'],
+      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
       maxAge: 600,
     }),
   );
@@ -66,10 +67,13 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   // 3. Documentation (outside the contract).
   app.use(docsRouter(spec));
 
-  // 4. One unit of work per request.
+  // 4. Every API request counts against its client's allowance (the health probes never do).
+  if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, new Set(['/healthz', '/readyz'])));
+
+  // 5. One unit of work per request.
   app.use((_req, _res, next) => RequestContext.create(orm.em, next));
 
-  // 5. Body parsing, then the contract: every request is validated (body, query, path, headers, security).
+  // 6. Body parsing, then the contract: every request is validated (body, query, path, headers, security).
   app.use((req, _res, next) => {
     // Express 5 re-parses req.query on every read; pin it so the validator's coercion and defaults stick.
     Object.defineProperty(req, 'query', { value: { ...req.query }, writable: true, configurable: true, enumerable: true });
@@ -103,12 +107,12 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
     }),
   );
 
-  // 6. Every operation of the contract, by operationId.
+  // 7. Every operation of the contract, by operationId.
   const api = express.Router();
   mountOperations(api, handlers, { services, publicUrl: config.publicUrl });
   app.use(api);
 
-  // 7. Every failure becomes application/problem+json.
+  // 8. Every failure becomes application/problem+json.
   app.use(problemHandler({ exposeInternals: config.env !== 'production', strictContract: config.http.validateResponses }));
   return app;
 }

@@ -23,6 +23,7 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  DATABASE_SSL: z.enum(['false', 'true', 'no-verify'], { message: 'must be false, true or no-verify' }).optional(),
   DATABASE_POOL_MAX: int(1, 500).default(10),
   DATABASE_DEBUG: bool.default(false),
   EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
@@ -36,6 +37,8 @@ const schema = z.object({
   REFRESH_TOKEN_TTL: int(300, 31_536_000).default(2_592_000),
   LOGIN_MAX_FAILURES: int(1, 1000).default(5),
   LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
+  RATE_LIMIT_MAX: int(0, 1_000_000).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
   CORS_ORIGINS: list.optional(),
   BODY_LIMIT: z
     .string()
@@ -46,6 +49,7 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  REDIS_TLS: z.enum(['verify', 'no-verify'], { message: 'must be verify or no-verify' }).default('verify'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   VALIDATE_RESPONSES: bool.optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
@@ -67,6 +71,8 @@ export interface Config {
   database: {
     /** External database; when absent an embedded PostgreSQL is started under `embeddedDir`. */
     url?: string;
+    /** TLS to the database: off, or on with or without verifying the server's certificate. */
+    ssl: DatabaseSsl;
     poolMax: number;
     debug: boolean;
     embeddedDir: string;
@@ -91,8 +97,12 @@ export interface Config {
     trustProxy: boolean | number | string;
     validateResponses: boolean;
     shutdownTimeoutMs: number;
+    /** Requests per client address per window; 0 turns rate limiting off. */
+    rateLimit: { max: number; windowSeconds: number };
   };
   redisUrl?: string;
+  /** For a rediss:// URL: check the server's certificate (false for Heroku's self-signed one). */
+  redisTlsVerify: boolean;
   logLevel: string;
   /** The store's currency (ISO 4217): every price is in it. */
   currency: string;
@@ -105,6 +115,24 @@ export interface Config {
     /** How long the sandbox provider waits before confirming pending payments. */
     sandboxConfirmMs: number;
   };
+}
+
+export type DatabaseSsl = false | { rejectUnauthorized: boolean };
+
+/**
+ * DATABASE_SSL, or else the URL's `sslmode` read as libpq does (`require` encrypts without checking
+ * the certificate; `verify-ca`/`verify-full` check it). The ORM drops the URL's query string, so
+ * without this a `?sslmode=require` would silently connect in clear text.
+ */
+function databaseSsl(setting: 'false' | 'true' | 'no-verify' | undefined, url: string | undefined): DatabaseSsl {
+  let mode: string | undefined = setting;
+  if (mode === undefined && url) {
+    const sslmode = new URL(url).searchParams.get('sslmode');
+    mode = sslmode === 'require' ? 'no-verify' : sslmode === 'verify-ca' || sslmode === 'verify-full' ? 'true' : 'false';
+  }
+  if (mode === 'true') return { rejectUnauthorized: true };
+  if (mode === 'no-verify') return { rejectUnauthorized: false };
+  return false;
 }
 
 function parseTrustProxy(raw: string): boolean | number | string {
@@ -134,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     database: {
       url: e.DATABASE_URL,
+      ssl: databaseSsl(e.DATABASE_SSL, e.DATABASE_URL),
       poolMax: e.DATABASE_POOL_MAX,
       debug: e.DATABASE_DEBUG,
       embeddedDir: e.EMBEDDED_PG_DIR,
@@ -157,8 +186,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       validateResponses: e.VALIDATE_RESPONSES ?? e.NODE_ENV === 'test',
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     },
     redisUrl: e.REDIS_URL,
+    redisTlsVerify: e.REDIS_TLS === 'verify',
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     currency: e.CURRENCY,
     checkout: {

@@ -13,7 +13,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const db = await openDatabase(config, logger);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, {
+        lazyConnect: false,
+        maxRetriesPerRequest: 2,
+        // rediss:// turns TLS on; REDIS_TLS=no-verify accepts a self-signed certificate (Heroku).
+        ...(config.redisUrl.startsWith('rediss:') && !config.redisTlsVerify ? { tls: { rejectUnauthorized: false } } : {}),
+      })
+    : undefined;
   const services = createServices(config, jwtSecretFor(config), redis);
   if (config.database.seedDemo) await seedDemo(db.orm, services, logger);
 

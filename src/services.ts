@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Config } from './config';
 import { Pager } from './http/pagination';
-import { createFailureLimiter } from './http/rate-limit';
+import { createFailureLimiter, createRequestLimiter, type RequestLimiter } from './http/rate-limit';
 import { AccountsService } from './modules/accounts/accounts.service';
 import { AuthService } from './modules/accounts/auth.service';
 import { TokenService } from './modules/accounts/tokens';
@@ -40,6 +40,8 @@ export interface Services {
   sandboxWebhooks: SandboxWebhookSender;
   /** The store's currency (ISO 4217). */
   currency: string;
+  /** Every request's allowance per client address (RATE_LIMIT_*); absent when turned off. */
+  requestLimiter?: RequestLimiter;
   /** `draining` turns true when the process starts shutting down: readiness fails, connections close. */
   lifecycle: { draining: boolean };
 }
@@ -81,6 +83,9 @@ export function createServices(config: Config, jwtSecret: string, redis?: Redis)
     shipments: new ShipmentsService(orders, payments),
     sandboxWebhooks,
     currency: config.currency,
+    requestLimiter: config.http.rateLimit.max
+      ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, redis)
+      : undefined,
     lifecycle: { draining: false },
   };
 }

@@ -17,7 +17,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     ? undefined
     : await startEmbeddedPostgres(config.database.embeddedDir, config.database.embeddedPort, logger);
   const url = config.database.url ?? embedded!.url;
-  const orm = await MikroORM.init(ormOptions({ clientUrl: url, poolMax: config.database.poolMax, debug: config.database.debug }));
+  const orm = await MikroORM.init(
+    ormOptions({ clientUrl: url, poolMax: config.database.poolMax, debug: config.database.debug, ssl: embedded ? false : config.database.ssl }),
+  );
   if (config.database.migrateOnStart) await migrate(orm, logger);
   return {
     orm,

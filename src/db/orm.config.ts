@@ -18,10 +18,12 @@ export interface OrmSettings {
    * entities do not map (the search column, trigram indexes) and make the next diff drop them.
    */
   snapshot?: boolean;
+  /** TLS options for the `pg` driver (`Config.database.ssl`); false or absent: no TLS. */
+  ssl?: false | { rejectUnauthorized: boolean };
 }
 
 /** MikroORM options for a database URL; used by the app, the CLI, the tests and the scripts. */
-export function ormOptions({ clientUrl, poolMax = 10, debug = false, snapshot = false }: OrmSettings): Options<PostgreSqlDriver> {
+export function ormOptions({ clientUrl, poolMax = 10, debug = false, snapshot = false, ssl = false }: OrmSettings): Options<PostgreSqlDriver> {
   return {
     driver: PostgreSqlDriver,
     clientUrl,
@@ -30,6 +32,9 @@ export function ormOptions({ clientUrl, poolMax = 10, debug = false, snapshot = 
     discovery: { warnWhenNoEntities: true },
     forceUtcTimezone: true,
     pool: { min: 0, max: poolMax },
+    // MikroORM reads host, port, user, password and database from the URL and drops its query
+    // string (so `?sslmode=` never reaches pg): TLS is passed to the driver explicitly.
+    ...(ssl ? { driverOptions: { connection: { ssl } } } : {}),
     debug,
     // Query logs only when asked for (DATABASE_DEBUG); the app logs what matters (e.g. migrations) itself.
     logger: debug ? (message: string) => console.log(message) : () => undefined,

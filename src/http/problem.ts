@@ -61,6 +61,10 @@ function problem(
   };
 }
 
+/** The contract's bounds on problem members (Problem.yaml): long texts are cut, never refused. */
+const MAX_ISSUES = 100;
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
 interface ValidatorIssue {
   path?: string;
   message?: string;
@@ -134,7 +138,7 @@ export function toProblem(err: unknown, exposeInternals = false): ProblemRespons
     switch (status) {
       case 400:
         return problem(400, 'VALIDATION_ERROR', 'The request does not match the API contract.', {
-          errors: e.errors.map((i) => ({ field: fieldOf(i.path), message: i.message ?? 'is invalid' })),
+          errors: e.errors.slice(0, MAX_ISSUES).map((i) => ({ field: clip(fieldOf(i.path), 256), message: clip(i.message ?? 'is invalid', 1024) })),
         });
       case 401:
         return problem(401, 'NOT_AUTHENTICATED', 'Authentication credentials were not provided.', {}, { 'WWW-Authenticate': 'Bearer' });
@@ -167,7 +171,8 @@ export function toProblem(err: unknown, exposeInternals = false): ProblemRespons
 
 /** Writes a problem document. Serialised by hand so response validation of success bodies does not apply. */
 export function sendProblem(req: Request, res: Response, p: ProblemResponse): void {
-  const body: ProblemBody = { ...p.body, instance: req.originalUrl.split('?')[0], request_id: String(req.id ?? '') };
+  const body: ProblemBody = { ...p.body, instance: clip(req.originalUrl.split('?')[0], 2048), request_id: String(req.id ?? '') };
+  if (body.detail) body.detail = clip(body.detail, 4000);
   res.status(body.status).set(p.headers).set('Cache-Control', 'no-store');
   res.type('application/problem+json').send(JSON.stringify(body));
 }

@@ -1,5 +1,8 @@
+import type { RequestHandler } from 'express';
 import type Redis from 'ioredis';
+import type {} from 'pino-http';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { DomainError } from '../shared/errors';
 
 /** Counts failures per key over a window; shared through Redis when several processes serve traffic. */
 export interface FailureLimiter {
@@ -38,5 +41,66 @@ export function createFailureLimiter(
     async reset(key) {
       await limiter.delete(key);
     },
+  };
+}
+
+/** The state of a client's allowance after one request. */
+export interface Allowance {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the window ends. */
+  resetSeconds: number;
+}
+
+/** Counts every request per client over a fixed window (in memory, or in Redis across processes). */
+export interface RequestLimiter {
+  hit(key: string): Promise<Allowance>;
+}
+
+export function createRequestLimiter(points: number, windowSeconds: number, redis?: Redis): RequestLimiter {
+  const options = { keyPrefix: 'rl:requests', points, duration: windowSeconds };
+  const limiter: RateLimiterAbstract = redis
+    ? new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false })
+    : new RateLimiterMemory(options);
+  const state = (res: RateLimiterRes, allowed: boolean): Allowance => ({
+    allowed,
+    limit: points,
+    remaining: Math.max(0, res.remainingPoints),
+    resetSeconds: Math.max(allowed ? 0 : 1, Math.ceil(res.msBeforeNext / 1000)),
+  });
+  return {
+    async hit(key) {
+      try {
+        return state(await limiter.consume(key), true);
+      } catch (rejected) {
+        if (rejected instanceof RateLimiterRes) return state(rejected, false);
+        throw rejected;
+      }
+    },
+  };
+}
+
+/**
+ * Rate-limits every request by client address (`req.ip`, so set TRUST_PROXY behind a proxy) and
+ * tells the client where it stands with the `RateLimit-Limit`, `RateLimit-Remaining` and
+ * `RateLimit-Reset` headers (IETF draft httpapi-ratelimit-headers); past the limit, 429
+ * `RATE_LIMITED` with `Retry-After`. `exempt` paths (health probes) are never counted. If the
+ * shared store fails, requests go through: an outage of Redis must not take the API down.
+ */
+export function rateLimitRequests(limiter: RequestLimiter, exempt: ReadonlySet<string>): RequestHandler {
+  return (req, res, next) => {
+    if (exempt.has(req.path)) return next();
+    limiter.hit(req.ip ?? 'unknown').then(
+      (a) => {
+        res.set({ 'RateLimit-Limit': String(a.limit), 'RateLimit-Remaining': String(a.remaining), 'RateLimit-Reset': String(a.resetSeconds) });
+        if (a.allowed) return next();
+        next(new DomainError('throttled', 'RATE_LIMITED', 'Too many requests; try again later.', {}, a.resetSeconds));
+      },
+      (err: unknown) => {
+        req.log?.warn({ err }, 'rate limiter unavailable; request let through');
+        next();
+      },
+    );
   };
 }

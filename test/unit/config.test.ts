@@ -39,3 +39,37 @@ describe('loadConfig', () => {
     expect(c.http.trustProxy).toBe(1);
   });
 });
+
+describe('DATABASE_SSL', () => {
+  const url = 'postgresql://u:p@db.example.com:5432/shop';
+
+  it('is off by default, and for the embedded database', () => {
+    expect(loadConfig({ DATABASE_URL: url }).database.ssl).toBe(false);
+    expect(loadConfig({}).database.ssl).toBe(false);
+  });
+
+  it('encrypts with or without verifying the certificate', () => {
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_SSL: 'true' }).database.ssl).toEqual({ rejectUnauthorized: true });
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_SSL: 'no-verify' }).database.ssl).toEqual({ rejectUnauthorized: false });
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_SSL: 'false' }).database.ssl).toBe(false);
+  });
+
+  it("follows the URL's sslmode as libpq reads it when DATABASE_SSL is unset", () => {
+    expect(loadConfig({ DATABASE_URL: `${url}?sslmode=require` }).database.ssl).toEqual({ rejectUnauthorized: false });
+    expect(loadConfig({ DATABASE_URL: `${url}?sslmode=verify-full` }).database.ssl).toEqual({ rejectUnauthorized: true });
+    expect(loadConfig({ DATABASE_URL: `${url}?sslmode=disable` }).database.ssl).toBe(false);
+    expect(loadConfig({ DATABASE_URL: `${url}?sslmode=require`, DATABASE_SSL: 'false' }).database.ssl).toBe(false);
+  });
+
+  it('rejects anything else', () => {
+    expect(() => loadConfig({ DATABASE_URL: url, DATABASE_SSL: 'yes please' })).toThrow(/DATABASE_SSL: must be false, true or no-verify/);
+  });
+});
+
+describe('REDIS_TLS', () => {
+  it('verifies the certificate of a rediss:// server unless told not to (Heroku Key-Value Store)', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss://:p@redis.example.com:6380' }).redisTlsVerify).toBe(true);
+    expect(loadConfig({ REDIS_URL: 'rediss://:p@redis.example.com:6380', REDIS_TLS: 'no-verify' }).redisTlsVerify).toBe(false);
+    expect(() => loadConfig({ REDIS_TLS: 'off' })).toThrow(/REDIS_TLS: must be verify or no-verify/);
+  });
+});

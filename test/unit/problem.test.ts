@@ -17,6 +17,14 @@ describe('toProblem', () => {
     expect(p.body).toMatchObject({ status, code: 'SOME_CODE', type: '/problems/some-code', title: 'Some code', detail: 'Something.' });
   });
 
+  it('keeps validation problems within the contract: at most 100 issues, bounded texts', () => {
+    const issues = Array.from({ length: 150 }, (_, i) => ({ path: `/body/f${i}`, message: 'x'.repeat(5000) }));
+    const p = toProblem({ status: 400, errors: issues, message: 'bad' });
+    expect(p.body.errors).toHaveLength(100);
+    expect(p.body.errors![0].field).toBe('body.f0');
+    expect(p.body.errors![0].message.length).toBe(1024);
+  });
+
   it('adds Retry-After to throttling and WWW-Authenticate to 401', () => {
     expect(toProblem(new DomainError('throttled', 'SLOW_DOWN', 'x', {}, 12.2)).headers['Retry-After']).toBe('13');
     expect(toProblem(DomainError.unauthenticated('X', 'y')).headers['WWW-Authenticate']).toMatch(/^Bearer/);
