@@ -1260,11 +1260,15 @@ export interface components {
          *     }
          */
         Category: {
+            /** Format: int32 */
             id: number;
             name: string;
             slug: components["schemas"]["Slug"];
             description: string;
-            /** @description The parent category's id; null for a top-level category. */
+            /**
+             * Format: int32
+             * @description The parent category's id; null for a top-level category.
+             */
             parent: number | null;
             is_active: boolean;
             /** Format: date-time */
@@ -1285,11 +1289,13 @@ export interface components {
             name: string;
             slug?: components["schemas"]["Slug"];
             description?: string;
+            /** Format: int32 */
             parent?: number | null;
             is_active?: boolean;
         };
         /** @description A category with its subcategories, for menus. */
         CategoryNode: {
+            /** Format: int32 */
             id: number;
             name: string;
             slug: string;
@@ -1305,6 +1311,7 @@ export interface components {
             name?: string;
             slug?: components["schemas"]["Slug"];
             description?: string;
+            /** Format: int32 */
             parent?: number | null;
             is_active?: boolean;
         };
@@ -1331,21 +1338,30 @@ export interface components {
         Rating: {
             /** @description Average rating from 0.00 (no reviews) to 5.00. */
             average: string;
+            /** Format: int32 */
             count: number;
         };
         /** @description A product as lists show it. `price` is the lowest price among active variants, `stock` their total. */
         ProductSummary: {
+            /** Format: int32 */
             id: number;
             name: string;
             slug: string;
             brand: string;
-            /** @description The category's id. */
+            /**
+             * Format: int32
+             * @description The category's id.
+             */
             category: number;
-            /** @description The id of the vendor (user) who sells it. */
+            /**
+             * Format: int32
+             * @description The id of the vendor (user) who sells it.
+             */
             vendor: number;
             price: components["schemas"]["Money"];
             price_range: components["schemas"]["PriceRange"];
             currency: components["schemas"]["Currency"];
+            /** Format: int32 */
             stock: number;
             in_stock: boolean;
             rating: components["schemas"]["Rating"];
@@ -1393,6 +1409,7 @@ export interface components {
             name?: string;
             attributes?: components["schemas"]["Attributes"];
             price: components["schemas"]["MoneyInput"];
+            /** Format: int32 */
             stock?: number;
             is_active?: boolean;
         };
@@ -1430,24 +1447,32 @@ export interface components {
             slug?: components["schemas"]["Slug"];
             description?: string;
             brand?: string;
+            /** Format: int32 */
             category: number;
             sku: components["schemas"]["Sku"];
             price?: components["schemas"]["MoneyInput"];
+            /** Format: int32 */
             stock?: number;
             images?: string[];
             is_active?: boolean;
-            /** @description Admins only; the vendor user who sells it (default the caller). */
+            /**
+             * Format: int32
+             * @description Admins only; the vendor user who sells it (default the caller).
+             */
             vendor?: number;
             variants?: components["schemas"]["VariantInput"][];
         };
         Variant: {
+            /** Format: int32 */
             id: number;
+            /** Format: int32 */
             product: number;
             sku: string;
             name: string;
             attributes: components["schemas"]["Attributes"];
             price: components["schemas"]["Money"];
             currency: components["schemas"]["Currency"];
+            /** Format: int32 */
             stock: number;
             in_stock: boolean;
             is_active: boolean;
@@ -1458,23 +1483,28 @@ export interface components {
         };
         /** @description A product with its variants. Price, price range and stock are derived from its active variants. */
         Product: {
+            /** Format: int32 */
             id: number;
             name: string;
             slug: string;
             description: string;
             brand: string;
             sku: string;
+            /** Format: int32 */
             category: number;
             /** @description The category and its ancestors, from the top level down. */
             breadcrumbs: {
+                /** Format: int32 */
                 id: number;
                 name: string;
                 slug: string;
             }[];
+            /** Format: int32 */
             vendor: number;
             price: components["schemas"]["Money"];
             price_range: components["schemas"]["PriceRange"];
             currency: components["schemas"]["Currency"];
+            /** Format: int32 */
             stock: number;
             in_stock: boolean;
             rating: components["schemas"]["Rating"];
@@ -1492,28 +1522,37 @@ export interface components {
          *     `brand=Nike` the brand counts still show every brand, so "Adidas (80)" can be added to the selection.
          */
         ProductFacets: {
-            /** @description Products matching every filter. */
+            /**
+             * Format: int32
+             * @description Products matching every filter.
+             */
             total: number;
             /** @description The subcategories of the filtered category (or the top-level categories), each counting its whole subtree. */
             categories: {
+                /** Format: int32 */
                 id: number;
                 name: string;
                 slug: string;
+                /** Format: int32 */
                 count: number;
             }[];
             /** @description The 50 brands with the most matching products, most first. */
             brands: {
                 value: string;
+                /** Format: int32 */
                 count: number;
             }[];
             availability: {
+                /** Format: int32 */
                 in_stock: number;
+                /** Format: int32 */
                 out_of_stock: number;
             };
             /** @description Price buckets; `max` is exclusive and null for the last bucket. */
             price: {
                 min: components["schemas"]["Money"];
                 max: components["schemas"]["Money"] | null;
+                /** Format: int32 */
                 count: number;
             }[];
         };
@@ -1529,10 +1568,12 @@ export interface components {
             slug?: components["schemas"]["Slug"];
             description?: string;
             brand?: string;
+            /** Format: int32 */
             category?: number;
             images?: string[];
             is_active?: boolean;
             price?: components["schemas"]["MoneyInput"];
+            /** Format: int32 */
             stock?: number;
         };
         VariantPage: components["schemas"]["PageLinks"] & {
@@ -1547,6 +1588,7 @@ export interface components {
          *     }
          */
         VariantCreate: {
+            /** Format: int32 */
             product: number;
         } & components["schemas"]["VariantFields"];
         /**
@@ -1559,6 +1601,7 @@ export interface components {
             name?: string;
             attributes?: components["schemas"]["Attributes"];
             price?: components["schemas"]["MoneyInput"];
+            /** Format: int32 */
             stock?: number;
             is_active?: boolean;
         };
@@ -1568,6 +1611,7 @@ export interface components {
          */
         Country: string;
         Address: {
+            /** Format: int32 */
             id: number;
             /** @enum {string} */
             kind: "home" | "work" | "other";
@@ -1629,14 +1673,17 @@ export interface components {
          *     fewer than `quantity` are left, see `available`); such lines are left out of the totals when unavailable.
          */
         CartItem: {
+            /** Format: int32 */
             id: number;
             variant: {
+                /** Format: int32 */
                 id: number;
                 sku: string;
                 name: string;
                 attributes: components["schemas"]["Attributes"];
             };
             product: {
+                /** Format: int32 */
                 id: number;
                 name: string;
                 slug: string;
@@ -1645,18 +1692,26 @@ export interface components {
             unit_price: components["schemas"]["Money"];
             added_unit_price: components["schemas"]["Money"];
             price_changed: boolean;
+            /** Format: int32 */
             quantity: number;
             line_total: components["schemas"]["Money"];
-            /** @description Units in stock now. */
+            /**
+             * Format: int32
+             * @description Units in stock now.
+             */
             available: number;
             /** @enum {string|null} */
             problem: "unavailable" | "insufficient_stock" | null;
         };
         /** @description The signed-in user's cart. Every amount is computed by the server at current prices. */
         Cart: {
+            /** Format: int32 */
             id: number;
             items: components["schemas"]["CartItem"][];
-            /** @description Units across lines that can be bought. */
+            /**
+             * Format: int32
+             * @description Units across lines that can be bought.
+             */
             item_count: number;
             subtotal: components["schemas"]["Money"];
             discount: components["schemas"]["Money"];
@@ -1669,7 +1724,10 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        /** @description Units of one variant in a cart line (at most 100). */
+        /**
+         * Format: int32
+         * @description Units of one variant in a cart line (at most 100).
+         */
         Quantity: number;
         /**
          * @example {
@@ -1678,6 +1736,7 @@ export interface components {
          *     }
          */
         CartAdd: {
+            /** Format: int32 */
             variant: number;
             /** @default 1 */
             quantity?: components["schemas"]["Quantity"];
@@ -1688,7 +1747,10 @@ export interface components {
          *     }
          */
         CartUpdate: {
-            /** @description The new quantity; 0 removes the line. */
+            /**
+             * Format: int32
+             * @description The new quantity; 0 removes the line.
+             */
             quantity: number;
         };
         /**
@@ -1700,6 +1762,7 @@ export interface components {
             code: string;
         };
         WishlistItem: {
+            /** Format: int32 */
             id: number;
             product: components["schemas"]["ProductSummary"];
             /** Format: date-time */
@@ -1714,15 +1777,20 @@ export interface components {
          *     }
          */
         WishlistAdd: {
+            /** Format: int32 */
             product: number;
         };
         Review: {
+            /** Format: int32 */
             id: number;
+            /** Format: int32 */
             product: number;
             user: {
+                /** Format: int32 */
                 id: number;
                 username: string;
             };
+            /** Format: int32 */
             rating: number;
             title: string;
             comment: string;
@@ -1745,7 +1813,9 @@ export interface components {
          *     }
          */
         ReviewCreate: {
+            /** Format: int32 */
             product: number;
+            /** Format: int32 */
             rating: number;
             title?: string;
             comment?: string;
@@ -1756,6 +1826,7 @@ export interface components {
          *     }
          */
         ReviewUpdate: {
+            /** Format: int32 */
             rating?: number;
             title?: string;
             comment?: string;
@@ -1772,10 +1843,13 @@ export interface components {
          */
         PaymentStatus: "unpaid" | "pending" | "paid" | "failed" | "refunded";
         OrderSummary: {
+            /** Format: int32 */
             id: number;
+            /** Format: int32 */
             user: number;
             status: components["schemas"]["OrderStatus"];
             payment_status: components["schemas"]["PaymentStatus"];
+            /** Format: int32 */
             item_count: number;
             total: components["schemas"]["Money"];
             currency: components["schemas"]["Currency"];
@@ -1792,20 +1866,27 @@ export interface components {
          *     }
          */
         OrderCreate: {
-            /** @description The id of one of the caller's addresses; the order keeps a copy. */
+            /**
+             * Format: int32
+             * @description The id of one of the caller's addresses; the order keeps a copy.
+             */
             shipping_address: number;
             /** @description A discount code; overrides the one applied to the cart. */
             coupon?: string;
         };
         /** @description A line of the order with the price and names as they were when it was placed. */
         OrderItem: {
+            /** Format: int32 */
             id: number;
+            /** Format: int32 */
             product: number;
+            /** Format: int32 */
             variant: number;
             product_name: string;
             variant_name: string;
             sku: string;
             unit_price: components["schemas"]["Money"];
+            /** Format: int32 */
             quantity: number;
             line_total: components["schemas"]["Money"];
         };
@@ -1827,7 +1908,9 @@ export interface components {
          */
         ShipmentStatus: "pending" | "shipped" | "in_transit" | "delivered" | "returned";
         Shipment: {
+            /** Format: int32 */
             id: number;
+            /** Format: int32 */
             order: number;
             carrier: string;
             tracking_number: string;
@@ -1842,7 +1925,9 @@ export interface components {
             updated_at: string;
         };
         Order: {
+            /** Format: int32 */
             id: number;
+            /** Format: int32 */
             user: number;
             status: components["schemas"]["OrderStatus"];
             payment_status: components["schemas"]["PaymentStatus"];
@@ -1870,6 +1955,7 @@ export interface components {
             cancelled_at: string | null;
         };
         Discount: {
+            /** Format: int32 */
             id: number;
             code: string;
             description: string;
@@ -1882,8 +1968,11 @@ export interface components {
             valid_to: string | null;
             is_active: boolean;
             min_subtotal: components["schemas"]["Money"] | null;
+            /** Format: int32 */
             max_uses: number | null;
+            /** Format: int32 */
             max_uses_per_user: number | null;
+            /** Format: int32 */
             times_used: number;
             products: number[];
             /** Format: date-time */
@@ -1909,8 +1998,12 @@ export interface components {
             valid_to?: string | null;
             is_active?: boolean;
             min_subtotal?: components["schemas"]["MoneyInput"] | null;
-            /** @description Total redemptions allowed (null = unlimited). */
+            /**
+             * Format: int32
+             * @description Total redemptions allowed (null = unlimited).
+             */
             max_uses?: number | null;
+            /** Format: int32 */
             max_uses_per_user?: number | null;
             /** @description Product ids the discount is limited to (empty = the whole cart). */
             products?: number[];
@@ -1938,6 +2031,7 @@ export interface components {
          *     }
          */
         PaymentInitiate: {
+            /** Format: int32 */
             order: number;
             /** @enum {string} */
             method: "card" | "mobile";
@@ -1947,7 +2041,9 @@ export interface components {
             phone?: string;
         };
         Payment: {
+            /** Format: int32 */
             id: number;
+            /** Format: int32 */
             order: number;
             /** @enum {string} */
             method: "card" | "mobile";
@@ -1969,6 +2065,7 @@ export interface components {
             succeeded_at: string | null;
         };
         PaymentStatusReport: {
+            /** Format: int32 */
             order: number;
             order_status: components["schemas"]["OrderStatus"];
             payment_status: components["schemas"]["PaymentStatus"];
@@ -1992,6 +2089,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             type: "payment.succeeded" | "payment.failed";
+            /** Format: int32 */
             created?: number;
             data: {
                 provider_reference: string;
@@ -2160,6 +2258,9 @@ export interface components {
          */
         CatalogConflict: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -2173,6 +2274,9 @@ export interface components {
          */
         CatalogUnprocessable: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -2182,6 +2286,9 @@ export interface components {
         /** @description No such product, or one the caller may not see (inactive products are visible to their vendor and admins only). */
         ProductNotFound: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -2191,11 +2298,16 @@ export interface components {
         /** @description Not enough stock (`INSUFFICIENT_STOCK`); `available` says how many units can be had, `variant` which variant. */
         InsufficientStock: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
+                    /** Format: int32 */
                     available?: number;
+                    /** Format: int32 */
                     variant?: number;
                 };
             };
@@ -2207,6 +2319,9 @@ export interface components {
          */
         ShopperUnprocessable: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -2222,6 +2337,9 @@ export interface components {
          */
         CheckoutUnprocessable: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -2236,11 +2354,16 @@ export interface components {
          */
         CheckoutConflict: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
+                    /** Format: int32 */
                     available?: number;
+                    /** Format: int32 */
                     variant?: number;
                     from?: string;
                     to?: string;
@@ -2823,6 +2946,9 @@ export interface operations {
             /** @description A page of categories. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2832,6 +2958,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createCategory: {
@@ -2850,6 +2978,9 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     /** @description The new category's URL. */
                     Location?: string;
                     [name: string]: unknown;
@@ -2865,6 +2996,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CatalogUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getCategoryTree: {
@@ -2879,6 +3012,9 @@ export interface operations {
             /** @description The top-level categories with their subcategories. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2886,6 +3022,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getCategory: {
@@ -2903,6 +3041,9 @@ export interface operations {
             /** @description The category. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2912,6 +3053,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteCategory: {
@@ -2929,6 +3072,9 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2938,6 +3084,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["CatalogConflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateCategory: {
@@ -2959,6 +3107,9 @@ export interface operations {
             /** @description The updated category. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2973,6 +3124,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CatalogUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listProducts: {
@@ -3030,6 +3183,9 @@ export interface operations {
             /** @description A page of products. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3039,6 +3195,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createProduct: {
@@ -3057,6 +3215,9 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     /** @description The new product's URL. */
                     Location?: string;
                     [name: string]: unknown;
@@ -3072,6 +3233,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CatalogUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getProductFacets: {
@@ -3104,6 +3267,9 @@ export interface operations {
             /** @description The counts. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3111,6 +3277,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getProduct: {
@@ -3128,6 +3296,9 @@ export interface operations {
             /** @description The product. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3137,6 +3308,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["ProductNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteProduct: {
@@ -3154,6 +3327,9 @@ export interface operations {
             /** @description Deleted (or deactivated). */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3162,6 +3338,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ProductNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateProduct: {
@@ -3183,6 +3361,9 @@ export interface operations {
             /** @description The updated product. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3197,6 +3378,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CatalogUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listVariants: {
@@ -3225,6 +3408,9 @@ export interface operations {
             /** @description A page of variants. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3233,6 +3419,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createVariant: {
@@ -3251,6 +3439,9 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     /** @description The new variant's URL. */
                     Location?: string;
                     [name: string]: unknown;
@@ -3266,6 +3457,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CatalogUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getVariant: {
@@ -3283,6 +3476,9 @@ export interface operations {
             /** @description The variant. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3292,6 +3488,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteVariant: {
@@ -3309,6 +3507,9 @@ export interface operations {
             /** @description Deleted (or deactivated). */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3318,6 +3519,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["CatalogConflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateVariant: {
@@ -3339,6 +3542,9 @@ export interface operations {
             /** @description The updated variant. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3352,6 +3558,8 @@ export interface operations {
             409: components["responses"]["CatalogConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listAddresses: {
@@ -3376,6 +3584,9 @@ export interface operations {
             /** @description A page of addresses. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3384,6 +3595,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createAddress: {
@@ -3402,6 +3615,9 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     /** @description The new address's URL. */
                     Location?: string;
                     [name: string]: unknown;
@@ -3414,6 +3630,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getAddress: {
@@ -3431,6 +3649,9 @@ export interface operations {
             /** @description The address. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3440,6 +3661,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteAddress: {
@@ -3457,6 +3680,9 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3464,6 +3690,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateAddress: {
@@ -3485,6 +3713,9 @@ export interface operations {
             /** @description The updated address. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3496,6 +3727,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getCart: {
@@ -3510,6 +3743,9 @@ export interface operations {
             /** @description The cart. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3518,6 +3754,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     addToCart: {
@@ -3536,6 +3774,9 @@ export interface operations {
             /** @description The cart after the change. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3548,6 +3789,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ShopperUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateCartItem: {
@@ -3569,6 +3812,9 @@ export interface operations {
             /** @description The cart after the change. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3582,6 +3828,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ShopperUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     removeCartItem: {
@@ -3599,6 +3847,9 @@ export interface operations {
             /** @description The cart after the change. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3608,6 +3859,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     applyCoupon: {
@@ -3626,6 +3879,9 @@ export interface operations {
             /** @description The cart with the discount. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3637,6 +3893,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CheckoutUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     removeCoupon: {
@@ -3651,6 +3909,9 @@ export interface operations {
             /** @description The cart without a discount. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3659,6 +3920,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getWishlist: {
@@ -3683,6 +3946,9 @@ export interface operations {
             /** @description A page of saved products. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3691,6 +3957,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     addToWishlist: {
@@ -3709,6 +3977,9 @@ export interface operations {
             /** @description Already saved. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3718,6 +3989,9 @@ export interface operations {
             /** @description Saved. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3729,6 +4003,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ShopperUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     removeFromWishlist: {
@@ -3746,6 +4022,9 @@ export interface operations {
             /** @description Removed. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3753,6 +4032,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listReviews: {
@@ -3781,6 +4062,9 @@ export interface operations {
             /** @description A page of reviews. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3788,6 +4072,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createReview: {
@@ -3806,6 +4092,9 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     /** @description The review's URL. */
                     Location?: string;
                     [name: string]: unknown;
@@ -3820,6 +4109,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ShopperUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getReview: {
@@ -3837,6 +4128,9 @@ export interface operations {
             /** @description The review. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3845,6 +4139,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteReview: {
@@ -3862,6 +4158,9 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3869,6 +4168,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateReview: {
@@ -3890,6 +4191,9 @@ export interface operations {
             /** @description The updated review. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3901,6 +4205,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listOrders: {
@@ -3928,6 +4234,9 @@ export interface operations {
             /** @description A page of orders. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3937,6 +4246,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     placeOrder: {
@@ -3962,6 +4273,9 @@ export interface operations {
             /** @description The order was placed (or, with the same Idempotency-Key and body, this is the order placed before). */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     /** @description The order's URL. */
                     Location?: string;
                     [name: string]: unknown;
@@ -3976,6 +4290,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CheckoutUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getOrder: {
@@ -3993,6 +4309,9 @@ export interface operations {
             /** @description The order. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4002,6 +4321,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     cancelOrder: {
@@ -4019,6 +4340,9 @@ export interface operations {
             /** @description The cancelled order. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4029,6 +4353,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["CheckoutConflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listDiscounts: {
@@ -4054,6 +4380,9 @@ export interface operations {
             /** @description A page of discounts. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4063,6 +4392,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createDiscount: {
@@ -4081,6 +4412,9 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     /** @description The discount's URL. */
                     Location?: string;
                     [name: string]: unknown;
@@ -4096,6 +4430,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CheckoutUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getDiscount: {
@@ -4113,6 +4449,9 @@ export interface operations {
             /** @description The discount. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4123,6 +4462,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteDiscount: {
@@ -4140,6 +4481,9 @@ export interface operations {
             /** @description Deleted (or deactivated). */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4148,6 +4492,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateDiscount: {
@@ -4169,6 +4515,9 @@ export interface operations {
             /** @description The updated discount. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4183,6 +4532,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CheckoutUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     initiatePayment: {
@@ -4208,6 +4559,9 @@ export interface operations {
             /** @description The existing payment for this order (nothing was charged again). */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4217,6 +4571,9 @@ export interface operations {
             /** @description A new payment; see its status. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4230,6 +4587,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["CheckoutUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getPaymentStatus: {
@@ -4247,6 +4606,9 @@ export interface operations {
             /** @description The payment status. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4256,6 +4618,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     paymentWebhook: {
@@ -4276,6 +4640,9 @@ export interface operations {
             /** @description Received. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4285,6 +4652,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getShipment: {
@@ -4302,6 +4671,9 @@ export interface operations {
             /** @description The shipment. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4311,6 +4683,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createShipment: {
@@ -4332,6 +4706,9 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4345,6 +4722,8 @@ export interface operations {
             409: components["responses"]["CheckoutConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateShipment: {
@@ -4366,6 +4745,9 @@ export interface operations {
             /** @description The updated shipment. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4379,6 +4761,8 @@ export interface operations {
             409: components["responses"]["CheckoutConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
 }
