@@ -13,6 +13,7 @@ import { WishlistService } from './modules/wishlist/wishlist.service';
 import { ProductsService } from './modules/catalog/products.service';
 import { CursorCodec } from './shared/cursor';
 import { createHmac } from 'node:crypto';
+import type { JobQueue } from './jobs/queue';
 
 /** The application's services, built once per process and shared by REST handlers, GraphQL and jobs. */
 export interface Services {
@@ -26,13 +27,15 @@ export interface Services {
   cart: CartService;
   wishlist: WishlistService;
   reviews: ReviewsService;
+  /** Background jobs: `jobs.send(tx, name, data)` enqueues inside the caller's transaction. */
+  jobs: JobQueue;
   /** The store's currency (ISO 4217). */
   currency: string;
   /** `draining` turns true when the process starts shutting down: readiness fails, connections close. */
   lifecycle: { draining: boolean };
 }
 
-export function createServices(config: Config, jwtSecret: string, redis?: Redis): Services {
+export function createServices(config: Config, jwtSecret: string, redis: Redis | undefined, jobs: JobQueue): Services {
   const tokens = new TokenService({ secret: jwtSecret, ...config.auth });
   const loginFailures = createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis);
   const auth = new AuthService(tokens, loginFailures);
@@ -51,6 +54,7 @@ export function createServices(config: Config, jwtSecret: string, redis?: Redis)
     wishlist: new WishlistService(),
     // No orders exist yet, so nobody has bought anything: replaced by the order history with checkout.
     reviews: new ReviewsService({ hasPurchased: async () => false }),
+    jobs,
     currency: config.currency,
     lifecycle: { draining: false },
   };
