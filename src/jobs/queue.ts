@@ -252,6 +252,19 @@ export class JobQueue<M extends object = JobPayloads> {
     };
   }
 
+  /** Runs failed jobs again (a fresh round of retries); returns how many were failed and now queued. */
+  async retry(name: keyof M & string, ids: string[]): Promise<number> {
+    const { boss } = this.running();
+    let queued = 0;
+    for (const id of ids) {
+      const job = await this.getJob(name, id);
+      if (job?.state !== 'failed') continue;
+      await boss.retry(name, id);
+      queued += 1;
+    }
+    return queued;
+  }
+
   /** Creates missing queues; retry options follow the definitions (a queue's policy cannot change). */
   private async ensureQueues(): Promise<void> {
     const { boss } = this.running();

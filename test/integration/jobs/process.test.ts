@@ -4,8 +4,9 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../../src/config';
 import { ormOptions } from '../../../src/db/orm.config';
 import { JobQueue } from '../../../src/jobs/queue';
+import { jobDefinitions } from '../../../src/jobs/registry';
 import { createTestDatabase } from '../../support/database';
-import { testLogger } from '../../support/jobs';
+import { testLogger, waitForJob } from '../../support/jobs';
 
 // Three processes start here, each compiling the app with tsx: slow on a busy machine.
 jest.setTimeout(120_000);
@@ -116,6 +117,36 @@ describe('background job processes', () => {
       expect(await server.stop('SIGINT')).toBe(0);
     } finally {
       await server.stop('SIGKILL');
+    }
+  });
+
+  it('npm run jobs:retry runs a failed job again', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: 'j'.repeat(40), JOBS_POLL_SECONDS: '0.5' });
+    const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 2 }));
+    // No retries, so the failing handler below fails the job at once.
+    const definitions = { ...jobDefinitions, 'carts.expire-abandoned': { ...jobDefinitions['carts.expire-abandoned'], retryLimit: 0 } };
+    const queue = new JobQueue(config, db.url, testLogger(), { worker: true, definitions });
+    await queue.start();
+    try {
+      await queue.work('carts.expire-abandoned', async () => {
+        throw new Error('maintenance window');
+      });
+      const id = (await queue.send(orm.em.fork(), 'carts.expire-abandoned', {}))!;
+      await waitForJob(queue, 'carts.expire-abandoned', id, ['failed']);
+      await queue.stop();
+
+      const child = spawn(tsx, ['src/cli/retry-jobs.ts', 'carts.expire-abandoned', id], { cwd: root, env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: 'j'.repeat(40) } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.stderr.on('data', (d) => (out += String(d)));
+      expect(await new Promise((r) => child.on('exit', r))).toBe(0);
+      expect(out).toContain('1 of 1 job(s) queued again');
+
+      await queue.start();
+      expect((await queue.getJob('carts.expire-abandoned', id))?.state).toMatch(/^(created|retry)$/);
+    } finally {
+      await queue.stop();
+      await orm.close();
     }
   });
 });

@@ -97,17 +97,24 @@ describe('JobQueue', () => {
     expect(second).toBeLessThan(5_000);
   });
 
-  it('lands a job failed, with its error, once the retry limit is spent', async () => {
+  it('lands a job failed, with its error, once the retry limit is spent; retry() runs it again', async () => {
     let attempts = 0;
+    let providerUp = false;
     await worker.work('test.doomed', async () => {
       attempts += 1;
-      throw new Error('the provider is down');
+      if (!providerUp) throw new Error('the provider is down');
     });
     const id = await sender.send(app.orm.em.fork(), 'test.doomed', { value: 'x' });
     const failed = await waitForJob(sender, 'test.doomed', id!, ['failed']);
     expect(attempts).toBe(2); // the first attempt and retryLimit = 1 retry
     expect(failed.retryCount).toBe(1);
     expect(JSON.stringify(failed.output)).toContain('the provider is down');
+
+    providerUp = true;
+    expect(await sender.retry('test.doomed', [id!, '00000000-0000-4000-8000-000000000000'])).toBe(1);
+    expect((await waitForJob(sender, 'test.doomed', id!, ['completed'])).state).toBe('completed');
+    expect(attempts).toBe(3);
+    expect(await sender.retry('test.doomed', [id!])).toBe(0); // only failed jobs
   });
 
   it('drops a duplicate by the definition singleton key while one is queued', async () => {
