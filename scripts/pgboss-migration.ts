@@ -18,11 +18,22 @@ import { JOB_SCHEMA } from '../src/jobs/queue';
 
 const root = join(__dirname, '..');
 
-/** pg-boss's SQL without its transaction wrapper; fails loudly if the wrapper ever changes shape. */
+/**
+ * pg-boss's SQL without its transaction wrapper; fails loudly if the wrapper ever changes shape. An
+ * upgrade also has index builds after its COMMIT, written CONCURRENTLY (which cannot run in a
+ * transaction): they become plain builds inside the migration's transaction, which block writes to
+ * the job table while they run (seconds at a shop's queue sizes).
+ */
 export function withoutTransaction(sql: string): string {
-  const match = /^\s*BEGIN;\s*SET LOCAL lock_timeout = \d+;\s*SET LOCAL idle_in_transaction_session_timeout = \d+;\s*([\s\S]*?)\s*COMMIT;\s*$/.exec(sql);
+  const match = /^\s*BEGIN;\s*SET LOCAL lock_timeout = \d+;\s*SET LOCAL idle_in_transaction_session_timeout = \d+;\s*([\s\S]*?)\s*COMMIT;([\s\S]*)$/.exec(sql);
   if (!match) throw new Error('pg-boss SQL is not wrapped in BEGIN; SET LOCAL ...; COMMIT; as expected: update scripts/pgboss-migration.ts');
-  return match[1].replace(/;*$/, ';');
+  const body = match[1].replace(/;*$/, ';');
+  const after = match[2].trim();
+  if (!after) return body;
+  const statements = after.split('\n').filter((line) => line.trim() && !line.trim().startsWith('--'));
+  const unexpected = statements.filter((line) => !/^(CREATE|DROP)( UNIQUE)? INDEX CONCURRENTLY /i.test(line.trim()));
+  if (unexpected.length) throw new Error(`unexpected SQL after pg-boss's COMMIT, check it by hand:\n${unexpected.join('\n')}`);
+  return `${body}\n${after.replace(/ INDEX CONCURRENTLY /gi, ' INDEX ')}`;
 }
 
 /** The text as the body of a template literal. */
