@@ -40,8 +40,9 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
     force.unref();
-    // Running jobs get the same grace period as in-flight requests.
-    await Promise.all([once(server, 'close').catch(() => undefined), jobs.stop()]);
+    await once(server, 'close').catch(() => undefined);
+    // After the last request (which may still enqueue a job): running jobs get their own grace period.
+    await jobs.stop();
     await worker?.close();
     await db.close();
     await redis?.quit();
