@@ -181,7 +181,9 @@ export class JobQueue<M extends object = JobPayloads> {
     const connection = em.getTransactionContext<Knex.Transaction>() ?? em.getKnex();
     const singletonKey = options.singletonKey ?? definition.singletonKey?.(data);
     return boss.send(name, data as object, {
-      // pg-boss runs its INSERT through this adapter, on the caller's transaction.
+      // pg-boss runs its INSERT through this adapter, on the caller's transaction (MikroORM's knex
+      // transaction: no second connection). pg-boss writes $1-style parameters; the adapter turns
+      // them into knex's ? bindings and escapes the literal ? of jsonb operators.
       db: lib.fromKnex(connection),
       ...(singletonKey !== undefined && { singletonKey }),
       ...(options.startAfter !== undefined && { startAfter: options.startAfter }),
