@@ -58,6 +58,20 @@ const schema = z.object({
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   IDEMPOTENCY_TTL_HOURS: int(1, 720).default(24),
   SANDBOX_CONFIRM_MS: int(0, 600_000).default(5_000),
+  WORKER_IN_PROCESS: bool.optional(),
+  JOBS_CONCURRENCY: int(1, 100).default(2),
+  JOBS_POLL_SECONDS: z.coerce.number({ message: 'must be a number' }).min(0.5).max(3600).default(2),
+  JOBS_POOL_MAX: int(1, 100).default(5),
+  CART_TTL_DAYS: int(1, 3650).default(30),
+  CART_EXPIRY_CRON: z
+    .string()
+    .regex(/^\S+( \S+){4,5}$/, 'must be a cron expression such as "0 * * * *"')
+    .default('0 * * * *'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('no-reply@localhost'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -114,6 +128,27 @@ export interface Config {
     webhookSecret?: string;
     /** How long the sandbox provider waits before confirming pending payments. */
     sandboxConfirmMs: number;
+  };
+  jobs: {
+    /** Run the job worker inside the web process (`npm start`); otherwise run `npm run worker`. */
+    workerInProcess: boolean;
+    /** Jobs of one queue a worker process runs at once. */
+    concurrency: number;
+    /** How often an idle worker looks for new jobs. */
+    pollIntervalSeconds: number;
+    /** Connections of the job queue's own pool (on top of DATABASE_POOL_MAX) in a worker. */
+    poolMax: number;
+  };
+  carts: {
+    /** A cart nobody changed for this many days is deleted (carts.expire-abandoned). */
+    ttlDays: number;
+    /** When carts.expire-abandoned runs (cron, UTC). */
+    expiryCron: string;
+  };
+  mail: {
+    /** SMTP server (smtp://user:pass@host:587, smtps://...); when absent mail is only logged. */
+    smtpUrl?: string;
+    from: string;
   };
 }
 
@@ -198,5 +233,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       webhookSecret: e.PAYMENT_WEBHOOK_SECRET,
       sandboxConfirmMs: e.SANDBOX_CONFIRM_MS,
     },
+    jobs: {
+      workerInProcess: e.WORKER_IN_PROCESS ?? e.NODE_ENV !== 'production',
+      concurrency: e.JOBS_CONCURRENCY,
+      pollIntervalSeconds: e.JOBS_POLL_SECONDS,
+      poolMax: e.JOBS_POOL_MAX,
+    },
+    carts: { ttlDays: e.CART_TTL_DAYS, expiryCron: e.CART_EXPIRY_CRON },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
   };
 }

@@ -4,6 +4,8 @@ import Redis from 'ioredis';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
+import { JobQueue } from './jobs/queue';
+import { startWorker } from './jobs/worker';
 import { createLogger } from './logger';
 import { jwtSecretFor } from './secrets';
 import { seedDemo } from './seed/demo';
@@ -21,8 +23,12 @@ async function main(): Promise<void> {
         ...(config.redisUrl.startsWith('rediss:') && !config.redisTlsVerify ? { tls: { rejectUnauthorized: false } } : {}),
       })
     : undefined;
-  const services = createServices(config, jwtSecretFor(config), redis);
+  // The single-machine default (WORKER_IN_PROCESS) also works the background jobs in this process.
+  const jobs = new JobQueue(config, db.url, logger, { worker: config.jobs.workerInProcess });
+  const services = createServices(config, jwtSecretFor(config), redis, jobs);
   if (config.database.seedDemo) await seedDemo(db.orm, services, logger);
+  await jobs.start();
+  const worker = config.jobs.workerInProcess ? await startWorker({ queue: jobs, orm: db.orm, services, config, logger }) : undefined;
 
   const app = createApp({ config, orm: db.orm, services, logger });
   const server = app.listen(config.port, config.host);
@@ -44,6 +50,9 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
     force.unref();
     await once(server, 'close').catch(() => undefined);
+    // After the last request (which may still enqueue a job): running jobs get their own grace period.
+    await jobs.stop();
+    await worker?.close();
     await db.close();
     await redis?.quit();
     logger.info('stopped');

@@ -9,6 +9,7 @@ import { AddressesService } from './modules/addresses/addresses.service';
 import { CartService } from './modules/cart/cart.service';
 import { CategoriesService } from './modules/catalog/categories.service';
 import { DiscountsService } from './modules/discounts/discounts.service';
+import { orderJobs } from './modules/orders/order-notifications';
 import { OrdersService } from './modules/orders/orders.service';
 import { PaymentsService } from './modules/payments/payments.service';
 import { SandboxWebhookSender } from './modules/payments/sandbox-webhook';
@@ -19,6 +20,7 @@ import { WishlistService } from './modules/wishlist/wishlist.service';
 import { ProductsService } from './modules/catalog/products.service';
 import { CursorCodec } from './shared/cursor';
 import { createHmac } from 'node:crypto';
+import type { JobQueue } from './jobs/queue';
 
 /** The application's services, built once per process and shared by REST handlers, GraphQL and jobs. */
 export interface Services {
@@ -38,6 +40,8 @@ export interface Services {
   shipments: ShipmentsService;
   /** Sends the sandbox provider's later confirmations to our webhook; set its `target` once listening. */
   sandboxWebhooks: SandboxWebhookSender;
+  /** Background jobs: `jobs.send(tx, name, data)` enqueues inside the caller's transaction. */
+  jobs: JobQueue;
   /** The store's currency (ISO 4217). */
   currency: string;
   /** Every request's allowance per client address (RATE_LIMIT_*); absent when turned off. */
@@ -46,7 +50,7 @@ export interface Services {
   lifecycle: { draining: boolean };
 }
 
-export function createServices(config: Config, jwtSecret: string, redis?: Redis): Services {
+export function createServices(config: Config, jwtSecret: string, redis: Redis | undefined, jobs: JobQueue): Services {
   const tokens = new TokenService({ secret: jwtSecret, ...config.auth });
   const loginFailures = createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis);
   const auth = new AuthService(tokens, loginFailures);
@@ -60,6 +64,7 @@ export function createServices(config: Config, jwtSecret: string, redis?: Redis)
     paymentWindowMinutes: config.checkout.paymentWindowMinutes,
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
   });
+  orders.events = orderJobs(jobs);
   const webhookSecret = config.checkout.webhookSecret ?? createHmac('sha256', jwtSecret).update('payment-webhook').digest('hex');
   const sandboxWebhooks = new SandboxWebhookSender(webhookSecret, config.checkout.sandboxConfirmMs);
   const payments = new PaymentsService(orders, new SandboxProvider(sandboxWebhooks.send), {
@@ -82,6 +87,7 @@ export function createServices(config: Config, jwtSecret: string, redis?: Redis)
     payments,
     shipments: new ShipmentsService(orders, payments),
     sandboxWebhooks,
+    jobs,
     currency: config.currency,
     requestLimiter: config.http.rateLimit.max
       ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, redis)

@@ -8,6 +8,7 @@ import { createInterface, type Interface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
+import { JobQueue } from '../jobs/queue';
 import { createLogger } from '../logger';
 import { jwtSecretFor } from '../secrets';
 import { checkAgainst } from '../http/schemas';
@@ -53,9 +54,11 @@ async function run(): Promise<void> {
   if (problems.length) throw new Error(problems.join('; '));
 
   const config = loadConfig();
-  const db = await openDatabase(config, createLogger('warn'));
+  const logger = createLogger('warn');
+  const db = await openDatabase(config, logger);
   try {
-    const services = createServices(config, jwtSecretFor(config));
+    // Creating an account sends no job: the queue is never started here.
+    const services = createServices(config, jwtSecretFor(config), undefined, new JobQueue(config, db.url, logger));
     const user = await services.accounts.createUser(db.orm.em.fork(), { username, email, password }, 'admin');
     console.log(`Superuser ${user.username} (id ${user.id}) created.`);
   } finally {

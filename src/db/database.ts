@@ -6,6 +6,8 @@ import { ormOptions } from './orm.config';
 
 export interface Database {
   orm: MikroORM;
+  /** The connection URL (the job queue connects with it too). */
+  url: string;
   /** Where the data lives: the external URL (password hidden) or the embedded server. */
   description: string;
   close(): Promise<void>;
@@ -23,6 +25,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   if (config.database.migrateOnStart) await migrate(orm, logger);
   return {
     orm,
+    url,
     description: embedded ? `embedded PostgreSQL on 127.0.0.1:${embedded.port} (${config.database.embeddedDir})` : redact(url),
     async close() {
       await orm.close();

@@ -7,6 +7,7 @@ import { createApp } from '../../src/app';
 import type { Handlers } from '../../src/handlers';
 import { loadConfig, type Config } from '../../src/config';
 import { ormOptions } from '../../src/db/orm.config';
+import { JobQueue } from '../../src/jobs/queue';
 import { createServices, type Services } from '../../src/services';
 import { createTestDatabase } from './database';
 
@@ -24,6 +25,8 @@ export interface TestApp {
   orm: MikroORM;
   services: Services;
   config: Config;
+  /** The database URL (a worker connects with it). */
+  databaseUrl: string;
   close(): Promise<void>;
 }
 
@@ -39,11 +42,16 @@ export async function startApp(env: Record<string, string> = {}, handlers?: Hand
     PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     SANDBOX_CONFIRM_MS: '50',
     DATABASE_URL: db.url,
+    JOBS_POLL_SECONDS: '0.5',
     ...env,
   });
   const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 20 }));
-  const services = createServices(config, TEST_JWT_SECRET);
-  const app = createApp({ config, orm, services, handlers, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  // Like a web process: it sends jobs; tests that work them start a worker (test/support/jobs.ts).
+  const jobs = new JobQueue(config, db.url, logger);
+  await jobs.start();
+  const services = createServices(config, TEST_JWT_SECRET, undefined, jobs);
+  const app = createApp({ config, orm, services, handlers, logger });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -59,10 +67,12 @@ export async function startApp(env: Record<string, string> = {}, handlers?: Hand
     orm,
     services,
     config,
+    databaseUrl: db.url,
     async close() {
       services.sandboxWebhooks.stop();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      await jobs.stop();
       await orm.close();
       await db.drop();
     },

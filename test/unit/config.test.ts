@@ -38,6 +38,21 @@ describe('loadConfig', () => {
     expect(c.database.migrateOnStart).toBe(false);
     expect(c.http.trustProxy).toBe(1);
   });
+
+  it('runs the job worker in process outside production only, and validates the job and mail settings', () => {
+    const dev = loadConfig({});
+    expect(dev.jobs).toEqual({ workerInProcess: true, concurrency: 2, pollIntervalSeconds: 2, poolMax: 5 });
+    expect(dev.carts).toEqual({ ttlDays: 30, expiryCron: '0 * * * *' });
+    expect(dev.mail).toEqual({ smtpUrl: undefined, from: 'no-reply@localhost' });
+    const production = { NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), DATABASE_URL: 'postgres://db/shop', PAYMENT_WEBHOOK_SECRET: 'w'.repeat(16) };
+    const prod = loadConfig(production);
+    expect(prod.jobs.workerInProcess).toBe(false);
+    expect(loadConfig({ ...production, WORKER_IN_PROCESS: 'true' }).jobs.workerInProcess).toBe(true);
+    expect(() => loadConfig({ CART_EXPIRY_CRON: 'hourly', SMTP_URL: 'mail.example.com', JOBS_POLL_SECONDS: '0.1' })).toThrow(
+      /CART_EXPIRY_CRON: must be a cron expression[\s\S]*JOBS_POLL_SECONDS|JOBS_POLL_SECONDS[\s\S]*CART_EXPIRY_CRON/,
+    );
+    expect(() => loadConfig({ SMTP_URL: 'mail.example.com' })).toThrow(/SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/);
+  });
 });
 
 describe('DATABASE_SSL', () => {

@@ -1,3 +1,4 @@
+import type { QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../../http/principal';
 import { DomainError } from '../../shared/errors';
@@ -242,6 +243,27 @@ export class CartService {
       const deleted = await tx.execute<{ id: number }[]>('delete from cart_items where id = ? and cart_id = ? returning id', [itemId, cartId]);
       if (deleted.length === 0) throw CartErrors.itemNotFound();
     });
+  }
+
+  /**
+   * Deletes the carts (their lines go with them) nobody changed for `ttlDays`, in batches so no
+   * statement holds many locks; returns how many. A cart being changed right now is skipped (its
+   * lock is held) or no longer stale when its row is re-read, so no live cart is lost. Running it
+   * again deletes nothing more: it is idempotent.
+   */
+  async expireAbandoned(em: EntityManager, ttlDays: number, batchSize = 1000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { affectedRows } = await em.execute<QueryResult>(
+        `delete from carts where id in (
+           select id from carts where updated_at < now() - make_interval(days => ?)
+            order by updated_at limit ? for update skip locked)`,
+        [ttlDays, batchSize],
+        'run',
+      );
+      total += affectedRows;
+      if (affectedRows < batchSize) return total;
+    }
   }
 
   /**

@@ -164,15 +164,18 @@ export class OrdersService {
       [now],
     );
     let cancelled = 0;
-    for (const { id } of due) {
-      await em.transactional(async (tx) => {
-        const order = await tx.findOne(Order, { id, status: 'pending_payment' }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (!order) return; // paid or cancelled meanwhile
-        await this.transition(tx, order, 'cancelled');
-        cancelled += 1;
-      });
-    }
+    for (const { id } of due) if (await this.expire(em, id, now)) cancelled += 1;
     return cancelled;
+  }
+
+  /** Cancels the order if it is still unpaid past its deadline (idempotent); whether it did. */
+  async expire(em: EntityManager, id: number, now = new Date()): Promise<boolean> {
+    return em.transactional(async (tx) => {
+      const order = await tx.findOne(Order, { id, status: 'pending_payment', expiresAt: { $lte: now } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!order) return false; // paid, cancelled, or not due yet
+      await this.transition(tx, order, 'cancelled');
+      return true;
+    });
   }
 
   /**

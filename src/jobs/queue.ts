@@ -1,0 +1,306 @@
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type { PgBoss } from 'pg-boss' with { 'resolution-mode': 'import' };
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { jobDefinitions, type JobPayloads } from './registry';
+
+type PgBossModule = typeof import('pg-boss', { with: { 'resolution-mode': 'import' } });
+
+/** The PostgreSQL schema holding the queue's tables; created by a migration (see migrations/). */
+export const JOB_SCHEMA = 'pgboss';
+
+/**
+ * How pg-boss lets jobs of one queue coexist (fixed when the queue is created): `standard` (any
+ * number), `short` (one queued per singleton key), `singleton` (one active per key), `stately` (one
+ * queued and one active per key), `exclusive` (one queued or active per key).
+ */
+export type QueuePolicy = 'standard' | 'short' | 'singleton' | 'stately' | 'exclusive';
+
+/** What the registry says about one job: its retry policy, deduplication and limits. */
+export interface JobDefinition<P> {
+  /** Retries after the first failed attempt; then the job lands `failed` (and stays for inspection). */
+  retryLimit: number;
+  /** Seconds before the first retry. */
+  retryDelay: number;
+  /** Exponential backoff: each retry waits about twice as long as the previous one (with jitter). */
+  retryBackoff: true;
+  /** Upper bound on one backoff delay, in seconds. */
+  retryDelayMax?: number;
+  /** Seconds one attempt may run before pg-boss fails it (and retries it). pg-boss default: 15 minutes. */
+  expireInSeconds?: number;
+  /** See QueuePolicy; default `standard`. */
+  policy?: QueuePolicy;
+  /** Deduplication key computed from the payload; what it dedupes depends on `policy`. */
+  singletonKey?: (data: P) => string;
+  /** Jobs of this queue one worker process runs at once (default JOBS_CONCURRENCY). */
+  concurrency?: number;
+}
+
+/** A definition for every job name of a payload map. */
+export type JobDefinitions<M> = { [N in keyof M & string]: JobDefinition<M[N]> };
+
+export interface SendOptions {
+  /** Not before this date, or this many seconds from now. */
+  startAfter?: Date | number;
+  /** Overrides the definition's `singletonKey` for this job. */
+  singletonKey?: string;
+  /** Higher runs first (default 0). */
+  priority?: number;
+}
+
+/** A job as a worker receives it. `id` is stable across retries; `retryCount` is 0 on the first attempt. */
+export interface ReceivedJob<P> {
+  id: string;
+  name: string;
+  data: P;
+  retryCount: number;
+  /** Aborted when the job expires or the worker stops without waiting. */
+  signal: AbortSignal;
+}
+
+export interface WorkOptions {
+  /** Jobs run at once by this process (default: the definition's, else JOBS_CONCURRENCY). */
+  concurrency?: number;
+  /** Seconds between polls when idle (default JOBS_POLL_SECONDS; at least 0.5). */
+  pollIntervalSeconds?: number;
+}
+
+export type JobStateName = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
+
+/** A stored job, for operations and tests. */
+export interface JobRecord {
+  id: string;
+  name: string;
+  state: JobStateName;
+  retryCount: number;
+  data: unknown;
+  /** The handler's error when it failed. */
+  output: unknown;
+  createdOn: Date;
+  startedOn: Date | null;
+  completedOn: Date | null;
+}
+
+export interface ScheduleRecord {
+  name: string;
+  cron: string;
+  timezone: string;
+  data: unknown;
+}
+
+export interface JobQueueOptions<M> {
+  /**
+   * This process works jobs: pg-boss's maintenance (expiring stuck jobs, retention) and its cron
+   * scheduler run here, with a pool of JOBS_POOL_MAX connections. A web-only process leaves it off
+   * and only sends.
+   */
+  worker?: boolean;
+  /** The job definitions; the application's registry by default (tests bring their own). */
+  definitions?: JobDefinitions<M>;
+}
+
+/**
+ * The job queue: pg-boss on the application's PostgreSQL. Jobs are sent inside the caller's MikroORM
+ * transaction, so a job exists if and only if the transaction that sent it commits.
+ */
+export class JobQueue<M extends object = JobPayloads> {
+  readonly worker: boolean;
+  private readonly definitions: JobDefinitions<M>;
+  private lib?: PgBossModule;
+  private boss?: PgBoss;
+
+  constructor(
+    private readonly config: Config,
+    private readonly databaseUrl: string,
+    private readonly logger: Logger,
+    options: JobQueueOptions<M> = {},
+  ) {
+    this.worker = options.worker ?? false;
+    this.definitions = options.definitions ?? (jobDefinitions as unknown as JobDefinitions<M>);
+  }
+
+  /** Every registered job name. */
+  get names(): (keyof M & string)[] {
+    return Object.keys(this.definitions) as (keyof M & string)[];
+  }
+
+  get started(): boolean {
+    return this.boss !== undefined;
+  }
+
+  /**
+   * Connects and creates (or updates) a queue for every registered job. The pg-boss schema must
+   * exist: migrations create it (`npm run db:migrate`); pg-boss never changes the schema at start.
+   */
+  async start(): Promise<void> {
+    if (this.boss) return;
+    // pg-boss is an ES module; this CommonJS build loads it with import().
+    const lib = await import('pg-boss');
+    const boss = new lib.PgBoss({
+      connectionString: this.databaseUrl,
+      schema: JOB_SCHEMA,
+      max: this.worker ? this.config.jobs.poolMax : 2,
+      instanceName: this.worker ? 'worker' : 'web',
+      migrate: false,
+      supervise: this.worker,
+      schedule: this.worker,
+    });
+    boss.on('error', (err) => this.logger.error({ err }, 'job queue error'));
+    boss.on('warning', (warning) => this.logger.warn({ warning: warning.data }, `job queue: ${warning.message}`));
+    try {
+      await boss.start();
+      this.lib = lib;
+      this.boss = boss;
+      await this.ensureQueues();
+    } catch (err) {
+      this.boss = undefined;
+      await boss.stop({ graceful: false }).catch(() => undefined);
+      if (err instanceof Error && /not installed|requires migrations/.test(err.message)) {
+        throw new Error(`${err.message}: apply the migrations (npm run db:migrate)`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Stops polling, waits up to SHUTDOWN_TIMEOUT_MS for running jobs to finish, then closes the pool. */
+  async stop(): Promise<void> {
+    const boss = this.boss;
+    if (!boss) return;
+    this.boss = undefined;
+    await boss.stop({ graceful: true, timeout: Math.max(1000, this.config.http.shutdownTimeoutMs) });
+  }
+
+  /**
+   * Enqueues a job on `em`'s connection: inside its transaction when it has one (the job is created
+   * if and only if that transaction commits: pass the `em` that `em.transactional()` hands you),
+   * otherwise at once. Returns the job id, or null when deduplication dropped it.
+   */
+  async send<N extends keyof M & string>(em: EntityManager, name: N, data: M[N], options: SendOptions = {}): Promise<string | null> {
+    const { boss, lib } = this.running();
+    const definition = this.definition(name);
+    const connection = em.getTransactionContext<Knex.Transaction>() ?? em.getKnex();
+    const singletonKey = options.singletonKey ?? definition.singletonKey?.(data);
+    return boss.send(name, data as object, {
+      // pg-boss runs its INSERT through this adapter, on the caller's transaction (MikroORM's knex
+      // transaction: no second connection). pg-boss writes $1-style parameters; the adapter turns
+      // them into knex's ? bindings and escapes the literal ? of jsonb operators.
+      db: lib.fromKnex(connection),
+      ...(singletonKey !== undefined && { singletonKey }),
+      ...(options.startAfter !== undefined && { startAfter: options.startAfter }),
+      ...(options.priority !== undefined && { priority: options.priority }),
+    });
+  }
+
+  /**
+   * Runs `handler` for each job of `name`. A handler that throws (or rejects) fails the attempt:
+   * the job is retried per its definition, then lands `failed`.
+   */
+  async work<N extends keyof M & string>(
+    name: N,
+    handler: (job: ReceivedJob<M[N]>) => Promise<void>,
+    options: WorkOptions = {},
+  ): Promise<void> {
+    const { boss } = this.running();
+    const definition = this.definition(name);
+    await boss.work<M[N]>(
+      name,
+      {
+        batchSize: 1,
+        localConcurrency: options.concurrency ?? definition.concurrency ?? this.config.jobs.concurrency,
+        pollingIntervalSeconds: options.pollIntervalSeconds ?? this.config.jobs.pollIntervalSeconds,
+      },
+      async (jobs) => {
+        for (const job of jobs) {
+          const received: ReceivedJob<M[N]> = { id: job.id, name: job.name, data: job.data, retryCount: job.retryCount, signal: job.signal };
+          try {
+            await handler(received);
+          } catch (err) {
+            this.logger.warn({ err, job: name, jobId: job.id, attempt: job.retryCount + 1 }, 'job attempt failed');
+            throw err;
+          }
+        }
+      },
+    );
+  }
+
+  /** Creates or replaces the schedule of `name` (cron, UTC): a worker sends the job at each tick. */
+  async schedule<N extends keyof M & string>(name: N, cron: string, data?: M[N]): Promise<void> {
+    await this.running().boss.schedule(name, cron, (data ?? {}) as object, { tz: 'UTC' });
+  }
+
+  async unschedule(name: keyof M & string): Promise<void> {
+    await this.running().boss.unschedule(name);
+  }
+
+  async schedules(): Promise<ScheduleRecord[]> {
+    const rows = await this.running().boss.getSchedules();
+    return rows.map((s) => ({ name: s.name, cron: s.cron, timezone: s.timezone, data: s.data ?? null }));
+  }
+
+  /** A job by id, whatever its state (finished jobs, completed or failed, are kept 7 days). */
+  async getJob(name: keyof M & string, id: string): Promise<JobRecord | null> {
+    const [job] = await this.running().boss.findJobs(name, { id });
+    if (!job) return null;
+    return {
+      id: job.id,
+      name: job.name,
+      state: job.state,
+      retryCount: job.retryCount,
+      data: job.data,
+      output: job.output ?? null,
+      createdOn: job.createdOn,
+      startedOn: job.startedOn ?? null,
+      completedOn: job.completedOn ?? null,
+    };
+  }
+
+  /** Runs failed jobs again (a fresh round of retries); returns how many were failed and now queued. */
+  async retry(name: keyof M & string, ids: string[]): Promise<number> {
+    const { boss } = this.running();
+    let queued = 0;
+    for (const id of ids) {
+      const job = await this.getJob(name, id);
+      if (job?.state !== 'failed') continue;
+      await boss.retry(name, id);
+      queued += 1;
+    }
+    return queued;
+  }
+
+  /** Creates missing queues; retry options follow the definitions (a queue's policy cannot change). */
+  private async ensureQueues(): Promise<void> {
+    const { boss } = this.running();
+    for (const name of this.names) {
+      const d = this.definition(name);
+      const options = {
+        retryLimit: d.retryLimit,
+        retryDelay: d.retryDelay,
+        retryBackoff: d.retryBackoff,
+        ...(d.retryDelayMax !== undefined && { retryDelayMax: d.retryDelayMax }),
+        ...(d.expireInSeconds !== undefined && { expireInSeconds: d.expireInSeconds }),
+      };
+      const policy = d.policy ?? 'standard';
+      const existing = await boss.getQueue(name);
+      if (!existing) {
+        await boss.createQueue(name, { ...options, policy });
+        continue;
+      }
+      if (existing.policy !== policy) {
+        throw new Error(`job queue ${name} has policy ${existing.policy}, the registry says ${policy}: a policy cannot change, use a new job name`);
+      }
+      const changed = (Object.keys(options) as (keyof typeof options)[]).some((k) => existing[k] !== options[k]);
+      if (changed) await boss.updateQueue(name, options);
+    }
+  }
+
+  private definition<N extends keyof M & string>(name: N): JobDefinition<M[N]> {
+    const definition = this.definitions[name];
+    if (!definition) throw new Error(`unknown job ${name}: add it to src/jobs/registry.ts`);
+    return definition;
+  }
+
+  private running(): { boss: PgBoss; lib: PgBossModule } {
+    if (!this.boss || !this.lib) throw new Error('the job queue is not started: call start() first');
+    return { boss: this.boss, lib: this.lib };
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * `npm run worker`: the background job worker on its own (production runs one or more of these
+ * next to the web processes, with WORKER_IN_PROCESS=false there). Works every registered job and
+ * keeps the schedules; on SIGTERM or SIGINT it stops fetching, lets running jobs finish (up to
+ * SHUTDOWN_TIMEOUT_MS) and exits 0.
+ */
+import { ConfigError, loadConfig } from './config';
+import { openDatabase } from './db/database';
+import { JobQueue } from './jobs/queue';
+import { startWorker } from './jobs/worker';
+import { createLogger } from './logger';
+import { jwtSecretFor } from './secrets';
+import { createServices } from './services';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel).child({ process: 'worker' });
+  const db = await openDatabase(config, logger);
+  const jobs = new JobQueue(config, db.url, logger, { worker: true });
+  const services = createServices(config, jwtSecretFor(config), undefined, jobs);
+  await jobs.start();
+  const worker = await startWorker({ queue: jobs, orm: db.orm, services, config, logger });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: waiting for running jobs');
+    await jobs.stop();
+    await worker.close();
+    await db.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { loadConfig } from '../../../src/config';
+import { ormOptions } from '../../../src/db/orm.config';
+import { JobQueue } from '../../../src/jobs/queue';
+import { jobDefinitions } from '../../../src/jobs/registry';
+import { createTestDatabase } from '../../support/database';
+import { testLogger, waitForJob } from '../../support/jobs';
+
+// Three processes start here, each compiling the app with tsx: slow on a busy machine.
+jest.setTimeout(120_000);
+
+const root = join(__dirname, '..', '..', '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+
+interface LogLine {
+  msg?: string;
+  [key: string]: unknown;
+}
+
+/** A child process whose JSON log lines can be awaited. */
+function run(script: string, env: Record<string, string>) {
+  const child: ChildProcess = spawn(tsx, [script], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0', JOBS_POLL_SECONDS: '0.5', JWT_SECRET: 'j'.repeat(40), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: LogLine[] = [];
+  const output: string[] = [];
+  const waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  child.stderr!.on('data', (d) => output.push(String(d)));
+  child.stdout!.on('data', (d: Buffer) => {
+    for (const text of String(d).split('\n').filter(Boolean)) {
+      output.push(text);
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        continue;
+      }
+      lines.push(line);
+      for (const w of waiters.filter((w) => w.test(line))) w.resolve(line);
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    lines,
+    /** The first log line (past or future) that matches. */
+    waitFor(test: (l: LogLine) => boolean, timeoutMs = 45_000): Promise<LogLine> {
+      const seen = lines.find(test);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no such log line within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+        waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+        void exited.then((code) => reject(new Error(`exited with ${code} first:\n${output.join('\n')}`)));
+      });
+    },
+    stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+describe('background job processes', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('npm run worker: works jobs sent by another process, and stops cleanly on SIGTERM', async () => {
+    const worker = run('src/worker.ts', { DATABASE_URL: db.url });
+    try {
+      const ready = await worker.waitFor((l) => l.msg === 'worker running');
+      expect(ready).toMatchObject({ queues: ['mail.send', 'carts.expire-abandoned', 'jobs.prune-effects', 'orders.expire', 'orders.expire-unpaid'], mail: 'log' });
+
+      // Sent by "the web process": this test, in a transaction on its own connection.
+      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: 'j'.repeat(40) });
+      const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 2 }));
+      const sender = new JobQueue(config, db.url, testLogger());
+      await sender.start();
+      try {
+        const id = await orm.em.fork().transactional((tx) => sender.send(tx, 'mail.send', { to: 'ops@example.com', subject: 'Hello from a job', text: 'Sent by the worker process.' }));
+        const logged = await worker.waitFor((l) => l.msg === 'mail (log transport: not delivered)');
+        expect(logged).toMatchObject({ mail: { to: 'ops@example.com', subject: 'Hello from a job', messageId: `<${id}@localhost>` } });
+      } finally {
+        await sender.stop();
+        await orm.close();
+      }
+
+      expect(await worker.stop('SIGTERM')).toBe(0);
+      expect(worker.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: waiting for running jobs', 'stopped']));
+    } finally {
+      await worker.stop('SIGKILL');
+    }
+  });
+
+  it('npm start runs the worker in the web process by default (WORKER_IN_PROCESS), and stops both on SIGTERM', async () => {
+    const server = run('src/main.ts', { DATABASE_URL: db.url });
+    try {
+      await server.waitFor((l) => l.msg === 'worker running');
+      const { port } = (await server.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('listening'))) as { port: number };
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      expect(await server.stop('SIGTERM')).toBe(0);
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+
+  it('with WORKER_IN_PROCESS=false the web process only serves', async () => {
+    const server = run('src/main.ts', { DATABASE_URL: db.url, WORKER_IN_PROCESS: 'false' });
+    try {
+      await server.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('listening'));
+      expect(server.lines.some((l) => l.msg === 'worker running')).toBe(false);
+      expect(await server.stop('SIGINT')).toBe(0);
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+
+  it('npm run jobs:retry runs a failed job again', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: 'j'.repeat(40), JOBS_POLL_SECONDS: '0.5' });
+    const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 2 }));
+    // No retries, so the failing handler below fails the job at once.
+    const definitions = { ...jobDefinitions, 'carts.expire-abandoned': { ...jobDefinitions['carts.expire-abandoned'], retryLimit: 0 } };
+    const queue = new JobQueue(config, db.url, testLogger(), { worker: true, definitions });
+    await queue.start();
+    try {
+      await queue.work('carts.expire-abandoned', async () => {
+        throw new Error('maintenance window');
+      });
+      const id = (await queue.send(orm.em.fork(), 'carts.expire-abandoned', {}))!;
+      await waitForJob(queue, 'carts.expire-abandoned', id, ['failed']);
+      await queue.stop();
+
+      const child = spawn(tsx, ['src/cli/retry-jobs.ts', 'carts.expire-abandoned', id], { cwd: root, env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: 'j'.repeat(40) } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.stderr.on('data', (d) => (out += String(d)));
+      expect(await new Promise((r) => child.on('exit', r))).toBe(0);
+      expect(out).toContain('1 of 1 job(s) queued again');
+
+      await queue.start();
+      expect((await queue.getJob('carts.expire-abandoned', id))?.state).toMatch(/^(created|retry)$/);
+    } finally {
+      await queue.stop();
+      await orm.close();
+    }
+  });
+});
