@@ -23,6 +23,23 @@ export class Pager {
 
   /** `scope` names what a cursor is valid for (typically the ordering); a cursor from another scope is a 400. */
   request(query: PageQuery, scope: string): PageRequest {
+    return this.requestAny(query, [scope]).page;
+  }
+
+  /**
+   * Like `request`, for a list whose cursors may belong to one of several scopes (a search that fell
+   * back to another mode): also answers which scope the cursor had (null without a cursor).
+   */
+  requestAny(query: PageQuery, scopes: string[]): { page: PageRequest; scope: string | null } {
+    for (const scope of scopes.slice(1)) {
+      if (query.cursor !== undefined && query.page === undefined && this.codec.decode(query.cursor, scope)) {
+        return { page: this.parse(query, scope), scope };
+      }
+    }
+    return { page: this.parse(query, scopes[0]), scope: query.cursor === undefined ? null : scopes[0] };
+  }
+
+  private parse(query: PageQuery, scope: string): PageRequest {
     const size = query.page_size ?? DEFAULT_PAGE_SIZE;
     if (query.cursor !== undefined && query.page !== undefined) {
       throw DomainError.invalid('query.page', 'Use either cursor or page, not both.', 'INVALID_PAGINATION');

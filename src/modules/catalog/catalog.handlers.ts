@@ -1,8 +1,5 @@
 import type { Handlers } from '../../handlers';
 import { toCategoryDto, toProductDto, toProductSummaryDto, toVariantDto } from './catalog.mapper';
-import type { ProductDetail } from './products.service';
-
-const detail = (d: ProductDetail, currency: string) => toProductDto(d.product, d.variants, d.breadcrumbs, currency);
 
 export const catalogHandlers = {
   listCategories: async ({ em, user, query, services, req, url }) => {
@@ -37,13 +34,15 @@ export const catalogHandlers = {
   listProducts: async ({ em, user, query, services, req, url }) => {
     const products = services.products;
     const ordering = products.ordering(query);
-    const filters = products.filters(query, products.visibility(user, query.status));
-    // A cursor is valid only for the ordering it was issued for.
+    // A cursor is valid only for the ordering (and search mode) it was issued for.
     const scope = `products:${ordering}`;
-    const page = services.pager.request(query, scope);
+    const fuzzyScope = `${scope}:fuzzy`;
+    const { page, scope: cursorScope } = services.pager.requestAny(query, [scope, fuzzyScope]);
+    const filters = products.filters(query, products.visibility(user, query.status));
+    if (cursorScope !== null && filters.search !== undefined) filters.fuzzy = cursorScope === fuzzyScope;
     const list = await products.list(em, filters, ordering, page, query.count);
     const body = {
-      ...services.pager.envelope(url(req.originalUrl), scope, list.slice, (r) => toProductSummaryDto(r, services.currency)),
+      ...services.pager.envelope(url(req.originalUrl), list.fuzzy ? fuzzyScope : scope, list.slice, (r) => toProductSummaryDto(r, services.currency)),
       ...(list.count === undefined ? {} : { count: list.count, count_is_estimate: list.countIsEstimate }),
     };
     return { status: 200, body };
@@ -56,21 +55,21 @@ export const catalogHandlers = {
 
   getProduct: async ({ em, user, path, services }) => ({
     status: 200,
-    body: detail(await services.products.get(em, user, path.id), services.currency),
+    body: toProductDto(await services.products.get(em, user, path.id), services.currency),
   }),
 
   createProduct: async ({ em, user, body, services, url }) => {
     const created = await services.products.create(em, user, body);
     return {
       status: 201,
-      body: detail(created, services.currency),
-      headers: { Location: url(`/api/product/${created.product.id}/`) },
+      body: toProductDto(created, services.currency),
+      headers: { Location: url(`/api/product/${created.id}/`) },
     };
   },
 
   updateProduct: async ({ em, user, path, body, services }) => ({
     status: 200,
-    body: detail(await services.products.update(em, user, path.id, body), services.currency),
+    body: toProductDto(await services.products.update(em, user, path.id, body), services.currency),
   }),
 
   deleteProduct: async ({ em, user, path, services }) => {

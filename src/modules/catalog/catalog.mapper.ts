@@ -1,11 +1,10 @@
 import type { components } from '../../../generated/openapi';
 import { moneyOut } from '../../shared/money';
 import { toIso } from '../../shared/time';
-import type { Crumb } from './categories.service';
+import type { ProductDetail, VariantView } from './products.service';
 import type { Category } from './category.entity';
 import type { ProductRow } from './discovery.sql';
 import type { ProductVariant } from './product-variant.entity';
-import type { Product } from './product.entity';
 
 type CategoryDto = components['schemas']['Category'];
 type ProductSummaryDto = components['schemas']['ProductSummary'];
@@ -49,7 +48,7 @@ export function toProductSummaryDto(r: ProductRow, currency: string): ProductSum
   };
 }
 
-export function toVariantDto(v: ProductVariant, currency: string): VariantDto {
+export function toVariantDto(v: VariantView | ProductVariant, currency: string): VariantDto {
   return {
     id: v.id,
     product: v.product.id,
@@ -66,7 +65,7 @@ export function toVariantDto(v: ProductVariant, currency: string): VariantDto {
   };
 }
 
-export function toProductDto(p: Product, variants: ProductVariant[], breadcrumbs: Crumb[], currency: string): ProductDto {
+export function toProductDto(p: ProductDetail, currency: string): ProductDto {
   return {
     id: p.id,
     name: p.name,
@@ -74,19 +73,19 @@ export function toProductDto(p: Product, variants: ProductVariant[], breadcrumbs
     description: p.description,
     brand: p.brand,
     sku: p.sku,
-    category: p.category.id,
-    breadcrumbs,
-    vendor: p.vendor.id,
+    category: p.category_id,
+    breadcrumbs: p.breadcrumbs,
+    vendor: p.vendor_id,
     price: moneyOut(p.price),
-    price_range: { min: moneyOut(p.price), max: moneyOut(p.maxPrice) },
+    price_range: { min: moneyOut(p.price), max: moneyOut(p.max_price) },
     currency,
     stock: p.stock,
-    in_stock: p.inStock,
-    rating: rating(p.ratingAvg, p.ratingCount),
+    in_stock: p.in_stock,
+    rating: rating(p.rating_avg, p.rating_count),
     images: p.images,
-    is_active: p.isActive,
-    created_at: toIso(p.createdAt),
-    updated_at: toIso(p.updatedAt),
-    variants: variants.map((v) => toVariantDto(v, currency)),
+    is_active: p.is_active,
+    created_at: toIso(p.created_at),
+    updated_at: toIso(p.updated_at),
+    variants: p.variants.map((v) => toVariantDto(v, currency)),
   };
 }

@@ -64,19 +64,6 @@ export class CategoriesService {
     return roots;
   }
 
-  /** The category and its ancestors, top level first. */
-  async breadcrumbs(em: EntityManager, categoryId: number): Promise<Crumb[]> {
-    const rows = await em.execute<(Crumb & { depth: number })[]>(
-      `with recursive up(id, name, slug, parent_id, depth) as (
-         select id, name, slug, parent_id, 0 from categories where id = ?
-         union all
-         select c.id, c.name, c.slug, c.parent_id, up.depth + 1 from categories c join up on c.id = up.parent_id where up.depth < 100
-       ) select id, name, slug, depth from up order by depth desc`,
-      [categoryId],
-    );
-    return rows.map(({ id, name, slug }) => ({ id, name, slug }));
-  }
-
   async create(em: EntityManager, input: CategoryCreate): Promise<Category> {
     const category = new Category(input.name.trim(), input.slug ?? (await this.freeSlug(em, input.name)));
     category.description = input.description ?? '';

@@ -10,7 +10,9 @@ import type { KeyValues } from '../../shared/cursor';
  *   per category (`products_active_category_<order>_idx`) and a sort of at most
  *   (categories × page) rows: as fast on cursor page 1,000 as on page 1, whatever the subtree's
  *   size (numbered pages probe `offset + size` rows per category);
- * - search: GIN (full text or trigram) candidates, ranked.
+ * - search: full-text matches (GIN on search_vector) ranked by ts_rank_cd; when full text finds
+ *   nothing (typically a typo), the caller retries with `fuzzy`: trigram matches on the name (GIN
+ *   pg_trgm) ranked by word similarity. Ranking only ever sorts the matches.
  */
 
 export type ProductOrdering = 'price' | '-price' | 'created_at' | '-created_at' | 'name' | '-name' | '-rating' | 'relevance';
@@ -33,6 +35,8 @@ export interface DiscoveryFilters {
   brands?: string[];
   vendorId?: number;
   search?: string;
+  /** With `search`: match names by trigram similarity (typo tolerant) instead of full text. */
+  fuzzy?: boolean;
 }
 
 export type PageSpec =
@@ -134,7 +138,7 @@ function conditions(f: DiscoveryFilters, ps: Params): string[] {
     where.push(f.brands.length === 1 ? `p.brand = ${ps.add(f.brands[0])}` : `p.brand = any(${ps.add(pgArray(f.brands))}::text[])`);
   }
   if (f.vendorId !== undefined) where.push(`p.vendor_id = ${ps.add(f.vendorId)}`);
-  if (f.search !== undefined) where.push(`(p.search_vector @@ q.query or ${ps.add(f.search)} <% p.name)`);
+  if (f.search !== undefined) where.push(f.fuzzy ? `${ps.add(f.search)} <% p.name` : 'p.search_vector @@ q.query');
   return where;
 }
 
@@ -161,9 +165,9 @@ export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering,
 
   const head = f.category !== undefined ? SUBTREE(f.category, ps) + '\n' : '';
   // Text order is parameter order: each use of the rank expression adds its own parameter.
-  const rank = () => `(ts_rank_cd(p.search_vector, q.query) + word_similarity(${ps.add(f.search)}, p.name))`;
+  const rank = () => (f.fuzzy ? `word_similarity(${ps.add(f.search)}, p.name)` : 'ts_rank_cd(p.search_vector, q.query)');
   const rankSelect = search ? `, ${rank()}::real as rank` : '';
-  const from = search ? `products p cross join websearch_to_tsquery('english', ${ps.add(f.search)}) q(query)` : 'products p';
+  const from = searchFrom(f, ps);
   const where = conditions(f, ps);
   const keyset = (alias: string) => {
     if (!boundary) return [];
@@ -197,10 +201,15 @@ export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering,
 /** `from ... where ...` with every filter, for counts and facets. */
 function matching(f: DiscoveryFilters, ps: Params): { head: string; body: string } {
   const head = f.category !== undefined ? SUBTREE(f.category, ps) + '\n' : '';
-  const from = f.search !== undefined ? `products p cross join websearch_to_tsquery('english', ${ps.add(f.search)}) q(query)` : 'products p';
+  const from = searchFrom(f, ps);
   const where = conditions(f, ps);
   if (f.category !== undefined) where.unshift('p.category_id in (select id from subtree)');
   return { head, body: `from ${from}${where.length ? ` where ${where.join(' and ')}` : ''}` };
+}
+
+/** Full-text search joins its parsed query once, as `q`. */
+function searchFrom(f: DiscoveryFilters, ps: Params): string {
+  return f.search !== undefined && !f.fuzzy ? `products p cross join websearch_to_tsquery('english', ${ps.add(f.search)}) q(query)` : 'products p';
 }
 
 /** `count=exact`: a count of the matches; `count=estimate`: the planner's estimate (EXPLAIN, instant). */

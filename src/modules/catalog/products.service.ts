@@ -40,13 +40,65 @@ export interface ProductList {
   slice: Slice<ProductRow>;
   count?: number;
   countIsEstimate?: boolean;
+  /** The search fell back to trigram matching on names (full text found nothing). */
+  fuzzy: boolean;
 }
 
+/** A variant as the product detail carries it (the same fields as the entity). */
+export interface VariantView {
+  id: number;
+  product: { id: number };
+  sku: string;
+  name: string;
+  attributes: Record<string, string>;
+  price: string | number;
+  stock: number;
+  isActive: boolean;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+}
+
+/** A product with its variants (those the viewer may see) and breadcrumbs, read in one statement. */
 export interface ProductDetail {
-  product: Product;
-  variants: ProductVariant[];
+  id: number;
+  name: string;
+  slug: string;
+  description: string;
+  brand: string;
+  sku: string;
+  category_id: number;
+  vendor_id: number;
+  price: string;
+  max_price: string;
+  stock: number;
+  in_stock: boolean;
+  rating_avg: string;
+  rating_count: number;
+  images: string[];
+  is_active: boolean;
+  created_at: string | Date;
+  updated_at: string | Date;
+  variants: VariantView[];
   breadcrumbs: Crumb[];
 }
+
+/**
+ * The product detail in one statement: the product, its variants as JSON, and its breadcrumbs from
+ * the category's materialised path (categories.path, kept by the database).
+ */
+const DETAIL_SQL = `
+  select p.id, p.name, p.slug, p.description, p.brand, p.sku, p.category_id, p.vendor_id, p.price, p.max_price,
+         p.stock, p.in_stock, p.rating_avg, p.rating_count, p.images, p.is_active, p.created_at, p.updated_at,
+         coalesce((
+           select json_agg(json_build_object(
+                    'id', v.id, 'product', json_build_object('id', v.product_id), 'sku', v.sku, 'name', v.name,
+                    'attributes', v.attributes, 'price', v.price::text, 'stock', v.stock, 'isActive', v.is_active,
+                    'createdAt', v.created_at, 'updatedAt', v.updated_at) order by v.id)
+             from product_variants v where v.product_id = p.id), '[]') as variants,
+         coalesce((
+           select json_agg(json_build_object('id', c.id, 'name', c.name, 'slug', c.slug) order by array_position(leaf.path, c.id))
+             from categories leaf join categories c on c.id = any(leaf.path) where leaf.id = p.category_id), '[]') as breadcrumbs
+    from products p where p.id = ?`;
 
 /** Price buckets of the facets (the upper bound is exclusive; the last bucket is open). */
 export const PRICE_BUCKETS = ['0.00', '10.00', '25.00', '50.00', '100.00', '250.00', '500.00', '1000.00'];
@@ -87,21 +139,35 @@ export class ProductsService {
     return query.ordering ?? (query.search ? 'relevance' : '-created_at');
   }
 
-  /** One page of products for the storefront or a back office, with an optional count. */
+  /**
+   * One page of products for the storefront or a back office, with an optional count. A search
+   * whose first page finds nothing by full text is retried by trigram similarity on names (typos);
+   * later pages keep the mode their cursor was issued for (`filters.fuzzy`).
+   */
   async list(em: EntityManager, filters: DiscoveryFilters, ordering: ProductOrdering, page: PageRequest, count?: 'exact' | 'estimate' | 'none'): Promise<ProductList> {
-    const built = productListQuery(filters, ordering, page);
     const countMode = count ?? (page.kind === 'page' ? 'estimate' : 'none');
-    const [rows, counted] = await Promise.all([
-      em.execute<ProductRow[]>(built.sql, built.params),
-      countMode === 'none' ? undefined : this.count(em, filters, countMode),
-    ]);
-    const key = (r: ProductRow): KeyValues => [sortKeyOf(r, ordering), r.id];
-    const result: ProductList = { slice: toSlice(rows, page, key, built.reversed) };
-    if (counted !== undefined) {
-      result.count = counted;
-      result.countIsEstimate = countMode === 'estimate';
+    const run = async (f: DiscoveryFilters) => {
+      const built = productListQuery(f, ordering, page);
+      const [rows, counted] = await Promise.all([
+        em.execute<ProductRow[]>(built.sql, built.params),
+        countMode === 'none' ? undefined : this.count(em, f, countMode),
+      ]);
+      return { rows, counted, reversed: built.reversed };
+    };
+    let fuzzy = filters.fuzzy ?? false;
+    let result = await run({ ...filters, fuzzy });
+    const firstPage = page.kind === 'page' ? page.page === 1 : page.after === undefined && page.before === undefined;
+    if (filters.search !== undefined && filters.fuzzy === undefined && firstPage && result.rows.length === 0) {
+      fuzzy = true;
+      result = await run({ ...filters, fuzzy });
     }
-    return result;
+    const key = (r: ProductRow): KeyValues => [sortKeyOf(r, ordering), r.id];
+    const list: ProductList = { slice: toSlice(result.rows, page, key, result.reversed), fuzzy };
+    if (result.counted !== undefined) {
+      list.count = result.counted;
+      list.countIsEstimate = countMode === 'estimate';
+    }
+    return list;
   }
 
   private async count(em: EntityManager, filters: DiscoveryFilters, mode: 'exact' | 'estimate'): Promise<number> {
@@ -115,33 +181,40 @@ export class ProductsService {
   /** Disjunctive facet counts over active products, cached briefly (they summarise the whole catalog). */
   facets(em: EntityManager, filters: DiscoveryFilters): Promise<Facets> {
     return this.facetCache.getOrCompute(JSON.stringify(filters), async () => {
-      const q = facetQueries(filters);
-      const run = <T>(b: { sql: string; params: unknown[] }) => em.execute<T[]>(b.sql, b.params);
-      const [total, brands, categoryCounts, availability, prices, tree] = await Promise.all([
-        run<{ count: number }>(q.total),
-        run<{ brand: string; count: number }>(q.brands),
-        run<{ category_id: number; count: number }>(q.categories),
-        run<{ in_stock: boolean; count: number }>(q.availability),
-        run<{ bucket: number; count: number }>(q.price),
-        em.execute<{ id: number; parent_id: number | null; name: string; slug: string }[]>(
-          'select id, parent_id, name, slug from categories where is_active order by name, id',
-        ),
-      ]);
-      return {
-        total: Number(total[0].count),
-        brands: brands.map((b) => ({ value: b.brand, count: Number(b.count) })),
-        categories: this.rollUp(tree, categoryCounts, filters.category),
-        availability: {
-          in_stock: Number(availability.find((a) => a.in_stock)?.count ?? 0),
-          out_of_stock: Number(availability.find((a) => !a.in_stock)?.count ?? 0),
-        },
-        price: PRICE_BUCKETS.map((min, i) => ({
-          min,
-          max: PRICE_BUCKETS[i + 1] ?? null,
-          count: Number(prices.find((p) => Number(p.bucket) === i + 1)?.count ?? 0),
-        })),
-      };
+      const facets = await this.computeFacets(em, filters);
+      // Like the list: a search that finds nothing by full text counts trigram matches on names.
+      if (filters.search !== undefined && !filters.fuzzy && facets.total === 0) return this.computeFacets(em, { ...filters, fuzzy: true });
+      return facets;
     });
+  }
+
+  private async computeFacets(em: EntityManager, filters: DiscoveryFilters): Promise<Facets> {
+    const q = facetQueries(filters);
+    const run = <T>(b: { sql: string; params: unknown[] }) => em.execute<T[]>(b.sql, b.params);
+    const [total, brands, categoryCounts, availability, prices, tree] = await Promise.all([
+      run<{ count: number }>(q.total),
+      run<{ brand: string; count: number }>(q.brands),
+      run<{ category_id: number; count: number }>(q.categories),
+      run<{ in_stock: boolean; count: number }>(q.availability),
+      run<{ bucket: number; count: number }>(q.price),
+      em.execute<{ id: number; parent_id: number | null; name: string; slug: string }[]>(
+        'select id, parent_id, name, slug from categories where is_active order by name, id',
+      ),
+    ]);
+    return {
+      total: Number(total[0].count),
+      brands: brands.map((b) => ({ value: b.brand, count: Number(b.count) })),
+      categories: this.rollUp(tree, categoryCounts, filters.category),
+      availability: {
+        in_stock: Number(availability.find((a) => a.in_stock)?.count ?? 0),
+        out_of_stock: Number(availability.find((a) => !a.in_stock)?.count ?? 0),
+      },
+      price: PRICE_BUCKETS.map((min, i) => ({
+        min,
+        max: PRICE_BUCKETS[i + 1] ?? null,
+        count: Number(prices.find((p) => Number(p.bucket) === i + 1)?.count ?? 0),
+      })),
+    };
   }
 
   /** Counts per child of the filtered category (or per top-level category), each over its whole subtree. */
@@ -167,12 +240,12 @@ export class ProductsService {
 
   /** A product as the caller may see it: inactive products and variants only for their vendor and admins. */
   async get(em: EntityManager, viewer: Principal | null, id: number): Promise<ProductDetail> {
-    const product = await em.findOne(Product, id, { populate: ['variants'] });
-    if (!product) throw CatalogErrors.productNotFound();
-    const privileged = this.mayManage(viewer, product);
-    if (!product.isActive && !privileged) throw CatalogErrors.productNotFound();
-    const variants = product.variants.getItems().filter((v) => privileged || v.isActive);
-    return { product, variants, breadcrumbs: await this.categories.breadcrumbs(em, product.category.id) };
+    const [row] = await em.execute<ProductDetail[]>(DETAIL_SQL, [id]);
+    if (!row) throw CatalogErrors.productNotFound();
+    const privileged = viewer?.role === 'admin' || (viewer?.role === 'vendor' && row.vendor_id === viewer.id);
+    if (!row.is_active && !privileged) throw CatalogErrors.productNotFound();
+    if (!privileged) row.variants = row.variants.filter((v) => v.isActive);
+    return row;
   }
 
   async create(em: EntityManager, actor: Principal, input: ProductCreate): Promise<ProductDetail> {
@@ -336,15 +409,10 @@ export class ProductsService {
     }
   }
 
-  /** Reloads the product after a flush: the database derived its price range and stock. */
+  /** Reads the product back after a write, as its vendor sees it: the database derived its price range and stock. */
   private async reload(em: EntityManager, product: Product): Promise<ProductDetail> {
-    await em.refresh(product, { populate: ['variants'] });
-    await product.variants.init({ refresh: true });
-    return {
-      product,
-      variants: product.variants.getItems(),
-      breadcrumbs: await this.categories.breadcrumbs(em, product.category.id),
-    };
+    const [row] = await em.execute<ProductDetail[]>(DETAIL_SQL, [product.id]);
+    return row;
   }
 
   private async deleteOrDeactivate(em: EntityManager, entity: typeof Product | typeof ProductVariant, id: number): Promise<void> {

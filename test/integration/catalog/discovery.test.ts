@@ -159,6 +159,12 @@ describe('search', () => {
     expect(ids.length).toBe((await expected("p.is_active and (p.name like 'Running shoe%' or p.name like 'Wool sock%')", 'id')).length);
   });
 
+  it('pages through typo (trigram) matches with cursors that keep the fallback mode', async () => {
+    const ids = await walk('/api/product/?search=jackt&page_size=3');
+    expect(ids.length).toBe((await expected("p.is_active and p.name like 'Trail jacket%'", 'id')).length);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('refuses relevance ordering without a search', async () => {
     const { status, body } = await get('/api/product/?ordering=relevance');
     expect(status).toBe(400);
