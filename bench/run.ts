@@ -411,7 +411,19 @@ async function main(): Promise<void> {
   try {
     api = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: jwtSecret, VALIDATE_RESPONSES: 'false', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(apiPort) },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        DATABASE_URL: url,
+        JWT_SECRET: jwtSecret,
+        PAYMENT_WEBHOOK_SECRET: jwtSecret,
+        // One client address sends all the load: per-address throttling would measure itself.
+        RATE_LIMIT_MAX: '0',
+        VALIDATE_RESPONSES: 'false',
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        PORT: String(apiPort),
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 /** Where a keyset page starts: the sort key values of a boundary row, ending with its id. */
 export type KeyValues = (string | number)[];
@@ -16,7 +16,12 @@ export interface CursorPayload {
  * build or edit them, and a cursor issued for one ordering is refused for another.
  */
 export class CursorCodec {
-  constructor(private readonly secret: Buffer) {}
+  /** A KeyObject: createHmac would otherwise import the raw key on every call. */
+  private readonly secret: KeyObject;
+
+  constructor(secret: Buffer) {
+    this.secret = createSecretKey(secret);
+  }
 
   private sign(data: string): Buffer {
     return createHmac('sha256', this.secret).update(data).digest().subarray(0, 16);
