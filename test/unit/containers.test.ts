@@ -110,13 +110,12 @@ describe('docker-compose.yml', () => {
     expect(services.nginx.volumes).toContain('./nginx/default.conf:/etc/nginx/conf.d/default.conf:ro');
   });
 
-  it('runs only entry points that exist (the worker waits behind a profile until src/worker.ts lands)', () => {
+  it('runs only entry points that exist, every service by default (no profiles)', () => {
     for (const [name, service] of Object.entries(services)) {
       const command = service.command as string[] | undefined;
       const script = command?.[0] === 'node' ? command[1] : undefined;
-      if (!script) continue;
-      const source = script.replace(/^dist\//, '').replace(/\.js$/, '.ts');
-      if (!existsSync(join(root, source))) expect({ name, profiles: service.profiles }).toEqual({ name, profiles: [name] });
+      if (script) expect({ name, exists: existsSync(join(root, script.replace(/^dist\//, '').replace(/\.js$/, '.ts'))) }).toEqual({ name, exists: true });
+      expect({ name, profiles: service.profiles }).toEqual({ name, profiles: undefined });
     }
   });
 });
@@ -258,13 +257,13 @@ describe('Jenkinsfile', () => {
     for (const login of jenkinsfile.match(/docker login[^\n]*/g) ?? []) expect(login).toMatch(/--password-stdin/);
   });
 
-  it('pushes and deploys from main only, releasing web (and worker once it exists) on Heroku', () => {
+  it('pushes and deploys from main only, releasing web, release and worker on Heroku', () => {
     for (const stage of ['Push to Docker Hub', 'Deploy to Heroku']) {
       const body = jenkinsfile.slice(jenkinsfile.indexOf(`stage('${stage}')`));
       expect(body.slice(0, 200)).toMatch(/when \{ branch 'main' \}/);
     }
     expect(jenkinsfile).toMatch(/registry\.heroku\.com\/\$HEROKU_APP\/web/);
     expect(jenkinsfile).toMatch(/registry\.heroku\.com\/\$HEROKU_APP\/worker/);
-    expect(jenkinsfile).toMatch(/container:release \$TYPES/);
+    expect(jenkinsfile).toMatch(/container:release web release worker/);
   });
 });
