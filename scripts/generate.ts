@@ -82,10 +82,10 @@ function operationIndex(doc: Json): string {
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const doc = bundle();
-  const types = await contractTypes(doc);
-  writeFileSync(join(out, 'openapi.d.ts'), banner + types);
+  // The types live once, in the SDK package (which must stand alone); the app imports them from here.
+  await writeSdk(doc, await contractTypes(doc));
+  writeFileSync(join(out, 'openapi.d.ts'), banner + "export * from './sdk/schema';\n");
   writeFileSync(join(out, 'operations.ts'), operationIndex(doc));
-  await writeSdk(doc, types);
   console.log(`generated/: ${Object.keys(doc.paths).length} paths`);
 }
 

@@ -59,24 +59,10 @@ export interface VariantView {
 }
 
 /** A product with its variants (those the viewer may see) and breadcrumbs, read in one statement. */
-export interface ProductDetail {
-  id: number;
-  name: string;
-  slug: string;
+export interface ProductDetail extends Omit<ProductRow, 'image' | 'rank'> {
   description: string;
-  brand: string;
   sku: string;
-  category_id: number;
-  vendor_id: number;
-  price: string;
-  max_price: string;
-  stock: number;
-  in_stock: boolean;
-  rating_avg: string;
-  rating_count: number;
   images: string[];
-  is_active: boolean;
-  created_at: string | Date;
   updated_at: string | Date;
   variants: VariantView[];
   breadcrumbs: Crumb[];
