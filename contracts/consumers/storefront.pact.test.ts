@@ -1,13 +1,32 @@
 /**
- * The storefront (the shop's web front end) signs customers up and in: register, log in (and a
- * wrong password), refresh the token pair, read the signed-in customer. It talks to the API through
- * the generated SDK (generated/sdk), as the real front end does.
+ * The storefront (the shop's web front end): customers sign up and in (register, log in and a wrong
+ * password, refresh the token pair, read the signed-in customer), browse and filter the catalog, read
+ * a product page, fill their cart, place an order, pay for it and track its shipment. It talks to
+ * the API through the generated SDK (generated/sdk), as the real front end does.
  */
 import { MatchersV3 } from '@pact-foundation/pact';
 import { createApiClient } from '../../generated/sdk/index';
-import { bearer, EXAMPLE_JWT, injectedToken, json, pactFor, problem, problemJson, tokenPair, user } from './pact';
+import {
+  bearer,
+  cart,
+  EXAMPLE_JWT,
+  injectedId,
+  injectedToken,
+  json,
+  money,
+  order,
+  pactFor,
+  payment,
+  problem,
+  problemJson,
+  productDetail,
+  productSummary,
+  shipment,
+  tokenPair,
+  user,
+} from './pact';
 
-const { fromProviderState, string, integer } = MatchersV3;
+const { eachLike, fromProviderState, integer, nullValue, regex, string } = MatchersV3;
 const pact = pactFor('storefront');
 
 describe('storefront -> ecommerce-backend: accounts', () => {
@@ -114,6 +133,239 @@ describe('storefront -> ecommerce-backend: accounts', () => {
         const { error, response } = await createApiClient({ baseUrl: server.url }).GET('/api/auth/me/');
         expect(response.status).toBe(401);
         expect(error?.code).toBe('NOT_AUTHENTICATED');
+      });
+  });
+});
+
+describe('storefront -> ecommerce-backend: catalog', () => {
+  it('browses a category filtered by price and availability, cheapest first, a page at a time', async () => {
+    await pact
+      .addInteraction()
+      .given('products in a category, some in stock between 10.00 and 50.00')
+      .uponReceiving('a filtered, price-ordered first page of a category')
+      .withRequest('GET', '/api/product/', (req) =>
+        req.query({
+          category: fromProviderState('${categoryId}', '12'),
+          min_price: '10.00',
+          max_price: '50.00',
+          in_stock: 'true',
+          ordering: 'price',
+          page_size: '2',
+        }),
+      )
+      .willRespondWith(200, (res) =>
+        res.headers(json).jsonBody({
+          next: regex('^https?://.+/api/product/[?].*cursor=.+$', 'http://localhost:8000/api/product/?cursor=abc&page_size=2'),
+          previous: nullValue(),
+          results: eachLike(productSummary({ category: injectedId('categoryId', 12), in_stock: true }), 2),
+        }),
+      )
+      .executeTest(async (server) => {
+        const { data } = await createApiClient({ baseUrl: server.url }).GET('/api/product/', {
+          params: { query: { category: '12', min_price: '10.00', max_price: '50.00', in_stock: true, ordering: 'price', page_size: 2 } },
+        });
+        expect(data?.results).toHaveLength(2);
+        expect(data?.results.every((p) => p.in_stock && p.category === 12)).toBe(true);
+        expect(data?.next).toContain('cursor=');
+      });
+  });
+
+  it('reads a product page: variants, price range and breadcrumbs', async () => {
+    await pact
+      .addInteraction()
+      .given('a product with variants in a subcategory')
+      .uponReceiving('a request for a product')
+      .withRequest('GET', fromProviderState('/api/product/${productId}/', '/api/product/7/'))
+      .willRespondWith(200, (res) =>
+        res.headers(json).jsonBody(
+          productDetail({
+            id: injectedId('productId', 7),
+            breadcrumbs: eachLike({ id: integer(3), name: string('Shoes'), slug: string('shoes') }, 2),
+            variants: eachLike(
+              {
+                id: integer(41),
+                sku: string('SHOE-RED-42'),
+                name: string('Red / 42'),
+                attributes: { size: string('42') },
+                price: money('89.90'),
+                stock: integer(5),
+                in_stock: MatchersV3.boolean(true),
+              },
+              2,
+            ),
+          }),
+        ),
+      )
+      .executeTest(async (server) => {
+        const { data } = await createApiClient({ baseUrl: server.url }).GET('/api/product/{id}/', { params: { path: { id: 7 } } });
+        expect(data?.id).toBe(7);
+        expect(data?.breadcrumbs).toHaveLength(2);
+        expect(data?.variants).toHaveLength(2);
+        expect(Number(data?.price_range.min)).toBeLessThanOrEqual(Number(data?.price_range.max));
+      });
+  });
+
+  it('is told when a product does not exist', async () => {
+    await pact
+      .addInteraction()
+      .given('no product has the id 999999')
+      .uponReceiving('a request for a missing product')
+      .withRequest('GET', '/api/product/999999/')
+      .willRespondWith(404, (res) => res.headers(problemJson).jsonBody(problem(404, 'NOT_FOUND')))
+      .executeTest(async (server) => {
+        const { data, error, response } = await createApiClient({ baseUrl: server.url }).GET('/api/product/{id}/', {
+          params: { path: { id: 999999 } },
+        });
+        expect(response.status).toBe(404);
+        expect(data).toBeUndefined();
+        expect(error?.code).toBe('NOT_FOUND');
+      });
+  });
+});
+
+describe('storefront -> ecommerce-backend: cart', () => {
+  it('reads the cart', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer has a product in their cart')
+      .uponReceiving('a request for the cart')
+      .withRequest('GET', '/api/cart/', (req) => req.headers({ Authorization: bearer('accessToken') }))
+      .willRespondWith(200, (res) => res.headers(json).jsonBody(cart()))
+      .executeTest(async (server) => {
+        const { data } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).GET('/api/cart/');
+        expect(data?.items[0]).toMatchObject({ quantity: 2, line_total: '179.80', problem: null });
+        expect(data?.total).toBe('179.80');
+      });
+  });
+
+  it('adds a variant to the cart', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer is logged in and a variant is in stock')
+      .uponReceiving('an add to cart')
+      .withRequest('POST', '/api/cart/add/', (req) =>
+        req.headers({ ...json, Authorization: bearer('accessToken') }).jsonBody({ variant: injectedId('variantId', 41), quantity: 2 }),
+      )
+      .willRespondWith(200, (res) => res.headers(json).jsonBody(cart()))
+      .executeTest(async (server) => {
+        const { data } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).POST('/api/cart/add/', {
+          body: { variant: 41, quantity: 2 },
+        });
+        expect(data?.item_count).toBe(2);
+        expect(data?.items[0].variant.id).toBe(41);
+      });
+  });
+
+  it('is refused more units than are in stock', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer is logged in and a variant has 2 units left')
+      .uponReceiving('an add to cart of more units than are in stock')
+      .withRequest('POST', '/api/cart/add/', (req) =>
+        req.headers({ ...json, Authorization: bearer('accessToken') }).jsonBody({ variant: injectedId('variantId', 41), quantity: 5 }),
+      )
+      .willRespondWith(409, (res) =>
+        res.headers(problemJson).jsonBody({ ...problem(409, 'INSUFFICIENT_STOCK'), available: integer(2), variant: injectedId('variantId', 41) }),
+      )
+      .executeTest(async (server) => {
+        const { error, response } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).POST('/api/cart/add/', {
+          body: { variant: 41, quantity: 5 },
+        });
+        expect(response.status).toBe(409);
+        expect(error).toMatchObject({ code: 'INSUFFICIENT_STOCK', available: 2, variant: 41 });
+      });
+  });
+});
+
+describe('storefront -> ecommerce-backend: checkout', () => {
+  const IDEMPOTENCY_KEY = 'checkout-7f1c0e8e-2a57-4a57-9f0a-6f3f4b1a9c21';
+
+  it('places an order from the cart', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer has a cart ready for checkout and a shipping address')
+      .uponReceiving('an order placement with an idempotency key')
+      .withRequest('POST', '/api/order/', (req) =>
+        req
+          .headers({ ...json, Authorization: bearer('accessToken'), 'Idempotency-Key': IDEMPOTENCY_KEY })
+          .jsonBody({ shipping_address: injectedId('addressId', 3) }),
+      )
+      .willRespondWith(201, (res) =>
+        res.headers({ ...json, Location: regex('^https?://.+/api/order/[0-9]+/$', 'http://localhost:8000/api/order/12/') }).jsonBody(order()),
+      )
+      .executeTest(async (server) => {
+        const { data, response } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).POST('/api/order/', {
+          params: { header: { 'Idempotency-Key': IDEMPOTENCY_KEY } },
+          body: { shipping_address: 3 },
+        });
+        expect(response.status).toBe(201);
+        expect(data).toMatchObject({ status: 'pending_payment', payment_status: 'unpaid', total: '179.80' });
+        expect(data?.items).toHaveLength(1);
+      });
+  });
+
+  it('pays for the order with a card', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer has placed an order awaiting payment')
+      .uponReceiving('a card payment with a token that succeeds')
+      .withRequest('POST', '/api/payment/initiate/', (req) =>
+        req
+          .headers({ ...json, Authorization: bearer('accessToken') })
+          .jsonBody({ order: injectedId('orderId', 12), method: 'card', card_token: 'tok_success' }),
+      )
+      .willRespondWith(201, (res) => res.headers(json).jsonBody(payment({ order: injectedId('orderId', 12), status: 'succeeded' })))
+      .executeTest(async (server) => {
+        const { data, response } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).POST('/api/payment/initiate/', {
+          body: { order: 12, method: 'card', card_token: 'tok_success' },
+        });
+        expect(response.status).toBe(201);
+        expect(data).toMatchObject({ order: 12, status: 'succeeded' });
+      });
+  });
+
+  it("reads the order's payment status", async () => {
+    await pact
+      .addInteraction()
+      .given('a customer has paid for an order')
+      .uponReceiving("a request for an order's payment status")
+      .withRequest('GET', fromProviderState('/api/payment/${orderId}/status/', '/api/payment/12/status/'), (req) =>
+        req.headers({ Authorization: bearer('accessToken') }),
+      )
+      .willRespondWith(200, (res) =>
+        res.headers(json).jsonBody({
+          order: injectedId('orderId', 12),
+          order_status: 'paid',
+          payment_status: 'paid',
+          amount_due: money('0.00'),
+          currency: regex('^[A-Z]{3}$', 'USD'),
+          payments: eachLike(payment({ order: injectedId('orderId', 12) })),
+        }),
+      )
+      .executeTest(async (server) => {
+        const { data } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).GET('/api/payment/{order_id}/status/', {
+          params: { path: { order_id: 12 } },
+        });
+        expect(data).toMatchObject({ order: 12, payment_status: 'paid', amount_due: '0.00' });
+        expect(data?.payments[0].status).toBe('succeeded');
+      });
+  });
+
+  it("tracks the order's shipment", async () => {
+    await pact
+      .addInteraction()
+      .given("a customer's order has shipped")
+      .uponReceiving("a request for an order's shipment")
+      .withRequest('GET', fromProviderState('/api/shipments/${orderId}/', '/api/shipments/12/'), (req) =>
+        req.headers({ Authorization: bearer('accessToken') }),
+      )
+      .willRespondWith(200, (res) => res.headers(json).jsonBody(shipment({ order: injectedId('orderId', 12), status: 'shipped' })))
+      .executeTest(async (server) => {
+        const { data } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).GET('/api/shipments/{order_id}/', {
+          params: { path: { order_id: 12 } },
+        });
+        expect(data).toMatchObject({ order: 12, status: 'shipped', carrier: 'DHL' });
+        expect(data?.tracking_number).toBeTruthy();
       });
   });
 });

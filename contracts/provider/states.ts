@@ -9,7 +9,9 @@ import type { VerifierOptions } from '@pact-foundation/pact';
 import { toUserDto } from '../../src/modules/accounts/accounts.mapper';
 import type { UserRole } from '../../src/modules/accounts/user.entity';
 import type { TestApp } from '../../test/support/app';
-import { login, uniqueName } from '../../test/support/factories';
+import { makeCategory, makeProduct } from '../../test/support/catalog';
+import { buyer, openShop, pay, placeOrder, type Shop } from '../../test/support/checkout';
+import { actor, type Actor, login, uniqueName } from '../../test/support/factories';
 
 type StateHandlers = NonNullable<VerifierOptions['stateHandlers']>;
 
@@ -26,6 +28,44 @@ async function createUser(app: TestApp, role: UserRole) {
   }
   const { phone: _phone, first_name: _f, last_name: _l, ...account } = details;
   return toUserDto(await app.services.accounts.createUser(app.orm.em.fork(), account, role));
+}
+
+const IMAGE = 'https://cdn.example.com/trail-runner.jpg';
+
+/** A product with one variant (its default one) of the given price and stock, sold by the shop's vendor. */
+const simpleProduct = (shop: Shop, price: string, stock: number, category = shop.category) =>
+  makeProduct(shop.vendor, category, { price, stock, brand: 'Stride', images: [IMAGE] });
+
+/** A fresh SKU (letters, digits and hyphens). */
+const freshSku = (prefix: string) => uniqueName(prefix).toUpperCase().replace(/_/g, '-');
+
+/** The id of a product's only variant. */
+const onlyVariant = (product: { variants: { id: number }[] }) => product.variants[0].id;
+
+/** Fails the state when the API answered something else than what the state needs. */
+function need<T>(data: T | undefined, what: string, error?: unknown): T {
+  if (data === undefined) throw new Error(`state setup: ${what} failed: ${JSON.stringify(error)}`);
+  return data;
+}
+
+/** A customer with an address and two units of an 89.90 variant in their cart (the storefront's cart examples). */
+async function customerWithCart(app: TestApp, shop: Shop): Promise<Actor & { address: number }> {
+  const product = await simpleProduct(shop, '89.90', 10);
+  return buyer(app, [{ variant: onlyVariant(product), quantity: 2 }]);
+}
+
+/** A customer whose order for two units of an 89.90 variant waits for payment. */
+async function customerWithOrder(app: TestApp) {
+  const b = await customerWithCart(app, await openShop(app));
+  return { buyer: b, order: await placeOrder(b) };
+}
+
+/** A customer who paid for that order with a card that succeeds. */
+async function customerWithPaidOrder(app: TestApp) {
+  const { buyer: b, order } = await customerWithOrder(app);
+  const { data, error } = await pay(b, order.id, 'tok_success');
+  if (need(data, 'payment', error).status !== 'succeeded') throw new Error(`state setup: payment ${data!.status}`);
+  return { buyer: b, order };
 }
 
 export function providerStates(app: TestApp): StateHandlers {
@@ -52,6 +92,104 @@ export function providerStates(app: TestApp): StateHandlers {
       for (let i = 0; i < 3; i++) customers.push(await createUser(app, 'customer'));
       const tokens = await login(app, admin.username, PASSWORD);
       return { adminToken: tokens.access, customerId: customers[0].id };
+    },
+
+    // The catalog
+
+    'products in a category, some in stock between 10.00 and 50.00': async () => {
+      const shop = await openShop(app);
+      // Three match (so a page of two has a next link); one is too cheap, one too dear, one sold out.
+      for (const [price, stock] of [['40.00', 3], ['12.50', 8], ['24.90', 1], ['9.99', 5], ['80.00', 5], ['20.00', 0]] as const) {
+        await simpleProduct(shop, price, stock);
+      }
+      return { categoryId: String(shop.category) };
+    },
+
+    'a product with variants in a subcategory': async () => {
+      const shop = await openShop(app);
+      const sub = await makeCategory(shop.admin, uniqueName('sub'), shop.category);
+      const sku = freshSku('SHOE');
+      const product = await makeProduct(shop.vendor, sub.id, {
+        sku,
+        brand: 'Stride',
+        description: 'Light and fast.',
+        images: [IMAGE],
+        variants: [
+          { sku: `${sku}-42`, name: 'Red / 42', attributes: { size: '42', colour: 'red' }, price: '89.90', stock: 5 },
+          { sku: `${sku}-43`, name: 'Red / 43', attributes: { size: '43', colour: 'red' }, price: '94.90', stock: 0 },
+        ],
+      });
+      return { productId: product.id };
+    },
+
+    'no product has the id 999999': async () => {
+      const { response } = await app.api.GET('/api/product/{id}/', { params: { path: { id: 999999 } } });
+      if (response.status !== 404) throw new Error(`state setup: product 999999 answers ${response.status}`);
+    },
+
+    // The cart and checkout
+
+    'a customer has a product in their cart': async () => {
+      const b = await customerWithCart(app, await openShop(app));
+      return { accessToken: b.tokens.access };
+    },
+
+    'a customer is logged in and a variant is in stock': async () => {
+      const product = await simpleProduct(await openShop(app), '89.90', 10);
+      const customer = await actor(app);
+      return { accessToken: customer.tokens.access, variantId: onlyVariant(product) };
+    },
+
+    'a customer is logged in and a variant has 2 units left': async () => {
+      const product = await simpleProduct(await openShop(app), '89.90', 2);
+      const customer = await actor(app);
+      return { accessToken: customer.tokens.access, variantId: onlyVariant(product) };
+    },
+
+    'a customer has a cart ready for checkout and a shipping address': async () => {
+      const b = await customerWithCart(app, await openShop(app));
+      return { accessToken: b.tokens.access, addressId: b.address };
+    },
+
+    'a customer has placed an order awaiting payment': async () => {
+      const { buyer: b, order } = await customerWithOrder(app);
+      return { accessToken: b.tokens.access, orderId: order.id };
+    },
+
+    'a customer has paid for an order': async () => {
+      const { buyer: b, order } = await customerWithPaidOrder(app);
+      return { accessToken: b.tokens.access, orderId: order.id };
+    },
+
+    "a customer's order has shipped": async () => {
+      const { buyer: b, order } = await customerWithPaidOrder(app);
+      const admin = await actor(app, 'admin');
+      const { data, error } = await admin.api.POST('/api/shipments/{order_id}/', {
+        params: { path: { order_id: order.id } },
+        body: { carrier: 'DHL', tracking_number: freshSku('JD'), status: 'shipped' },
+      });
+      need(data, 'shipment', error);
+      return { accessToken: b.tokens.access, orderId: order.id };
+    },
+
+    // Catalog management (the admin console)
+
+    'an admin is logged in': async () => {
+      const admin = await actor(app, 'admin');
+      return { adminToken: admin.tokens.access };
+    },
+
+    'a vendor is logged in and a category exists': async () => {
+      const admin = await actor(app, 'admin');
+      const vendor = await actor(app, 'vendor');
+      const category = await makeCategory(admin);
+      return { vendorToken: vendor.tokens.access, vendorId: vendor.user.id, categoryId: category.id, sku: freshSku('TRAIL') };
+    },
+
+    'an admin is logged in and a product with one variant exists': async () => {
+      const shop = await openShop(app);
+      const product = await simpleProduct(shop, '89.90', 25);
+      return { adminToken: shop.admin.tokens.access, productId: product.id, newSku: freshSku('TRAIL') };
     },
   };
 }
