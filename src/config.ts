@@ -26,6 +26,7 @@ const schema = z.object({
   DATABASE_SSL: z.enum(['false', 'true', 'no-verify'], { message: 'must be false, true or no-verify' }).optional(),
   DATABASE_POOL_MAX: int(1, 500).default(10),
   DATABASE_DEBUG: bool.default(false),
+  DATABASE_PREPARED_STATEMENTS: bool.default(true),
   EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_PG_PORT: int(0, 65535).default(0),
   MIGRATE_ON_START: bool.optional(),
@@ -89,6 +90,8 @@ export interface Config {
     ssl: DatabaseSsl;
     poolMax: number;
     debug: boolean;
+    /** Catalog list queries as named prepared statements (off behind PgBouncer < 1.21 in transaction mode). */
+    preparedStatements: boolean;
     embeddedDir: string;
     /** 0 picks a free port. */
     embeddedPort: number;
@@ -200,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ssl: databaseSsl(e.DATABASE_SSL, e.DATABASE_URL),
       poolMax: e.DATABASE_POOL_MAX,
       debug: e.DATABASE_DEBUG,
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
       embeddedDir: e.EMBEDDED_PG_DIR,
       embeddedPort: e.EMBEDDED_PG_PORT,
       migrateOnStart: e.MIGRATE_ON_START ?? e.NODE_ENV !== 'production',

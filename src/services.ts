@@ -77,7 +77,7 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     accounts: new AccountsService(auth),
     pager: new Pager(new CursorCodec(cursorKey)),
     categories,
-    products: new ProductsService(categories),
+    products: new ProductsService(categories, { preparedStatements: config.database.preparedStatements }),
     addresses: new AddressesService(),
     cart,
     wishlist: new WishlistService(),

@@ -48,6 +48,13 @@ export interface BuiltQuery {
   params: unknown[];
   /** The rows come back in reverse order (a backward page) and must be flipped. */
   reversed: boolean;
+  /**
+   * The plan does not depend on the parameters' values, so a prepared statement's generic plan is as
+   * good as a custom one (see `executePrepared`): a cursor page of a category subtree (one index
+   * probe per category, whatever the values) or of the whole catalog without value filters. Brand,
+   * vendor and price-range filters without a category, and search, pick their index by the values.
+   */
+  stablePlan?: boolean;
 }
 
 interface OrderSpec {
@@ -161,7 +168,9 @@ export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering,
   const search = f.search !== undefined;
   const sortExpr = (alias: string) => (order.column === 'rank' ? 'rank' : `${alias}.${order.column}`);
   const orderBy = (alias: string) => `order by ${sortExpr(alias)} ${dir}, ${alias}.id ${dir}`;
-  const limit = page.size + (page.kind === 'cursor' ? 1 : 0);
+  // Page sizes are integers the contract bounds; written into the text (not bound) so that a
+  // prepared statement's generic plan knows them.
+  const limit = Math.trunc(page.size) + (page.kind === 'cursor' ? 1 : 0);
 
   const head = f.category !== undefined ? SUBTREE(f.category, ps) + '\n' : '';
   // Text order is parameter order: each use of the rank expression adds its own parameter.
@@ -186,16 +195,18 @@ export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering,
     const offset = page.kind === 'page' ? (page.page - 1) * page.size : 0;
     sql =
       `${head}select p.* from subtree cross join lateral (\n` +
-      `  select ${selectList()} from products p where ${inner.join(' and ')} ${orderBy('p')} limit ${ps.add(offset + limit)}\n` +
-      `) p ${orderBy('p')} limit ${ps.add(limit)}`;
+      `  select ${selectList()} from products p where ${inner.join(' and ')} ${orderBy('p')} limit ${page.kind === 'page' ? ps.add(offset + limit) : limit}\n` +
+      `) p ${orderBy('p')} limit ${page.kind === 'page' ? ps.add(limit) : limit}`;
     if (page.kind === 'page') sql += ` offset ${ps.add(offset)}`;
   } else {
     const all = [...where, ...keyset('p')];
     if (f.category !== undefined) all.unshift('p.category_id in (select id from subtree)');
-    sql = `${head}select ${selectList()}${rankSelect} from ${from}${all.length ? ` where ${all.join(' and ')}` : ''} ${orderBy('p')} limit ${ps.add(limit)}`;
+    sql = `${head}select ${selectList()}${rankSelect} from ${from}${all.length ? ` where ${all.join(' and ')}` : ''} ${orderBy('p')} limit ${page.kind === 'page' ? ps.add(limit) : limit}`;
     if (page.kind === 'page') sql += ` offset ${ps.add((page.page - 1) * page.size)}`;
   }
-  return { sql, params: ps.values, reversed: backward };
+  const valueFilters = f.brands?.length || f.vendorId !== undefined || f.minPrice !== undefined || f.maxPrice !== undefined;
+  const stablePlan = page.kind === 'cursor' && !search && (lateral || !valueFilters);
+  return { sql, params: ps.values, reversed: backward, stablePlan };
 }
 
 /** `from ... where ...` with every filter, for counts and facets. */
@@ -250,8 +261,4 @@ function pgArray(values: string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
-/** Rewrites `?` placeholders as `$1, $2...` for node-postgres. */
-export function toPgPlaceholders(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
+export { toPgPlaceholders } from '../../db/prepared';

@@ -3,6 +3,7 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { components, operations } from '../../../generated/openapi';
 import { constraintOf } from '../../db/errors';
 import { findSlice, toSlice } from '../../db/keyset';
+import { executePrepared } from '../../db/prepared';
 import type { Principal } from '../../http/principal';
 import type { KeyValues } from '../../shared/cursor';
 import { DomainError } from '../../shared/errors';
@@ -93,7 +94,10 @@ export const PRICE_BUCKETS = ['0.00', '10.00', '25.00', '50.00', '100.00', '250.
 export class ProductsService {
   private readonly facetCache = new TtlCache<Facets>(30_000);
 
-  constructor(private readonly categories: CategoriesService) {}
+  constructor(
+    private readonly categories: CategoriesService,
+    private readonly options: { preparedStatements: boolean } = { preparedStatements: true },
+  ) {}
 
   /** What the caller may list: the public catalog, or also inactive products (admins; vendors: their own). */
   visibility(viewer: Principal | null, status: 'active' | 'inactive' | 'all' = 'active'): Visibility {
@@ -135,7 +139,7 @@ export class ProductsService {
     const run = async (f: DiscoveryFilters) => {
       const built = productListQuery(f, ordering, page);
       const [rows, counted] = await Promise.all([
-        em.execute<ProductRow[]>(built.sql, built.params),
+        executePrepared<ProductRow>(em, built.sql, built.params, this.options.preparedStatements && built.stablePlan === true),
         countMode === 'none' ? undefined : this.count(em, f, countMode),
       ]);
       return { rows, counted, reversed: built.reversed };
@@ -226,7 +230,8 @@ export class ProductsService {
 
   /** A product as the caller may see it: inactive products and variants only for their vendor and admins. */
   async get(em: EntityManager, viewer: Principal | null, id: number): Promise<ProductDetail> {
-    const [row] = await em.execute<ProductDetail[]>(DETAIL_SQL, [id]);
+    // A primary-key lookup: the same plan for every id, so it is prepared like the list queries.
+    const [row] = await executePrepared<ProductDetail>(em, DETAIL_SQL, [id], this.options.preparedStatements);
     if (!row) throw CatalogErrors.productNotFound();
     const privileged = viewer?.role === 'admin' || (viewer?.role === 'vendor' && row.vendor_id === viewer.id);
     if (!row.is_active && !privileged) throw CatalogErrors.productNotFound();

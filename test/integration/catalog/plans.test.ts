@@ -150,6 +150,45 @@ describe('discovery plans', () => {
     expectIndexedPlan(root, subtreeSize.get(MID)! * SIZE * 5);
   });
 
+  it.each([
+    ['a department with a price range, in stock, by price', { ...PUBLIC, category: ROOT, minPrice: '10.00', maxPrice: '150.00', inStock: true }, 'price', ROOT],
+    ['a category by slug, newest first', { ...PUBLIC, category: 'home-and-kitchen-cookware' }, '-created_at', MID],
+    ['a leaf by name, from a cursor', { ...PUBLIC, category: LEAF, inStock: true }, 'name', LEAF],
+    ['the whole catalog, newest first', PUBLIC, '-created_at', undefined],
+    ['the whole catalog in stock, by rating', { ...PUBLIC, inStock: true }, '-rating', undefined],
+  ] as [string, DiscoveryFilters, ProductOrdering, number | undefined][])(
+    'prepared (stable plan) %s: the generic plan is as indexed as the custom one',
+    async (_label, filters, ordering, category) => {
+      const spec = cursor(_label.includes('cursor') ? ['m', 30000] : undefined);
+      const q = productListQuery(filters, ordering, spec);
+      expect(q.stablePlan).toBe(true);
+      // A generic plan cannot see the category's statistics: it estimates a subtree of 2 categories.
+      const bound = (category === undefined ? 1 : Math.max(2, subtreeSize.get(category)!)) * (SIZE + 1);
+      await client.query('deallocate all');
+      await client.query(`prepare list_page as ${toPgPlaceholders(q.sql)}`);
+      try {
+        await client.query('set plan_cache_mode = force_generic_plan');
+        const params = q.params.map((v) => (typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`));
+        const { rows } = await client.query(`explain (format json) execute list_page${params.length ? `(${params.join(', ')})` : ''}`);
+        expectIndexedPlan((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0].Plan, bound);
+      } finally {
+        await client.query('reset plan_cache_mode');
+        await client.query('deallocate all');
+      }
+    },
+  );
+
+  it.each([
+    ['a brand', { ...PUBLIC, brands: ['x'] }, 'price'],
+    ['a vendor', { ...PUBLIC, vendorId: 1 }, '-created_at'],
+    ['a price range without a category', { ...PUBLIC, minPrice: '10.00' }, 'price'],
+    ['a search', { ...PUBLIC, search: 'lamp' }, 'relevance'],
+    ['a search in a category', { ...PUBLIC, category: MID, search: 'lamp' }, 'price'],
+  ] as [string, DiscoveryFilters, ProductOrdering][])('%s picks its plan by the values: never prepared', (_label, filters, ordering) => {
+    expect(productListQuery(filters, ordering, cursor()).stablePlan).toBe(false);
+    expect(productListQuery({ ...PUBLIC, category: MID }, 'price', { kind: 'page', size: SIZE, page: 2 }).stablePlan).toBe(false);
+  });
+
   it('search reads the full-text GIN index (and ranks only its matches); the typo fallback the trigram index', async () => {
     const fullText = await plan({ ...PUBLIC, search: 'wireless headphones' }, 'relevance', cursor());
     expect(nodes(fullText).map((n) => n['Index Name']).filter(Boolean)).toContain('products_search_vector_idx');
