@@ -1,16 +1,18 @@
 /**
  * The baseline of `npm run bench`: bare Node `http` + `pg` (a pool of 10) running the same product
- * list SQL as the API (`productListQuery` + `toPgPlaceholders`), answering JSON. Nothing else: no
+ * list SQL as the API (`productListQuery`), as the same named prepared statement when the API
+ * prepares it (`unnamed=1`: an unnamed statement, planned every time), answering JSON. Nothing else: no
  * framework, validation, auth, ORM or logging. Everything the real server adds is measured against it.
  *
- *   GET /products?category=&min_price=&max_price=&in_stock=&ordering=&page_size=&after=<key>,<id>
+ *   GET /products?category=&min_price=&max_price=&in_stock=&ordering=&page_size=&after=<key>,<id>[&unnamed=1]
  *
  * Env: DATABASE_URL, PORT (0 = any; the port is printed as `listening <port>`).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
-import { type DiscoveryFilters, type ProductOrdering, productListQuery, type ProductRow, sortKeyOf, toPgPlaceholders } from '../src/modules/catalog/discovery.sql';
+import { namedStatement, toPgPlaceholders } from '../src/db/prepared';
+import { type DiscoveryFilters, type ProductOrdering, productListQuery, type ProductRow, sortKeyOf } from '../src/modules/catalog/discovery.sql';
 
 const ORDERINGS = new Set<ProductOrdering>(['price', '-price', 'created_at', '-created_at', 'name', '-name', '-rating']);
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
@@ -40,7 +42,8 @@ const server = createServer((req, res) => {
   const size = Math.min(100, Number(q.get('page_size') ?? 20));
   const after = q.get('after')?.split(',');
   const built = productListQuery(filtersOf(q), ordering, { kind: 'cursor', size, after: after && [after[0], Number(after[1])] });
-  pool.query<ProductRow>(toPgPlaceholders(built.sql), built.params).then(
+  const statement = built.stablePlan && q.get('unnamed') !== '1' ? namedStatement(built.sql) : { text: toPgPlaceholders(built.sql) };
+  pool.query<ProductRow>({ ...statement, values: built.params }).then(
     ({ rows }) => {
       const items = rows.slice(0, size);
       const last = items[items.length - 1];

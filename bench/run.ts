@@ -459,6 +459,7 @@ async function main(): Promise<void> {
       scenario(`(d) product detail (${params.detailIds.length.toLocaleString('en-US')} ids)`, apiBase, () => `/api/product/${params.detailIds[k++ % params.detailIds.length]}/`, isObject),
       scenario('(e) bare http + pg, same SQL as (a)', bareBase, [bareList], isList, true),
       after ? scenario(`(e2) bare, page ${DEEP_PAGE} (keyset)`, bareBase, [`${bareList}&after=${encodeURIComponent(after)}`], isList) : undefined,
+      scenario('(e3) bare, (a) as an unnamed statement (planned every time)', bareBase, [`${bareList}&unnamed=1`], isList),
       scenario('(f) API root GET /api/ (the stack, no database)', apiBase, ['/api/'], (b) => typeof b === 'object' && b !== null),
     ];
     const watcher = new Client({ connectionString: url });
@@ -499,7 +500,7 @@ async function main(): Promise<void> {
     `- Machine: ${machine}; load average ${loadBefore.toFixed(1)} before the HTTP runs, ${loadavg()[0].toFixed(1)} after (other work on the machine counts too)`,
     `- Node ${process.version} (server and load generator), PostgreSQL ${pg}, autocannon ${readJson('node_modules/autocannon/package.json').version}`,
     `- Catalog: ${PRODUCTS.toLocaleString('en-US')} products, seed ${opts.seed}; ${seed.detail}`,
-    `- Load: ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario in ${ROUNDS} interleaved rounds (req/s over all rounds, p50/p99 the median of the rounds); the server is one process (\`node dist/src/main.js\`, NODE_ENV=production, response validation off, LOG_LEVEL=warn, pool of 10); the bare baseline is one process with a \`pg.Pool\` of 10.`,
+    `- Load: ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario in ${ROUNDS} interleaved rounds (req/s over all rounds, p50/p99 the median of the rounds); the server is one process (\`node dist/src/main.js\`, NODE_ENV=production, response validation off, LOG_LEVEL=warn, pool of 10); the bare baseline is one process with a \`pg.Pool\` of 10, sending (a) as the same named prepared statement as the API does ((e3): unnamed, as node-postgres sends a query by default).`,
     `- Filtered list: \`category=${params.category.slug}${params.minPrice ? `&min_price=${params.minPrice}&max_price=${params.maxPrice}` : ''}&in_stock=true&ordering=price\` (${params.category.matching.toLocaleString('en-US')} matching products); search \`${SEARCH}\` matches ${params.searchMatches.toLocaleString('en-US')} products.`,
     deepWalk.seconds ? `- Page ${DEEP_PAGE} was reached by following \`next\` ${DEEP_PAGE - 1} times (${deepWalk.seconds.toFixed(1)} s, one request at a time).` : '',
     '',
