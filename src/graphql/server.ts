@@ -1,0 +1,91 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import express, { type Router } from 'express';
+import helmet from 'helmet';
+import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { typeDefs } from '../../generated/graphql-schema';
+import type { Config } from '../config';
+import { authenticateBearer } from '../http/auth';
+import type { AccessClaims } from '../modules/accounts/tokens';
+import type { Services } from '../services';
+import { createContext, type GraphQLContext } from './context';
+import { maskError } from './errors';
+import { DEFAULT_LIMITS, limitRules, type QueryLimits } from './limits';
+import { resolvers } from './resolvers';
+
+export const GRAPHQL_PATH = '/graphql/';
+
+type ServerContext = { req: express.Request; res: express.Response };
+
+export interface GraphQLDeps {
+  config: Config;
+  orm: MikroORM;
+  services: Services;
+  logger: Logger;
+  limits?: QueryLimits;
+}
+
+/** The limits as validation rules: an operation over them is refused before anything runs. */
+function useLimits(limits: QueryLimits): Plugin {
+  const rules = limitRules(limits);
+  return {
+    onValidate({ addValidationRule }) {
+      for (const rule of rules) addValidationRule(rule);
+    },
+  };
+}
+
+/**
+ * GraphQL at /graphql/ (and /graphql), served by graphql-yoga, with its SDL at
+ * /graphql/schema.graphql. Mounted before the OpenAPI validator, which therefore never sees it;
+ * the rate limiter, request ids and security headers before it apply as to REST. GraphiQL only
+ * in development.
+ */
+export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_LIMITS }: GraphQLDeps): Router {
+  const development = config.env === 'development';
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema: createSchema<ServerContext & GraphQLContext>({ typeDefs, resolvers: resolvers as never }),
+    graphqlEndpoint: '/graphql',
+    graphiql: development,
+    landingPage: false,
+    logging: false,
+    maskedErrors: { maskError: maskError(logger, config.env !== 'production') },
+    plugins: [useLimits(limits)],
+    context: async ({ req }) => {
+      // One unit of work per request, like REST's RequestContext.
+      const em = orm.em.fork() as EntityManager;
+      const auth = await authenticateBearer(em, req.headers.authorization, {
+        key: services.tokens.key,
+        verifyOptions: services.tokens.verifyOptions,
+        resolve: (e, claims) => services.auth.principalFor(e, claims as AccessClaims),
+      });
+      return createContext(em, services, auth);
+    },
+  });
+
+  const router = express.Router();
+  router.get('/graphql/schema.graphql', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').type('text/plain; charset=utf-8').send(typeDefs);
+  });
+  // GraphiQL (development only) runs its own scripts and styles from a CDN; the API keeps helmet's strict CSP.
+  const graphiqlCsp = helmet.contentSecurityPolicy({
+    directives: {
+      scriptSrc: ["'self'", "'unsafe-inline'", 'https://unpkg.com'],
+      styleSrc: ["'self'", "'unsafe-inline'", 'https://unpkg.com'],
+      imgSrc: ["'self'", 'data:', 'https://raw.githubusercontent.com'],
+      fontSrc: ["'self'", 'data:', 'https://unpkg.com'],
+    },
+  });
+  router.all(
+    ['/graphql', GRAPHQL_PATH],
+    (req, res, next) => (development && req.method === 'GET' ? graphiqlCsp(req, res, next) : next()),
+    // The same body limit as REST; the body is handed to yoga parsed.
+    express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/graphql-response+json'] }),
+    (req, res) => {
+      if (!req.principal) res.set('Cache-Control', 'no-store');
+      return yoga(req, res);
+    },
+  );
+  return router;
+}
