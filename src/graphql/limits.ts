@@ -28,8 +28,11 @@ export interface QueryLimits {
 
 export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 8, maxAliases: 12, maxCost: 1000 };
 
-/** The page size assumed for a list argument given by a variable (the largest allowed). */
+/** The page size assumed for a list argument given by a variable that is not known (the largest allowed). */
 const VARIABLE_PAGE_SIZE = 100;
+
+/** The operation's variables when known (the cost then uses their values). */
+type Variables = Record<string, unknown> | null | undefined;
 
 function rejection(code: string, message: string, limit: number, actual: number): GraphQLError {
   return new GraphQLError(message, { extensions: { code, status: 400, limit, actual } });
@@ -69,11 +72,15 @@ function depthOf(set: SelectionSetNode | undefined, fragments: Map<string, Fragm
 }
 
 /** How many items a list field yields at most: its first/last argument, else that argument's default, else the default page. */
-function pageSizeOf(node: FieldNode, def: GraphQLField<unknown, unknown> | undefined): number {
+function pageSizeOf(node: FieldNode, def: GraphQLField<unknown, unknown> | undefined, variables: Variables): number {
   for (const name of ['first', 'last']) {
     const arg = node.arguments?.find((a) => a.name.value === name);
     if (arg?.value.kind === Kind.INT) return Math.max(1, Number(arg.value.value));
-    if (arg?.value.kind === Kind.VARIABLE) return VARIABLE_PAGE_SIZE;
+    if (arg?.value.kind === Kind.VARIABLE) {
+      const value = variables?.[arg.value.name.value];
+      if (value === null || value === undefined) continue;
+      return typeof value === 'number' && Number.isFinite(value) ? Math.max(1, Math.floor(value)) : VARIABLE_PAGE_SIZE;
+    }
   }
   const paged = def?.args.find((a) => a.name === 'first' || a.name === 'last');
   if (paged) return typeof paged.defaultValue === 'number' ? paged.defaultValue : 20;
@@ -86,6 +93,7 @@ function costOf(
   set: SelectionSetNode,
   fragments: Map<string, FragmentDefinitionNode>,
   budget: number,
+  variables: Variables,
   depth = 0,
 ): number {
   if (depth > 50) return budget + 1;
@@ -94,8 +102,8 @@ function costOf(
     if (isIntrospection(field) || !field.selectionSet) continue;
     const def = isObjectType(type) || isInterfaceType(type) ? type.getFields()[field.name.value] : undefined;
     const child = def ? getNamedType(def.type) : undefined;
-    const inner = child && isCompositeType(child) ? costOf(schema, child, field.selectionSet, fragments, budget, depth + 1) : 0;
-    cost += 1 + pageSizeOf(field, def) * inner;
+    const inner = child && isCompositeType(child) ? costOf(schema, child, field.selectionSet, fragments, budget, variables, depth + 1) : 0;
+    cost += 1 + pageSizeOf(field, def, variables) * inner;
     if (cost > budget) return cost;
   }
   return cost;
@@ -128,14 +136,14 @@ export function maxAliasesRule(max: number): ValidationRule {
   };
 }
 
-/** Rejects operations whose estimated cost exceeds `max`. */
-export function maxCostRule(max: number): ValidationRule {
+/** Rejects operations whose estimated cost exceeds `max` (page sizes from `variables` when given). */
+export function maxCostRule(max: number, variables?: Variables): ValidationRule {
   return (context): ASTVisitor => ({
     OperationDefinition(op) {
       const schema = context.getSchema();
       const root = op.operation === 'mutation' ? schema.getMutationType() : op.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
       if (!root) return;
-      const cost = costOf(schema, root, op.selectionSet, fragmentsOf(context), max);
+      const cost = costOf(schema, root, op.selectionSet, fragmentsOf(context), max, variables);
       if (cost > max) {
         context.reportError(rejection('QUERY_TOO_COMPLEX', `The query's estimated cost exceeds ${max}; ask for fewer or smaller lists.`, max, cost));
       }
@@ -143,6 +151,6 @@ export function maxCostRule(max: number): ValidationRule {
   });
 }
 
-export function limitRules(limits: QueryLimits = DEFAULT_LIMITS): ValidationRule[] {
-  return [maxDepthRule(limits.maxDepth), maxAliasesRule(limits.maxAliases), maxCostRule(limits.maxCost)];
+export function limitRules(limits: QueryLimits = DEFAULT_LIMITS, variables?: Variables): ValidationRule[] {
+  return [maxDepthRule(limits.maxDepth), maxAliasesRule(limits.maxAliases), maxCostRule(limits.maxCost, variables)];
 }

@@ -28,10 +28,11 @@ export interface GraphQLDeps {
 
 /** The limits as validation rules: an operation over them is refused before anything runs. */
 function useLimits(limits: QueryLimits): Plugin {
-  const rules = limitRules(limits);
   return {
-    onValidate({ addValidationRule }) {
-      for (const rule of rules) addValidationRule(rule);
+    onValidate({ addValidationRule, context }) {
+      // The cost counts list sizes given by variables at their values (validation itself has no variables).
+      const variables = (context as { params?: { variables?: Record<string, unknown> | null } }).params?.variables;
+      for (const rule of limitRules(limits, variables)) addValidationRule(rule);
     },
   };
 }
@@ -52,6 +53,8 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
     logging: false,
     maskedErrors: { maskError: maskError(logger, config.env !== 'production') },
     plugins: [useLimits(limits)],
+    // Parsed documents are cached; validation is not: the cost depends on each request's variables.
+    parserAndValidationCache: { validationCache: false },
     context: async ({ req }) => {
       // One unit of work per request, like REST's RequestContext.
       const em = orm.em.fork() as EntityManager;
