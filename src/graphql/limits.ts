@@ -62,7 +62,9 @@ function fieldsOf(set: SelectionSetNode, fragments: Map<string, FragmentDefiniti
 }
 
 function depthOf(set: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, level: number, max: number): number {
-  if (!set || level > max) return level - 1;
+  if (!set) return level - 1;
+  // Deeper than allowed already: no need to look further.
+  if (level > max) return level;
   let deepest = level - 1;
   for (const field of fieldsOf(set, fragments)) {
     if (isIntrospection(field)) continue;
