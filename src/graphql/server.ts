@@ -86,7 +86,8 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
     // The same body limit as REST; the body is handed to yoga parsed.
     express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/graphql-response+json'] }),
     (req, res) => {
-      if (!req.principal) res.set('Cache-Control', 'no-store');
+      // Answers may depend on the caller and are POSTed: never cached.
+      res.set('Cache-Control', 'no-store');
       return yoga(req, res);
     },
   );
