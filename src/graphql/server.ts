@@ -83,8 +83,13 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
   router.all(
     ['/graphql', GRAPHQL_PATH],
     (req, res, next) => (development && req.method === 'GET' ? graphiqlCsp(req, res, next) : next()),
-    // The same body limit as REST; the body is handed to yoga parsed.
-    express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/graphql-response+json'] }),
+    // Bodies are JSON only, parsed here under the REST body limit and handed to yoga parsed (yoga
+    // would otherwise read other media types itself, without a limit).
+    (req, _res, next) => {
+      if (req.method !== 'POST' || req.is('application/json')) return next();
+      next(Object.assign(new Error('GraphQL requests are sent as application/json'), { status: 415, errors: [] }));
+    },
+    express.json({ limit: config.http.bodyLimit, type: 'application/json' }),
     (req, res) => {
       // Answers may depend on the caller and are POSTed: never cached.
       res.set('Cache-Control', 'no-store');

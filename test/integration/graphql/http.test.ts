@@ -96,10 +96,15 @@ describe('endpoint', () => {
     expect(await res.text()).not.toMatch(/graphiql/i);
   });
 
-  it('refuses malformed JSON and other routes under /graphql stay REST 404s', async () => {
+  it('refuses malformed JSON and bodies that are not JSON (415); other routes under /graphql stay REST 404s', async () => {
     const bad = await fetch(`${app.baseUrl}/graphql/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { code: string }).code).toBe('MALFORMED_JSON');
+    for (const type of ['application/graphql', 'text/plain', 'multipart/form-data; boundary=x']) {
+      const res = await fetch(`${app.baseUrl}/graphql/`, { method: 'POST', headers: { 'content-type': type }, body: '{ categoryTree { id } }' });
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as { code: string }).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
     const other = await fetch(`${app.baseUrl}/graphql/other`);
     expect(other.status).toBe(404);
   });
