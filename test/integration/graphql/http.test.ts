@@ -91,6 +91,12 @@ describe('endpoint', () => {
     expect(await res.text()).toBe(readFileSync(join(__dirname, '../../../graphql/schema.graphql'), 'utf8'));
   });
 
+  it('is linked from the REST API root', async () => {
+    const { data } = await app.api.GET('/api/');
+    expect(data!.graphql).toEqual({ endpoint: `${app.baseUrl}/graphql/`, schema: `${app.baseUrl}/graphql/schema.graphql` });
+    expect((await fetch(data!.graphql!.schema)).status).toBe(200);
+  });
+
   it('serves no GraphiQL outside development', async () => {
     const res = await fetch(`${app.baseUrl}/graphql/`, { headers: { accept: 'text/html' } });
     expect(await res.text()).not.toMatch(/graphiql/i);
