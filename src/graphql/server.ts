@@ -78,6 +78,8 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
       styleSrc: ["'self'", "'unsafe-inline'", 'https://unpkg.com'],
       imgSrc: ["'self'", 'data:', 'https://raw.githubusercontent.com'],
       fontSrc: ["'self'", 'data:', 'https://unpkg.com'],
+      // The editor's web workers.
+      workerSrc: ["'self'", 'blob:', 'https://unpkg.com'],
     },
   });
   router.all(
