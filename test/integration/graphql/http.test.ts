@@ -126,12 +126,15 @@ describe('development, body limit and rate limit', () => {
     await Promise.all([dev?.close(), limited?.close()]);
   });
 
-  it('serves GraphiQL in development, with a CSP that lets it run', async () => {
+  it('serves a self-contained GraphiQL in development, with a CSP that lets it run', async () => {
     const res = await fetch(`${dev.baseUrl}/graphql/`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await res.text()).toMatch(/graphiql/i);
-    expect(res.headers.get('content-security-policy')).toContain('https://unpkg.com');
+    const html = await res.text();
+    expect(html).toMatch(/graphiql/i);
+    // Self-contained: nothing is fetched from a CDN.
+    expect(html).not.toMatch(/unpkg\.com/);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self' 'unsafe-inline'");
   });
 
   it('applies the REST body limit (413) and the request rate limit (429)', async () => {
