@@ -85,7 +85,7 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
   // blob: URLs; the API keeps helmet's strict CSP.
   const graphiqlCsp = helmet.contentSecurityPolicy({
     directives: {
-      scriptSrc: ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
+      scriptSrc: ["'self'", "'unsafe-inline'"],
       styleSrc: ["'self'", "'unsafe-inline'"],
       imgSrc: ["'self'", 'data:'],
       fontSrc: ["'self'", 'data:'],
