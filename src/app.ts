@@ -10,6 +10,7 @@ import spec from '../generated/openapi.bundle.json';
 import type { Config } from './config';
 import { handlers as appHandlers, type Handlers } from './handlers';
 import { bearerSecurityHandler } from './http/auth';
+import { graphqlRouter } from './graphql/server';
 import { docsRouter } from './http/docs';
 import { mountOperations } from './http/operations';
 import { problemHandler } from './http/problem';
@@ -81,6 +82,10 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
 
   // 4. Every API request counts against its client's allowance (the health probes never do).
   if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, new Set(['/healthz', '/readyz'])));
+
+  // 4b. GraphQL (/graphql/, its SDL at /graphql/schema.graphql): outside the OpenAPI contract, so
+  // before the validator; its own unit of work, body limit and errors (src/graphql/).
+  app.use(graphqlRouter({ config, orm, services, logger }));
 
   // 5. One unit of work per request.
   app.use((_req, _res, next) => RequestContext.create(orm.em, next));

@@ -1059,6 +1059,10 @@ export interface components {
          *         "redoc": "http://localhost:8000/redoc/",
          *         "openapi_json": "http://localhost:8000/openapi.json",
          *         "openapi_yaml": "http://localhost:8000/openapi.yaml"
+         *       },
+         *       "graphql": {
+         *         "endpoint": "http://localhost:8000/graphql/",
+         *         "schema": "http://localhost:8000/graphql/schema.graphql"
          *       }
          *     }
          */
@@ -1078,6 +1082,13 @@ export interface components {
                 openapi_json: string;
                 /** Format: uri */
                 openapi_yaml: string;
+            };
+            /** @description The GraphQL API over the same services, and its schema (SDL). */
+            graphql?: {
+                /** Format: uri */
+                endpoint: string;
+                /** Format: uri */
+                schema: string;
             };
         };
         /**

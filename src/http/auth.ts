@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { KeyObject } from 'node:crypto';
-import type { VerifyOptions } from 'jsonwebtoken';
+import jwt, { type VerifyOptions } from 'jsonwebtoken';
 import { Passport } from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -15,7 +15,7 @@ export interface BearerOptions {
   resolve(em: EntityManager, claims: Record<string, unknown>): Promise<Principal | null>;
 }
 
-function refusal(info: unknown): DomainError {
+export function refusal(info: unknown): DomainError {
   const name = (info as { name?: string })?.name;
   if (name === 'TokenExpiredError') return DomainError.unauthenticated('TOKEN_EXPIRED', 'The access token has expired; refresh it.');
   const message = (info as { message?: string })?.message ?? 'invalid token';
@@ -63,4 +63,30 @@ export function bearerSecurityHandler(options: BearerOptions) {
       })(req, req.res, () => undefined);
     });
   return { bearerAuth: (req: Request) => authenticate(req) };
+}
+
+/**
+ * The same checks as `bearerSecurityHandler`, for callers outside the REST router (GraphQL): the
+ * `Authorization: Bearer` header verified by jsonwebtoken with the pinned algorithm, issuer and
+ * audience, an access token only, of an active account whose sessions were not revoked. Answers the
+ * principal, null without a header, or the refusal (TOKEN_EXPIRED, INVALID_TOKEN) to report.
+ */
+export async function authenticateBearer(
+  em: EntityManager,
+  header: string | undefined,
+  options: BearerOptions,
+): Promise<{ principal: Principal | null; failure?: DomainError }> {
+  if (!header) return { principal: null };
+  const match = /^bearer\s+(\S+)$/i.exec(header.trim());
+  if (!match) return { principal: null, failure: refusal(new Error('No auth token')) };
+  let claims: Record<string, unknown>;
+  try {
+    claims = jwt.verify(match[1], options.key, options.verifyOptions) as Record<string, unknown>;
+  } catch (err) {
+    return { principal: null, failure: refusal(err) };
+  }
+  if (typeof claims !== 'object' || claims.typ !== 'access') return { principal: null, failure: refusal(new Error('not an access token')) };
+  const principal = await options.resolve(em, claims);
+  if (!principal) return { principal: null, failure: refusal(new Error('the account is inactive or its sessions were revoked')) };
+  return { principal };
 }

@@ -1,4 +1,4 @@
-import { CursorCodec } from '../shared/cursor';
+import { CursorCodec, type KeyValues } from '../shared/cursor';
 import { DomainError } from '../shared/errors';
 import type { PageRequest, Slice } from '../shared/paging';
 
@@ -16,6 +16,15 @@ export interface PageEnvelope<R> {
 }
 
 export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** Relay-style connection arguments (GraphQL): `first`/`after` pages forward, `last`/`before` backward. */
+export interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
 
 /** Reads the pagination parameters every list shares and builds the `next`/`previous` links. */
 export class Pager {
@@ -37,6 +46,40 @@ export class Pager {
       }
     }
     return { page: this.parse(query, scopes[0]), scope: query.cursor === undefined ? null : scopes[0] };
+  }
+
+  /**
+   * The page a GraphQL connection asks for. Cursors are the same signed tokens as REST's, one per
+   * row (`cursorOf`), valid only for the scope they were issued for; the first scope that accepts the
+   * cursor wins (null without a cursor). Bad arguments are the REST list's 400s.
+   */
+  connection(args: ConnectionArgs, scopes: string[]): { page: PageRequest; scope: string | null } {
+    const backward = args.last != null || args.before != null;
+    if (backward && (args.first != null || args.after != null)) {
+      throw DomainError.invalid('first', 'Page forward (first, after) or backward (last, before), not both.', 'INVALID_PAGINATION');
+    }
+    if (args.last != null && args.before == null) throw DomainError.invalid('before', 'last needs before (a cursor to page back from).', 'INVALID_PAGINATION');
+    const size = (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE;
+    const sizeField = backward ? 'last' : 'first';
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+      throw DomainError.invalid(sizeField, `${sizeField} must be between 1 and ${MAX_PAGE_SIZE}.`);
+    }
+    const token = backward ? args.before : args.after;
+    if (token == null) return { page: { kind: 'cursor', size }, scope: null };
+    for (const scope of scopes) {
+      const decoded = this.codec.decode(token, scope);
+      if (decoded) return { page: backward ? { kind: 'cursor', size, before: decoded.values } : { kind: 'cursor', size, after: decoded.values }, scope };
+    }
+    throw DomainError.invalid(
+      backward ? 'before' : 'after',
+      'The cursor is invalid, was altered, or belongs to another ordering; use the cursors as given.',
+      'INVALID_CURSOR',
+    );
+  }
+
+  /** The opaque cursor of one row (its sort key values, ending with its id) in `scope`. */
+  cursorOf(scope: string, values: KeyValues): string {
+    return this.codec.encode({ scope, values, backward: false });
   }
 
   private parse(query: PageQuery, scope: string): PageRequest {

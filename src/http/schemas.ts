@@ -12,12 +12,27 @@ let ajv: Ajv2020 | undefined;
  * (command-line tools, seeds). Returns the problems as `field: message` lines, empty when valid.
  */
 export function checkAgainst(name: SchemaName, value: unknown): string[] {
+  return issuesAgainst(`/components/schemas/${name}`, value).map((i) => `${i.field || 'value'}: ${i.message}`);
+}
+
+/**
+ * The problems of a value against any schema of the contract, by JSON pointer
+ * (`/components/schemas/CartAdd`, `/components/parameters/MinPrice/schema`), as `{ field, message }`
+ * with dotted fields under `prefix`. GraphQL checks its arguments with this: the same rules as REST.
+ */
+export function issuesAgainst(pointer: string, value: unknown, prefix = ''): { field: string; message: string }[] {
   if (!ajv) {
     ajv = new Ajv2020({ allErrors: true, strict: false });
     addFormats(ajv);
     ajv.addSchema({ ...spec, $id: 'contract' }, 'contract');
   }
-  const validate = ajv.getSchema(`contract#/components/schemas/${name}`)!;
+  const validate = ajv.getSchema(`contract#${pointer}`);
+  if (!validate) throw new Error(`No schema at ${pointer} in the contract`);
   if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'value'}: ${e.message}`);
+  return (validate.errors ?? []).map((e) => {
+    const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const field = [prefix, path].filter(Boolean).join('.');
+    const message = e.keyword === 'additionalProperties' ? `must not have ${String(e.params.additionalProperty)}` : (e.message ?? 'is invalid');
+    return { field, message };
+  });
 }

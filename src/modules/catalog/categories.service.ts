@@ -48,6 +48,12 @@ export class CategoriesService {
     return category;
   }
 
+  /** Categories by id (one query), for the categories that products refer to; missing ids are left out. */
+  async byIds(em: EntityManager, ids: readonly number[]): Promise<Map<number, Category>> {
+    const found = ids.length ? await em.find(Category, { id: { $in: [...ids] } }) : [];
+    return new Map(found.map((c) => [c.id, c]));
+  }
+
   /** Every active category, nested, alphabetically at each level (one query). */
   async tree(em: EntityManager): Promise<CategoryNode[]> {
     const rows = await em.execute<{ id: number; name: string; slug: string; parent_id: number | null }[]>(

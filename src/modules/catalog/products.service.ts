@@ -85,7 +85,9 @@ const DETAIL_SQL = `
          coalesce((
            select json_agg(json_build_object('id', c.id, 'name', c.name, 'slug', c.slug) order by array_position(leaf.path, c.id))
              from categories leaf join categories c on c.id = any(leaf.path) where leaf.id = p.category_id), '[]') as breadcrumbs
-    from products p where p.id = ?`;
+    from products p`;
+const DETAIL_ONE = `${DETAIL_SQL} where p.id = ?`;
+const DETAIL_MANY = `${DETAIL_SQL} where p.id = any(?::int[])`;
 
 /** Price buckets of the facets (the upper bound is exclusive; the last bucket is open). */
 export const PRICE_BUCKETS = ['0.00', '10.00', '25.00', '50.00', '100.00', '250.00', '500.00', '1000.00'];
@@ -231,10 +233,34 @@ export class ProductsService {
   /** A product as the caller may see it: inactive products and variants only for their vendor and admins. */
   async get(em: EntityManager, viewer: Principal | null, id: number): Promise<ProductDetail> {
     // A primary-key lookup: the same plan for every id, so it is prepared like the list queries.
-    const [row] = await executePrepared<ProductDetail>(em, DETAIL_SQL, [id], this.options.preparedStatements);
-    if (!row) throw CatalogErrors.productNotFound();
+    const [row] = await executePrepared<ProductDetail>(em, DETAIL_ONE, [id], this.options.preparedStatements);
+    const visible = row && this.asSeenBy(viewer, row);
+    if (!visible) throw CatalogErrors.productNotFound();
+    return visible;
+  }
+
+  /** A product by slug, as `get` shows it. */
+  async getBySlug(em: EntityManager, viewer: Principal | null, slug: string): Promise<ProductDetail> {
+    const [found] = await em.execute<{ id: number }[]>('select id from products where slug = ?', [slug]);
+    if (!found) throw CatalogErrors.productNotFound();
+    return this.get(em, viewer, found.id);
+  }
+
+  /** Several products as `get` shows each of them, in one statement; those the caller may not see are left out. */
+  async getMany(em: EntityManager, viewer: Principal | null, ids: readonly number[]): Promise<Map<number, ProductDetail>> {
+    const rows = ids.length ? await em.execute<ProductDetail[]>(DETAIL_MANY, [`{${ids.join(',')}}`]) : [];
+    const found = new Map<number, ProductDetail>();
+    for (const row of rows) {
+      const visible = this.asSeenBy(viewer, row);
+      if (visible) found.set(row.id, visible);
+    }
+    return found;
+  }
+
+  /** Inactive products and variants only for their vendor and admins; undefined when the product is hidden. */
+  private asSeenBy(viewer: Principal | null, row: ProductDetail): ProductDetail | undefined {
     const privileged = viewer?.role === 'admin' || (viewer?.role === 'vendor' && row.vendor_id === viewer.id);
-    if (!row.is_active && !privileged) throw CatalogErrors.productNotFound();
+    if (!row.is_active && !privileged) return undefined;
     if (!privileged) row.variants = row.variants.filter((v) => v.isActive);
     return row;
   }
@@ -402,7 +428,7 @@ export class ProductsService {
 
   /** Reads the product back after a write, as its vendor sees it: the database derived its price range and stock. */
   private async reload(em: EntityManager, product: Product): Promise<ProductDetail> {
-    const [row] = await em.execute<ProductDetail[]>(DETAIL_SQL, [product.id]);
+    const [row] = await em.execute<ProductDetail[]>(DETAIL_ONE, [product.id]);
     return row;
   }
 

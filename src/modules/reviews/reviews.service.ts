@@ -44,6 +44,24 @@ export class ReviewsService {
     });
   }
 
+  /**
+   * The newest `limit` reviews of each of several active products (as `list` orders them), in a bounded
+   * number of statements whatever the number of products: the reviews, then their authors.
+   */
+  async latestFor(em: EntityManager, productIds: readonly number[], limit: number): Promise<Map<number, Review[]>> {
+    const byProduct = new Map<number, Review[]>(productIds.map((id) => [id, []]));
+    if (!productIds.length || limit < 1) return byProduct;
+    const ranked = await em.execute<{ id: number }[]>(
+      `select id from (select r.id, row_number() over (partition by r.product_id order by r.created_at desc, r.id desc) as n
+         from reviews r join products p on p.id = r.product_id where p.is_active and r.product_id = any(?::int[])) ranked where n <= ?`,
+      [`{${productIds.join(',')}}`, limit],
+    );
+    if (!ranked.length) return byProduct;
+    const reviews = await em.find(Review, { id: { $in: ranked.map((r) => r.id) } }, { orderBy: { createdAt: 'desc', id: 'desc' }, populate: ['user'] });
+    for (const r of reviews) byProduct.get(r.product.id)?.push(r);
+    return byProduct;
+  }
+
   async get(em: EntityManager, id: number): Promise<Review> {
     const review = await em.findOne(Review, { id, product: { isActive: true } }, { populate: ['user'] });
     if (!review) throw notFound();

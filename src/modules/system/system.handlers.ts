@@ -36,6 +36,7 @@ export const systemHandlers = {
         openapi_json: url('/openapi.json'),
         openapi_yaml: url('/openapi.yaml'),
       },
+      graphql: { endpoint: url('/graphql/'), schema: url('/graphql/schema.graphql') },
     },
   }),
 } satisfies Partial<Handlers>;

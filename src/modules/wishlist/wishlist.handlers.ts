@@ -1,14 +1,5 @@
-import type { components } from '../../../generated/openapi';
 import type { Handlers } from '../../handlers';
-import { toIso } from '../../shared/time';
-import { toProductSummaryDto } from '../catalog/catalog.mapper';
-import type { WishlistRow } from './wishlist.service';
-
-const toItem = (r: WishlistRow, currency: string): components['schemas']['WishlistItem'] => ({
-  id: r.item_id,
-  product: toProductSummaryDto(r, currency),
-  added_at: toIso(r.added_at),
-});
+import { toWishlistItemDto as toItem } from './wishlist.mapper';
 
 export const wishlistHandlers = {
   getWishlist: async ({ em, user, query, services, req, url }) => {

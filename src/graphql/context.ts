@@ -1,0 +1,76 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+import type { components } from '../../generated/openapi';
+import type { Principal } from '../http/principal';
+import { toCategoryDto, toProductDto } from '../modules/catalog/catalog.mapper';
+import { toReviewDto } from '../modules/reviews/reviews.mapper';
+import type { Services } from '../services';
+import { DomainError } from '../shared/errors';
+
+type Schemas = components['schemas'];
+
+/** Per-request batching (DataLoader): a page of products costs a fixed number of statements. */
+export interface Loaders {
+  /** The product detail (variants, breadcrumbs, description, images) as the caller may see it. */
+  productDetail: DataLoader<number, Schemas['Product'] | null>;
+  category: DataLoader<number, Schemas['Category'] | null>;
+  /** The newest `limit` reviews of products, one loader per limit. */
+  reviews(limit: number): DataLoader<number, Schemas['Review'][]>;
+}
+
+/** What every resolver gets: the request's unit of work, the services, the caller and the loaders. */
+export interface GraphQLContext {
+  em: EntityManager;
+  services: Services;
+  loaders: Loaders;
+  /** The caller, or null when anonymous; a refused token fails like REST (INVALID_TOKEN, TOKEN_EXPIRED). */
+  viewer(): Principal | null;
+  /** The signed-in caller; NOT_AUTHENTICATED otherwise. */
+  user(): Principal;
+}
+
+export function createContext(em: EntityManager, services: Services, auth: { principal: Principal | null; failure?: DomainError }): GraphQLContext {
+  const viewer = (): Principal | null => {
+    if (auth.failure) throw auth.failure;
+    return auth.principal;
+  };
+  const reviewLoaders = new Map<number, DataLoader<number, Schemas['Review'][]>>();
+  const loaders: Loaders = {
+    productDetail: new DataLoader(async (ids) => {
+      const found = await services.products.getMany(em, viewer(), ids);
+      return ids.map((id) => {
+        const row = found.get(id);
+        return row ? toProductDto(row, services.currency) : null;
+      });
+    }),
+    category: new DataLoader(async (ids) => {
+      const found = await services.categories.byIds(em, ids);
+      return ids.map((id) => {
+        const c = found.get(id);
+        return c ? toCategoryDto(c) : null;
+      });
+    }),
+    reviews(limit) {
+      let loader = reviewLoaders.get(limit);
+      if (!loader) {
+        loader = new DataLoader(async (ids) => {
+          const found = await services.reviews.latestFor(em, ids, limit);
+          return ids.map((id) => (found.get(id) ?? []).map(toReviewDto));
+        });
+        reviewLoaders.set(limit, loader);
+      }
+      return loader;
+    },
+  };
+  return {
+    em,
+    services,
+    loaders,
+    viewer,
+    user() {
+      const p = viewer();
+      if (!p) throw DomainError.unauthenticated('NOT_AUTHENTICATED', 'Authentication credentials were not provided.');
+      return p;
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import express, { type Router } from 'express';
+import helmet from 'helmet';
+import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { typeDefs } from '../../generated/graphql-schema';
+import type { Config } from '../config';
+import { authenticateBearer } from '../http/auth';
+import type { AccessClaims } from '../modules/accounts/tokens';
+import type { Services } from '../services';
+import { createContext, type GraphQLContext } from './context';
+import { maskError } from './errors';
+import { DEFAULT_LIMITS, limitRules, type QueryLimits } from './limits';
+import { resolvers } from './resolvers';
+
+export const GRAPHQL_PATH = '/graphql/';
+
+type ServerContext = { req: express.Request; res: express.Response };
+
+export interface GraphQLDeps {
+  config: Config;
+  orm: MikroORM;
+  services: Services;
+  logger: Logger;
+  limits?: QueryLimits;
+}
+
+/**
+ * GraphiQL with its scripts and styles inlined, so it works without reaching a CDN. A development
+ * dependency, loaded only in development (production images do not have it).
+ */
+function graphiqlRenderer() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL;
+}
+
+/** The limits as validation rules: an operation over them is refused before anything runs. */
+function useLimits(limits: QueryLimits): Plugin {
+  return {
+    onValidate({ addValidationRule, context }) {
+      // The cost counts list sizes given by variables at their values (validation itself has no variables).
+      const variables = (context as { params?: { variables?: Record<string, unknown> | null } }).params?.variables;
+      for (const rule of limitRules(limits, variables)) addValidationRule(rule);
+    },
+  };
+}
+
+/**
+ * GraphQL at /graphql/ (and /graphql), served by graphql-yoga, with its SDL at
+ * /graphql/schema.graphql. Mounted before the OpenAPI validator, which therefore never sees it;
+ * the rate limiter, request ids and security headers before it apply as to REST. GraphiQL only
+ * in development.
+ */
+export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_LIMITS }: GraphQLDeps): Router {
+  const development = config.env === 'development';
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema: createSchema<ServerContext & GraphQLContext>({ typeDefs, resolvers: resolvers as never }),
+    graphqlEndpoint: '/graphql',
+    graphiql: development,
+    ...(development ? { renderGraphiQL: graphiqlRenderer() } : {}),
+    landingPage: false,
+    logging: false,
+    maskedErrors: { maskError: maskError(logger, config.env !== 'production') },
+    plugins: [useLimits(limits)],
+    // Parsed documents are cached; validation is not: the cost depends on each request's variables.
+    parserAndValidationCache: { validationCache: false },
+    context: async ({ req }) => {
+      // One unit of work per request, like REST's RequestContext.
+      const em = orm.em.fork() as EntityManager;
+      const auth = await authenticateBearer(em, req.headers.authorization, {
+        key: services.tokens.key,
+        verifyOptions: services.tokens.verifyOptions,
+        resolve: (e, claims) => services.auth.principalFor(e, claims as AccessClaims),
+      });
+      return createContext(em, services, auth);
+    },
+  });
+
+  const router = express.Router();
+  router.get('/graphql/schema.graphql', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').type('text/plain; charset=utf-8').send(typeDefs);
+  });
+  // GraphiQL (development only) runs inline scripts and styles and starts its editor's workers from
+  // blob: URLs; the API keeps helmet's strict CSP.
+  const graphiqlCsp = helmet.contentSecurityPolicy({
+    directives: {
+      scriptSrc: ["'self'", "'unsafe-inline'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'", 'data:'],
+      workerSrc: ["'self'", 'blob:'],
+    },
+  });
+  router.all(
+    ['/graphql', GRAPHQL_PATH],
+    (req, res, next) => (development && req.method === 'GET' ? graphiqlCsp(req, res, next) : next()),
+    // Bodies are JSON only, parsed here under the REST body limit and handed to yoga parsed (yoga
+    // would otherwise read other media types itself, without a limit).
+    (req, _res, next) => {
+      if (req.method !== 'POST' || req.is('application/json')) return next();
+      next(Object.assign(new Error('GraphQL requests are sent as application/json'), { status: 415, errors: [] }));
+    },
+    express.json({ limit: config.http.bodyLimit, type: 'application/json' }),
+    (req, res) => {
+      // Answers may depend on the caller and are POSTed: never cached.
+      res.set('Cache-Control', 'no-store');
+      return yoga(req, res);
+    },
+  );
+  return router;
+}
