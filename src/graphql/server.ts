@@ -28,11 +28,17 @@ export interface GraphQLDeps {
 
 /**
  * GraphiQL with its scripts and styles inlined, so it works without reaching a CDN. A development
- * dependency, loaded only in development (production images do not have it).
+ * dependency, loaded only in development; where it is not installed (a production image started
+ * with NODE_ENV=development) the API runs without GraphiQL.
  */
-function graphiqlRenderer() {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL;
+function graphiqlRenderer(logger: Logger) {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL;
+  } catch {
+    logger.warn('GraphiQL is not available: @graphql-yoga/render-graphiql (a development dependency) is not installed');
+    return undefined;
+  }
 }
 
 /** The limits as validation rules: an operation over them is refused before anything runs. */
@@ -53,12 +59,13 @@ function useLimits(limits: QueryLimits): Plugin {
  * in development.
  */
 export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_LIMITS }: GraphQLDeps): Router {
-  const development = config.env === 'development';
+  const renderGraphiQL = config.env === 'development' ? graphiqlRenderer(logger) : undefined;
+  const withGraphiql = renderGraphiQL !== undefined;
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema: createSchema<ServerContext & GraphQLContext>({ typeDefs, resolvers: resolvers as never }),
     graphqlEndpoint: '/graphql',
-    graphiql: development,
-    ...(development ? { renderGraphiQL: graphiqlRenderer() } : {}),
+    graphiql: withGraphiql,
+    ...(renderGraphiQL ? { renderGraphiQL } : {}),
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: maskError(logger, config.env !== 'production') },
@@ -94,7 +101,7 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
   });
   router.all(
     ['/graphql', GRAPHQL_PATH],
-    (req, res, next) => (development && req.method === 'GET' ? graphiqlCsp(req, res, next) : next()),
+    (req, res, next) => (withGraphiql && req.method === 'GET' ? graphiqlCsp(req, res, next) : next()),
     // Bodies are JSON only, parsed here under the REST body limit and handed to yoga parsed (yoga
     // would otherwise read other media types itself, without a limit).
     (req, _res, next) => {
