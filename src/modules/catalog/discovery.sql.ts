@@ -170,7 +170,8 @@ export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering,
   const orderBy = (alias: string) => `order by ${sortExpr(alias)} ${dir}, ${alias}.id ${dir}`;
   // Page sizes are integers the contract bounds; written into the text (not bound) so that a
   // prepared statement's generic plan knows them.
-  const limit = Math.trunc(page.size) + (page.kind === 'cursor' ? 1 : 0);
+  if (!Number.isSafeInteger(page.size) || page.size < 1) throw new Error(`page size must be a positive integer, not ${page.size}`);
+  const limit = page.size + (page.kind === 'cursor' ? 1 : 0);
 
   const head = f.category !== undefined ? SUBTREE(f.category, ps) + '\n' : '';
   // Text order is parameter order: each use of the rank expression adds its own parameter.
