@@ -38,6 +38,8 @@ export interface HandlerContext<K extends OperationId, S> {
   services: S;
   /** Absolute URL for a path of this API (`/api/users/1/`), honouring PUBLIC_URL and proxies. */
   url(path: string): string;
+  /** Absolute URL of another operation's path, from the contract: `link('getUser', { id: 1 })`. */
+  link<L extends OperationId>(operationId: L, params: PathParams<L>): string;
   req: Request;
   res: Response;
 }
@@ -61,6 +63,12 @@ function coerce(raw: Record<string, string>, types: Record<string, string>): Rec
     out[name] = type === 'integer' || type === 'number' ? Number(value) : type === 'boolean' ? value === 'true' : value;
   }
   return out;
+}
+
+/** An operation's path from the contract with its parameters filled in: `/api/users/{id}/` → `/api/users/1/`. */
+export function pathOf<K extends OperationId>(operationId: K, params: PathParams<K>): string {
+  const values = params as Record<string, string | number>;
+  return operationIndex[operationId].path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(String(values[name])));
 }
 
 export function baseUrlOf(req: Request, publicUrl?: string): string {
@@ -100,6 +108,7 @@ export function mountOperations<S>(
         em: RequestContext.getEntityManager() as EntityManager,
         services: deps.services,
         url: (path) => base + path,
+        link: (id, params) => base + pathOf(id, params),
         req,
         res,
       });

@@ -2,9 +2,9 @@ import type { Handlers } from '../../handlers';
 import { toUserDto } from './accounts.mapper';
 
 export const accountsHandlers = {
-  register: async ({ em, body, services, url }) => {
+  register: async ({ em, body, services, link }) => {
     const user = await services.accounts.register(em, body);
-    return { status: 201, body: toUserDto(user), headers: { Location: url(`/api/users/${user.id}/`) } };
+    return { status: 201, body: toUserDto(user), headers: { Location: link('getUser', { id: user.id }) } };
   },
 
   login: async ({ em, body, services, req }) => ({

@@ -8,9 +8,9 @@ export const addressesHandlers = {
     return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toAddressDto) };
   },
 
-  createAddress: async ({ em, user, body, services, url }) => {
+  createAddress: async ({ em, user, body, services, link }) => {
     const address = await services.addresses.create(em, user, body);
-    return { status: 201, body: toAddressDto(address), headers: { Location: url(`/api/address/${address.id}/`) } };
+    return { status: 201, body: toAddressDto(address), headers: { Location: link('getAddress', { id: address.id }) } };
   },
 
   getAddress: async ({ em, user, path, services }) => ({ status: 200, body: toAddressDto(await services.addresses.get(em, user, path.id)) }),

@@ -16,9 +16,9 @@ export const catalogHandlers = {
     body: toCategoryDto(await services.categories.get(em, user, path.id)),
   }),
 
-  createCategory: async ({ em, body, services, url }) => {
+  createCategory: async ({ em, body, services, link }) => {
     const category = await services.categories.create(em, body);
-    return { status: 201, body: toCategoryDto(category), headers: { Location: url(`/api/category/${category.id}/`) } };
+    return { status: 201, body: toCategoryDto(category), headers: { Location: link('getCategory', { id: category.id }) } };
   },
 
   updateCategory: async ({ em, path, body, services }) => ({
@@ -58,12 +58,12 @@ export const catalogHandlers = {
     body: toProductDto(await services.products.get(em, user, path.id), services.currency),
   }),
 
-  createProduct: async ({ em, user, body, services, url }) => {
+  createProduct: async ({ em, user, body, services, link }) => {
     const created = await services.products.create(em, user, body);
     return {
       status: 201,
       body: toProductDto(created, services.currency),
-      headers: { Location: url(`/api/product/${created.id}/`) },
+      headers: { Location: link('getProduct', { id: created.id }) },
     };
   },
 
@@ -89,9 +89,9 @@ export const catalogHandlers = {
     body: toVariantDto(await services.products.getVariant(em, user, path.id), services.currency),
   }),
 
-  createVariant: async ({ em, user, body, services, url }) => {
+  createVariant: async ({ em, user, body, services, link }) => {
     const variant = await services.products.createVariant(em, user, body);
-    return { status: 201, body: toVariantDto(variant, services.currency), headers: { Location: url(`/api/variant/${variant.id}/`) } };
+    return { status: 201, body: toVariantDto(variant, services.currency), headers: { Location: link('getVariant', { id: variant.id }) } };
   },
 
   updateVariant: async ({ em, user, path, body, services }) => ({

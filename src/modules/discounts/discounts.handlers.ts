@@ -8,9 +8,9 @@ export const discountsHandlers = {
     return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toDiscountDto) };
   },
 
-  createDiscount: async ({ em, body, services, url }) => {
+  createDiscount: async ({ em, body, services, link }) => {
     const discount = await services.discounts.create(em, body);
-    return { status: 201, body: toDiscountDto(discount), headers: { Location: url(`/api/discount/${discount.id}/`) } };
+    return { status: 201, body: toDiscountDto(discount), headers: { Location: link('getDiscount', { id: discount.id }) } };
   },
 
   getDiscount: async ({ em, path, services }) => ({ status: 200, body: toDiscountDto(await services.discounts.get(em, path.id)) }),

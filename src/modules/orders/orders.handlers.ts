@@ -3,9 +3,9 @@ import { idempotencyKey } from '../../http/headers';
 import { toOrderDto, toOrderSummaryDto } from './orders.mapper';
 
 export const ordersHandlers = {
-  placeOrder: async ({ em, user, body, services, req, url }) => {
+  placeOrder: async ({ em, user, body, services, req, link }) => {
     const { detail } = await services.orders.place(em, user, body, idempotencyKey(req));
-    return { status: 201, body: toOrderDto(detail), headers: { Location: url(`/api/order/${detail.order.id}/`) } };
+    return { status: 201, body: toOrderDto(detail), headers: { Location: link('getOrder', { id: detail.order.id }) } };
   },
 
   listOrders: async ({ em, user, query, services, req, url }) => {

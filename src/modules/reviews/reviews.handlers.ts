@@ -8,9 +8,9 @@ export const reviewsHandlers = {
     return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toReviewDto) };
   },
 
-  createReview: async ({ em, user, body, services, url }) => {
+  createReview: async ({ em, user, body, services, link }) => {
     const review = await services.reviews.create(em, user, body);
-    return { status: 201, body: toReviewDto(review), headers: { Location: url(`/api/review/${review.id}/`) } };
+    return { status: 201, body: toReviewDto(review), headers: { Location: link('getReview', { id: review.id }) } };
   },
 
   getReview: async ({ em, path, services }) => ({ status: 200, body: toReviewDto(await services.reviews.get(em, path.id)) }),
