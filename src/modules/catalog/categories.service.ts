@@ -1,13 +1,13 @@
-import { ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { CheckConstraintViolationException, ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { components, operations } from '../../../generated/openapi';
+import { constraintOf } from '../../db/errors';
 import { findSlice } from '../../db/keyset';
 import type { Principal } from '../../http/principal';
 import type { PageRequest, Slice } from '../../shared/paging';
 import { slugify, suffixed } from '../../shared/slug';
 import { CatalogErrors } from './catalog.errors';
 import { Category } from './category.entity';
-import { Product } from './product.entity';
 
 type CategoryCreate = components['schemas']['CategoryCreate'];
 type CategoryUpdate = components['schemas']['CategoryUpdate'];
@@ -90,7 +90,7 @@ export class CategoriesService {
         else {
           await tx.execute(`select pg_advisory_xact_lock(hashtext('categories:tree'))`);
           await this.existing(tx, patch.parent);
-          if (await this.isWithinSubtree(tx, patch.parent, id)) throw CatalogErrors.categoryCycle();
+          // A parent inside the category's own subtree is refused by the path trigger (see flush).
           category.parent = tx.getReference(Category, patch.parent, { wrapped: true });
         }
       }
@@ -105,15 +105,11 @@ export class CategoriesService {
 
   /** Deletes an empty category. */
   async delete(em: EntityManager, id: number): Promise<void> {
-    const category = await em.findOne(Category, id);
-    if (!category) throw CatalogErrors.categoryNotFound();
-    if ((await em.count(Category, { parent: id })) > 0 || (await em.count(Product, { category: id })) > 0) {
-      throw CatalogErrors.categoryNotEmpty();
-    }
+    if (!(await em.count(Category, id))) throw CatalogErrors.categoryNotFound();
     try {
       await em.nativeDelete(Category, id);
     } catch (err) {
-      // A product or subcategory arrived between the check and the delete.
+      // Products and subcategories hold it (foreign keys `on delete restrict`).
       if (err instanceof ForeignKeyConstraintViolationException) throw CatalogErrors.categoryNotEmpty();
       throw err;
     }
@@ -123,19 +119,6 @@ export class CategoriesService {
   async existing(em: EntityManager, id: number): Promise<number> {
     if (!(await em.count(Category, id))) throw CatalogErrors.unknownCategory(id);
     return id;
-  }
-
-  /** Whether `candidate` is `root` or one of its descendants. */
-  private async isWithinSubtree(em: EntityManager, candidate: number, root: number): Promise<boolean> {
-    const rows = await em.execute<{ found: boolean }[]>(
-      `with recursive up(id, parent_id, depth) as (
-         select id, parent_id, 0 from categories where id = ?
-         union all
-         select c.id, c.parent_id, up.depth + 1 from categories c join up on c.id = up.parent_id where up.depth < 1000
-       ) select exists(select 1 from up where id = ?) as found`,
-      [candidate, root],
-    );
-    return rows[0].found;
   }
 
   private async freeSlug(em: EntityManager, name: string): Promise<string> {
@@ -148,6 +131,8 @@ export class CategoriesService {
       await em.flush();
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) throw CatalogErrors.slugTaken(slug);
+      // The trigger that keeps `categories.path` refuses a category under its own subtree.
+      if (err instanceof CheckConstraintViolationException && constraintOf(err) === 'categories_no_cycle') throw CatalogErrors.categoryCycle();
       throw err;
     }
   }
