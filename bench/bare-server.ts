@@ -40,6 +40,10 @@ const server = createServer((req, res) => {
     return;
   }
   const size = Math.min(100, Number(q.get('page_size') ?? 20));
+  if (!Number.isSafeInteger(size) || size < 1) {
+    res.writeHead(400).end();
+    return;
+  }
   const after = q.get('after')?.split(',');
   const built = productListQuery(filtersOf(q), ordering, { kind: 'cursor', size, after: after && [after[0], Number(after[1])] });
   const statement = built.stablePlan && q.get('unnamed') !== '1' ? namedStatement(built.sql) : { text: toPgPlaceholders(built.sql) };

@@ -31,7 +31,8 @@ import { ProgressBar } from '../src/cli/progress';
 import { migrate } from '../src/db/database';
 import { freePort } from '../src/db/embedded';
 import { ormOptions } from '../src/db/orm.config';
-import { type DiscoveryFilters, productListQuery, toPgPlaceholders } from '../src/modules/catalog/discovery.sql';
+import { toPgPlaceholders } from '../src/db/prepared';
+import { type DiscoveryFilters, productListQuery } from '../src/modules/catalog/discovery.sql';
 import { seedCatalog, type SeedProgress } from '../src/seed/catalog';
 
 const ROOT = join(__dirname, '..');

@@ -1,8 +1,9 @@
 import type { KeyValues } from '../../shared/cursor';
+import type { PageRequest } from '../../shared/paging';
 
 /**
  * SQL for product discovery, built as text with `?` placeholders (knex style) so the same query
- * runs through MikroORM and, in the benchmark, through bare `pg` (see `toPgPlaceholders`).
+ * runs through MikroORM and, in the benchmark, through bare `pg` (see `src/db/prepared.ts`).
  *
  * Every plan this produces is meant to read an index in the requested order and stop after a page:
  * - no category filter: one ordered scan of a partial index (`products_active_<order>_idx`);
@@ -39,9 +40,10 @@ export interface DiscoveryFilters {
   fuzzy?: boolean;
 }
 
-export type PageSpec =
-  | { kind: 'cursor'; size: number; after?: KeyValues; before?: KeyValues }
-  | { kind: 'page'; size: number; page: number };
+export type PageSpec = PageRequest;
+
+/** The lower bounds of the price facet's buckets (the last is open-ended). */
+export const PRICE_BUCKETS = ['0.00', '10.00', '25.00', '50.00', '100.00', '250.00', '500.00', '1000.00'];
 
 export interface BuiltQuery {
   sql: string;
@@ -251,7 +253,7 @@ export function facetQueries(filters: DiscoveryFilters): Record<'total' | 'brand
     availability: build({ inStock: undefined }, 'p.in_stock, count(*)::int as count', 'group by p.in_stock'),
     price: build(
       { minPrice: undefined, maxPrice: undefined },
-      "width_bucket(p.price, array[10, 25, 50, 100, 250, 500, 1000]::numeric[]) + 1 as bucket, count(*)::int as count",
+      `width_bucket(p.price, array[${PRICE_BUCKETS.slice(1).join(', ')}]::numeric[]) + 1 as bucket, count(*)::int as count`,
       'group by bucket',
     ),
   };
@@ -262,4 +264,3 @@ function pgArray(values: string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
-export { toPgPlaceholders } from '../../db/prepared';

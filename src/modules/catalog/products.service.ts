@@ -17,6 +17,7 @@ import type { CategoriesService, Crumb } from './categories.service';
 import { Category } from './category.entity';
 import {
   type DiscoveryFilters,
+  PRICE_BUCKETS,
   facetQueries,
   type ProductOrdering,
   type ProductRow,
@@ -87,10 +88,10 @@ const DETAIL_SQL = `
              from categories leaf join categories c on c.id = any(leaf.path) where leaf.id = p.category_id), '[]') as breadcrumbs
     from products p`;
 const DETAIL_ONE = `${DETAIL_SQL} where p.id = ?`;
+const DETAIL_BY_SLUG = `${DETAIL_SQL} where p.slug = ?`;
 const DETAIL_MANY = `${DETAIL_SQL} where p.id = any(?::int[])`;
 
 /** Price buckets of the facets (the upper bound is exclusive; the last bucket is open). */
-export const PRICE_BUCKETS = ['0.00', '10.00', '25.00', '50.00', '100.00', '250.00', '500.00', '1000.00'];
 
 /** Products and variants: discovery, detail, and the vendor's and admin's writes. */
 export class ProductsService {
@@ -241,9 +242,10 @@ export class ProductsService {
 
   /** A product by slug, as `get` shows it. */
   async getBySlug(em: EntityManager, viewer: Principal | null, slug: string): Promise<ProductDetail> {
-    const [found] = await em.execute<{ id: number }[]>('select id from products where slug = ?', [slug]);
-    if (!found) throw CatalogErrors.productNotFound();
-    return this.get(em, viewer, found.id);
+    const [row] = await executePrepared<ProductDetail>(em, DETAIL_BY_SLUG, [slug], this.options.preparedStatements);
+    const visible = row && this.asSeenBy(viewer, row);
+    if (!visible) throw CatalogErrors.productNotFound();
+    return visible;
   }
 
   /** Several products as `get` shows each of them, in one statement; those the caller may not see are left out. */
@@ -259,7 +261,7 @@ export class ProductsService {
 
   /** Inactive products and variants only for their vendor and admins; undefined when the product is hidden. */
   private asSeenBy(viewer: Principal | null, row: ProductDetail): ProductDetail | undefined {
-    const privileged = viewer?.role === 'admin' || (viewer?.role === 'vendor' && row.vendor_id === viewer.id);
+    const privileged = this.mayManage(viewer, row.vendor_id);
     if (!row.is_active && !privileged) return undefined;
     if (!privileged) row.variants = row.variants.filter((v) => v.isActive);
     return row;
@@ -332,7 +334,7 @@ export class ProductsService {
     const variant = await em.findOne(ProductVariant, id, { populate: ['product'] });
     if (!variant) throw CatalogErrors.variantNotFound();
     const product = variant.product.getEntity();
-    if (!this.mayManage(viewer, product) && !(variant.isActive && product.isActive)) throw CatalogErrors.variantNotFound();
+    if (!this.mayManage(viewer, product.vendor.id) && !(variant.isActive && product.isActive)) throw CatalogErrors.variantNotFound();
     return variant;
   }
 
@@ -388,12 +390,13 @@ export class ProductsService {
     return product;
   }
 
-  private mayManage(viewer: Principal | null, product: Product): boolean {
-    return viewer?.role === 'admin' || (viewer?.role === 'vendor' && product.vendor.id === viewer.id);
+  /** Admins, and the vendor who sells the product. */
+  private mayManage(viewer: Principal | null, vendorId: number): boolean {
+    return viewer?.role === 'admin' || (viewer?.role === 'vendor' && vendorId === viewer.id);
   }
 
   private assertMayManage(actor: Principal, product: Product, invisible: () => DomainError): void {
-    if (this.mayManage(actor, product)) return;
+    if (this.mayManage(actor, product.vendor.id)) return;
     throw product.isActive ? CatalogErrors.notOwner() : invisible();
   }
 

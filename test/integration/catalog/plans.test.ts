@@ -6,8 +6,8 @@ import {
   type ProductRow,
   productListQuery,
   sortKeyOf,
-  toPgPlaceholders,
 } from '../../../src/modules/catalog/discovery.sql';
+import { toPgPlaceholders } from '../../../src/db/prepared';
 import { seedCatalog } from '../../../src/seed/catalog';
 import { createTestDatabase } from '../../support/database';
 
