@@ -109,20 +109,11 @@ export const resolvers: Resolvers = {
         check(`/components/parameters/${FILTER_PARAMETERS[name as keyof typeof FILTER_PARAMETERS]}/schema`, value, `filter.${name}`);
       }
       const query: ProductListQuery = { ...filter, ordering: args.ordering ? ORDERINGS[args.ordering] : undefined };
-      const products = ctx.services.products;
-      const viewer = ctx.viewer();
-      const ordering = products.ordering(query);
-      // As GET /api/product/: a cursor is valid only for the ordering (and search mode) it was issued for.
-      const scope = `products:${ordering}`;
-      const fuzzyScope = `${scope}:fuzzy`;
-      const { page, scope: cursorScope } = ctx.services.pager.connection(args, [scope, fuzzyScope]);
-      const filters = products.filters(query, products.visibility(viewer));
-      if (cursorScope !== null && filters.search !== undefined) filters.fuzzy = cursorScope === fuzzyScope;
-      const list = await products.list(ctx.em, filters, ordering, page, 'none');
+      const list = await ctx.services.products.discover(ctx.em, ctx.viewer(), query, (scopes) => ctx.services.pager.connection(args, scopes), 'none');
       return connection(
         list.slice,
-        list.fuzzy ? fuzzyScope : scope,
-        (r) => [sortKeyOf(r, ordering), r.id],
+        list.scope,
+        (r) => [sortKeyOf(r, list.ordering), r.id],
         (r) => toProductSummaryDto(r, ctx.services.currency),
         ctx,
       );

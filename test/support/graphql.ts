@@ -19,23 +19,3 @@ export async function gql<D = any>(app: TestApp, query: string, variables?: Reco
 
 /** The codes of a response's errors, in order. */
 export const codes = (r: GraphQLResponse) => (r.errors ?? []).map((e) => e.extensions?.code);
-
-/**
- * Counts the SQL statements the app sends to PostgreSQL while `run` runs, by wrapping the ORM's
- * connection (every query, QueryBuilder and raw `execute`, goes through it).
- */
-export async function countStatements<T>(app: TestApp, run: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const connection = app.orm.em.getConnection() as unknown as { execute: (...args: unknown[]) => Promise<unknown> };
-  const original = connection.execute;
-  const statements: string[] = [];
-  connection.execute = function (this: unknown, ...args: unknown[]) {
-    const sql = args[0];
-    statements.push(typeof sql === 'string' ? sql : String((sql as { sql?: string })?.sql ?? sql));
-    return original.apply(this, args);
-  };
-  try {
-    return { result: await run(), statements };
-  } finally {
-    connection.execute = original;
-  }
-}

@@ -32,17 +32,9 @@ export const catalogHandlers = {
   },
 
   listProducts: async ({ em, user, query, services, req, url }) => {
-    const products = services.products;
-    const ordering = products.ordering(query);
-    // A cursor is valid only for the ordering (and search mode) it was issued for.
-    const scope = `products:${ordering}`;
-    const fuzzyScope = `${scope}:fuzzy`;
-    const { page, scope: cursorScope } = services.pager.requestAny(query, [scope, fuzzyScope]);
-    const filters = products.filters(query, products.visibility(user, query.status));
-    if (cursorScope !== null && filters.search !== undefined) filters.fuzzy = cursorScope === fuzzyScope;
-    const list = await products.list(em, filters, ordering, page, query.count);
+    const list = await services.products.discover(em, user, query, (scopes) => services.pager.requestAny(query, scopes), query.count);
     const body = {
-      ...services.pager.envelope(url(req.originalUrl), list.fuzzy ? fuzzyScope : scope, list.slice, (r) => toProductSummaryDto(r, services.currency)),
+      ...services.pager.envelope(url(req.originalUrl), list.scope, list.slice, (r) => toProductSummaryDto(r, services.currency)),
       ...(list.count === undefined ? {} : { count: list.count, count_is_estimate: list.countIsEstimate }),
     };
     return { status: 200, body };

@@ -46,6 +46,15 @@ export interface ProductList {
   fuzzy: boolean;
 }
 
+/** A storefront page: the list, with the ordering it used and the scope its cursors belong to. */
+export interface DiscoveryPage extends ProductList {
+  ordering: ProductOrdering;
+  scope: string;
+}
+
+/** Reads the page a caller asked for, given the cursor scopes the list accepts (REST query or GraphQL connection). */
+export type PagePicker = (scopes: string[]) => { page: PageRequest; scope: string | null };
+
 /** A variant as the product detail carries it (the same fields as the entity). */
 export interface VariantView {
   id: number;
@@ -130,6 +139,29 @@ export class ProductsService {
       throw DomainError.invalid('query.ordering', 'ordering=relevance needs a search.', 'VALIDATION_ERROR');
     }
     return query.ordering ?? (query.search ? 'relevance' : '-created_at');
+  }
+
+  /**
+   * `GET /api/product/` and GraphQL `products`: the ordering (as asked, else relevance for a search,
+   * else newest first), what the caller may see, and the cursor scope. A cursor is valid only for
+   * the ordering and the search mode (full text or trigram) it was issued for, so a later page of
+   * a search that fell back to trigrams stays there.
+   */
+  async discover(
+    em: EntityManager,
+    viewer: Principal | null,
+    query: ProductListQuery,
+    pick: PagePicker,
+    count?: 'exact' | 'estimate' | 'none',
+  ): Promise<DiscoveryPage> {
+    const ordering = this.ordering(query);
+    const scope = `products:${ordering}`;
+    const fuzzyScope = `${scope}:fuzzy`;
+    const { page, scope: cursorScope } = pick([scope, fuzzyScope]);
+    const filters = this.filters(query, this.visibility(viewer, query.status));
+    if (cursorScope !== null && filters.search !== undefined) filters.fuzzy = cursorScope === fuzzyScope;
+    const list = await this.list(em, filters, ordering, page, count);
+    return { ...list, ordering, scope: list.fuzzy ? fuzzyScope : scope };
   }
 
   /**

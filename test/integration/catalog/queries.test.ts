@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, type Actor } from '../../support/factories';
+import { countStatements as during } from '../../support/statements';
 
 /**
  * Lists load in a bounded number of statements, whatever the page size (no N+1): counted from the
@@ -9,7 +10,6 @@ import { actor, type Actor } from '../../support/factories';
 let app: TestApp;
 let vendor: Actor;
 let productId: number;
-let statements: string[] = [];
 
 beforeAll(async () => {
   app = await startApp();
@@ -25,17 +25,16 @@ beforeAll(async () => {
     });
     productId = p.id;
   }
-  // Record every statement the ORM sends (the logger is shared by every connection of the ORM).
-  const logger = app.orm.config.getLogger();
-  logger.logQuery = (context: { query: string }) => void statements.push(context.query);
 });
 afterAll(() => app.close());
 
 async function countStatements(path: string, who?: Actor): Promise<number> {
-  statements = [];
-  const res = await fetch(app.baseUrl + path, { headers: who ? { authorization: `Bearer ${who.tokens.access}` } : {} });
+  const { result: res, statements } = await during(app, async () => {
+    const response = await fetch(app.baseUrl + path, { headers: who ? { authorization: `Bearer ${who.tokens.access}` } : {} });
+    await response.arrayBuffer();
+    return response;
+  });
   expect(res.status).toBe(200);
-  await res.arrayBuffer();
   return statements.length;
 }
 

@@ -1,7 +1,8 @@
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, type Actor, uniqueName } from '../../support/factories';
-import { codes, countStatements, gql } from '../../support/graphql';
+import { codes, gql } from '../../support/graphql';
+import { countStatements } from '../../support/statements';
 
 let app: TestApp;
 let admin: Actor;

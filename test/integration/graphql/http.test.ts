@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, sql } from '../../support/factories';
-import { codes, countStatements, gql } from '../../support/graphql';
+import { codes, gql } from '../../support/graphql';
+import { countStatements } from '../../support/statements';
 
 let app: TestApp;
 let productId: number;
