@@ -5,8 +5,6 @@ export const OrderErrors = {
   cartEmpty: () => new DomainError('conflict', 'CART_EMPTY', 'The cart is empty (was the order already placed?).'),
   cartHasUnavailableItems: (items: number[]) =>
     new DomainError('conflict', 'CART_HAS_UNAVAILABLE_ITEMS', 'Some cart lines can no longer be bought; remove them first.', { items }),
-  insufficientStock: (variant: number, available: number) =>
-    new DomainError('conflict', 'INSUFFICIENT_STOCK', `Only ${available} unit(s) of variant ${variant} are in stock.`, { available, variant }),
   unknownAddress: (id: number) => new DomainError('unprocessable', 'UNKNOWN_ADDRESS', `Address ${id} is not in your address book.`),
   idempotencyConflict: () =>
     new DomainError('conflict', 'IDEMPOTENCY_CONFLICT', 'A request with this Idempotency-Key is still being processed; retry later.'),

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OrderErrors } from './orders.errors';
+import { CartErrors } from '../cart/cart.errors';
 
 export type StockReason = 'sale' | 'cancellation' | 'return' | 'adjustment';
 
@@ -29,7 +29,7 @@ export async function moveStock(
       );
       if (moved.length === 0) {
         const [current] = await em.execute<{ stock: number; is_active: boolean }[]>('select stock, is_active from product_variants where id = ?', [line.variantId]);
-        throw OrderErrors.insufficientStock(line.variantId, current?.is_active ? current.stock : 0);
+        throw CartErrors.insufficientStock(line.variantId, current?.is_active ? current.stock : 0);
       }
     } else {
       await em.execute('update product_variants set stock = stock + ? where id = ?', [line.quantity, line.variantId]);

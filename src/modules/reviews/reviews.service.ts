@@ -6,6 +6,7 @@ import type { Principal } from '../../http/principal';
 import { DomainError } from '../../shared/errors';
 import type { PageRequest, Slice } from '../../shared/paging';
 import { User } from '../accounts/user.entity';
+import { CatalogErrors } from '../catalog/catalog.errors';
 import { Product } from '../catalog/product.entity';
 import { Review } from './review.entity';
 
@@ -19,7 +20,6 @@ export interface PurchaseHistory {
 }
 
 const notFound = () => DomainError.notFound('The review');
-const unknownProduct = (id: number) => new DomainError('unprocessable', 'UNKNOWN_PRODUCT', `Product ${id} does not exist.`);
 const alreadyReviewed = () => new DomainError('conflict', 'ALREADY_REVIEWED', 'You already reviewed this product; edit that review instead.');
 
 /**
@@ -71,7 +71,7 @@ export class ReviewsService {
   async create(em: EntityManager, author: Principal, input: ReviewCreate): Promise<Review> {
     const review = await em.transactional(async (tx) => {
       const product = await this.lockProduct(tx, input.product);
-      if (!product?.isActive) throw unknownProduct(input.product);
+      if (!product?.isActive) throw CatalogErrors.unknownProduct(input.product);
       if (await tx.count(Review, { user: author.id, product: input.product })) throw alreadyReviewed();
       const review = new Review(tx.getReference(User, author.id, { wrapped: true }), tx.getReference(Product, input.product, { wrapped: true }), input.rating);
       review.title = input.title?.trim() ?? '';

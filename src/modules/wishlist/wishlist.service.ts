@@ -4,6 +4,7 @@ import type { Principal } from '../../http/principal';
 import { DomainError } from '../../shared/errors';
 import { toIso } from '../../shared/time';
 import type { PageRequest, Slice } from '../../shared/paging';
+import { CatalogErrors } from '../catalog/catalog.errors';
 import { LIST_COLUMNS, type ProductRow } from '../catalog/discovery.sql';
 
 export interface WishlistRow extends ProductRow {
@@ -45,7 +46,7 @@ export class WishlistService {
   /** Saves a product; saving it again keeps the one item. Returns the item and whether it is new. */
   async add(em: EntityManager, owner: Principal, productId: number): Promise<{ row: WishlistRow; created: boolean }> {
     const [product] = await em.execute<{ is_active: boolean }[]>('select is_active from products where id = ?', [productId]);
-    if (!product?.is_active) throw new DomainError('unprocessable', 'UNKNOWN_PRODUCT', `Product ${productId} does not exist.`);
+    if (!product?.is_active) throw CatalogErrors.unknownProduct(productId);
     const inserted = await em.execute<{ id: number }[]>(
       `with list as (
          insert into wishlists (user_id) values (?) on conflict (user_id) do update set updated_at = wishlists.updated_at returning id
