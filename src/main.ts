@@ -24,9 +24,9 @@ async function main(): Promise<void> {
       })
     : undefined;
   // The single-machine default (WORKER_IN_PROCESS) also works the background jobs in this process.
-  const jobs = new JobQueue(config, db.url, logger, { worker: config.jobs.workerInProcess });
+  const jobs = new JobQueue(config, db, logger, { worker: config.jobs.workerInProcess });
   const services = createServices(config, jwtSecretFor(config), redis, jobs);
-  if (config.database.seedDemo) await seedDemo(db.orm, services, logger);
+  if (config.database.seedDemo) await seedDemo(db, services, logger);
   await jobs.start();
   const worker = config.jobs.workerInProcess ? await startWorker({ queue: jobs, orm: db.orm, services, config, logger }) : undefined;
 

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel).child({ process: 'worker' });
   const db = await openDatabase(config, logger);
-  const jobs = new JobQueue(config, db.url, logger, { worker: true });
+  const jobs = new JobQueue(config, db, logger, { worker: true });
   const services = createServices(config, jwtSecretFor(config), undefined, jobs);
   await jobs.start();
   const worker = await startWorker({ queue: jobs, orm: db.orm, services, config, logger });

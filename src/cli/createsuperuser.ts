@@ -58,7 +58,7 @@ async function run(): Promise<void> {
   const db = await openDatabase(config, logger);
   try {
     // Creating an account sends no job: the queue is never started here.
-    const services = createServices(config, jwtSecretFor(config), undefined, new JobQueue(config, db.url, logger));
+    const services = createServices(config, jwtSecretFor(config), undefined, new JobQueue(config, db, logger));
     const user = await services.accounts.createUser(db.orm.em.fork(), { username, email, password }, 'admin');
     console.log(`Superuser ${user.username} (id ${user.id}) created.`);
   } finally {

@@ -17,7 +17,7 @@ async function run(): Promise<void> {
   const config = loadConfig({ ...process.env, MIGRATE_ON_START: 'false' });
   const logger = createLogger('warn');
   const db = await openDatabase(config, logger);
-  const queue = new JobQueue(config, db.url, logger);
+  const queue = new JobQueue(config, db, logger);
   try {
     await queue.start();
     const queued = await queue.retry(name as JobName, ids);

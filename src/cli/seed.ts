@@ -9,9 +9,9 @@
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { loadConfig } from '../config';
-import { openDatabase, redact } from '../db/database';
+import { openDatabase } from '../db/database';
 import { createLogger } from '../logger';
-import { CatalogNotEmptyError, SEED_VENDOR_PASSWORD, seedCatalog, type SeedProgress } from '../seed/catalog';
+import { SEED_VENDOR_PASSWORD, seedCatalog, type SeedProgress } from '../seed/catalog';
 import { ProgressBar } from './progress';
 
 const USAGE = 'usage: npm run seed -- --products N [--database-url URL] [--seed S] [--reset] [--batch-size B] [--vendors V]';
@@ -51,11 +51,10 @@ async function run(): Promise<void> {
   if (values['database-url']) env.DATABASE_URL = values['database-url'];
   const config = loadConfig(env);
   const db = await openDatabase(config, createLogger('warn'));
-  const url = db.orm.config.get('clientUrl')!;
-  const client = new Client({ connectionString: url });
+  const client = new Client({ connectionString: db.url, ssl: db.ssl });
   await client.connect();
   try {
-    console.error(`Seeding ${products.toLocaleString('en-US')} products (seed ${seed}) into ${config.database.url ? redact(url) : db.description}`);
+    console.error(`Seeding ${products.toLocaleString('en-US')} products (seed ${seed}) into ${db.description}`);
     let load: ProgressBar | undefined;
     let index: ProgressBar | undefined;
     const onProgress = (p: SeedProgress) => {
@@ -88,6 +87,6 @@ async function run(): Promise<void> {
 }
 
 run().catch((err) => {
-  console.error(err instanceof CatalogNotEmptyError ? `Error: ${err.message}` : err instanceof Error ? `Error: ${err.message}` : err);
+  console.error(err instanceof Error ? `Error: ${err.message}` : err);
   process.exit(1);
 });

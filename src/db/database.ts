@@ -1,13 +1,15 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import type { Config } from '../config';
+import type { Config, DatabaseSsl } from '../config';
 import { startEmbeddedPostgres } from './embedded';
 import { ormOptions } from './orm.config';
 
 export interface Database {
   orm: MikroORM;
-  /** The connection URL (the job queue connects with it too). */
+  /** The connection URL (the job queue and the seed's COPY connect with it too). */
   url: string;
+  /** TLS for every connection to it, the ORM's and the others' (pg-boss, the seed's COPY). */
+  ssl: DatabaseSsl;
   /** Where the data lives: the external URL (password hidden) or the embedded server. */
   description: string;
   close(): Promise<void>;
@@ -19,13 +21,13 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     ? undefined
     : await startEmbeddedPostgres(config.database.embeddedDir, config.database.embeddedPort, logger);
   const url = config.database.url ?? embedded!.url;
-  const orm = await MikroORM.init(
-    ormOptions({ clientUrl: url, poolMax: config.database.poolMax, debug: config.database.debug, ssl: embedded ? false : config.database.ssl }),
-  );
+  const ssl = embedded ? false : config.database.ssl;
+  const orm = await MikroORM.init(ormOptions({ clientUrl: url, poolMax: config.database.poolMax, debug: config.database.debug, ssl }));
   if (config.database.migrateOnStart) await migrate(orm, logger);
   return {
     orm,
     url,
+    ssl,
     description: embedded ? `embedded PostgreSQL on 127.0.0.1:${embedded.port} (${config.database.embeddedDir})` : redact(url),
     async close() {
       await orm.close();

@@ -2,6 +2,7 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type { PgBoss } from 'pg-boss' with { 'resolution-mode': 'import' };
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import type { Database } from '../db/database';
 import { jobDefinitions, type JobPayloads } from './registry';
 
 type PgBossModule = typeof import('pg-boss', { with: { 'resolution-mode': 'import' } });
@@ -111,7 +112,8 @@ export class JobQueue<M extends object = JobPayloads> {
 
   constructor(
     private readonly config: Config,
-    private readonly databaseUrl: string,
+    /** Where the queue's tables are: the app's database, with the same TLS settings. */
+    private readonly database: Pick<Database, 'url' | 'ssl'>,
     private readonly logger: Logger,
     options: JobQueueOptions<M> = {},
   ) {
@@ -137,7 +139,8 @@ export class JobQueue<M extends object = JobPayloads> {
     // pg-boss is an ES module; this CommonJS build loads it with import().
     const lib = await import('pg-boss');
     const boss = new lib.PgBoss({
-      connectionString: this.databaseUrl,
+      connectionString: this.database.url,
+      ssl: this.database.ssl,
       schema: JOB_SCHEMA,
       max: this.worker ? this.config.jobs.poolMax : 2,
       instanceName: this.worker ? 'worker' : 'web',

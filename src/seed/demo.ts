@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Database } from '../db/database';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { User } from '../modules/accounts/user.entity';
@@ -16,8 +16,8 @@ export const DEMO_USERS = [
 export const DEMO_CATALOG = { products: 2000, vendors: 5, seed: 1 } as const;
 
 /** Seeds the demo data once: the accounts when there are no users, the catalog when it is empty. */
-export async function seedDemo(orm: MikroORM, services: Services, logger: Logger): Promise<void> {
-  const em = orm.em.fork();
+export async function seedDemo(db: Database, services: Services, logger: Logger): Promise<void> {
+  const em = db.orm.em.fork();
   if ((await em.count(User, {})) === 0) {
     for (const demo of DEMO_USERS) {
       await services.accounts.createUser(
@@ -28,11 +28,11 @@ export async function seedDemo(orm: MikroORM, services: Services, logger: Logger
     }
     logger.info({ users: DEMO_USERS.map(({ username, password, role }) => ({ username, password, role })) }, 'demo data seeded');
   }
-  await seedDemoCatalog(orm, logger);
+  await seedDemoCatalog(db, logger);
 }
 
-async function seedDemoCatalog(orm: MikroORM, logger: Logger): Promise<void> {
-  const client = new Client({ connectionString: orm.config.get('clientUrl') });
+async function seedDemoCatalog(db: Database, logger: Logger): Promise<void> {
+  const client = new Client({ connectionString: db.url, ssl: db.ssl });
   await client.connect();
   try {
     const { rows: [{ empty }] } = await client.query<{ empty: boolean }>(

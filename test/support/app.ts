@@ -48,7 +48,7 @@ export async function startApp(env: Record<string, string> = {}, handlers?: Hand
   const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 20 }));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // Like a web process: it sends jobs; tests that work them start a worker (test/support/jobs.ts).
-  const jobs = new JobQueue(config, db.url, logger);
+  const jobs = new JobQueue(config, { url: db.url, ssl: false }, logger);
   await jobs.start();
   const services = createServices(config, TEST_JWT_SECRET, undefined, jobs);
   const app = createApp({ config, orm, services, handlers, logger });

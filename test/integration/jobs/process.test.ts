@@ -79,7 +79,7 @@ describe('background job processes', () => {
       // Sent by "the web process": this test, in a transaction on its own connection.
       const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: 'j'.repeat(40) });
       const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 2 }));
-      const sender = new JobQueue(config, db.url, testLogger());
+      const sender = new JobQueue(config, { url: db.url, ssl: false }, testLogger());
       await sender.start();
       try {
         const id = await orm.em.fork().transactional((tx) => sender.send(tx, 'mail.send', { to: 'ops@example.com', subject: 'Hello from a job', text: 'Sent by the worker process.' }));
@@ -125,7 +125,7 @@ describe('background job processes', () => {
     const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 2 }));
     // No retries, so the failing handler below fails the job at once.
     const definitions = { ...jobDefinitions, 'carts.expire-abandoned': { ...jobDefinitions['carts.expire-abandoned'], retryLimit: 0 } };
-    const queue = new JobQueue(config, db.url, testLogger(), { worker: true, definitions });
+    const queue = new JobQueue(config, { url: db.url, ssl: false }, testLogger(), { worker: true, definitions });
     await queue.start();
     try {
       await queue.work('carts.expire-abandoned', async () => {

@@ -29,8 +29,8 @@ let worker: JobQueue<TestJobs>;
 beforeAll(async () => {
   app = await startApp();
   // A web process that sends, and a worker process that works: two pg-boss instances, like production.
-  sender = new JobQueue(app.config, app.databaseUrl, testLogger(), { definitions });
-  worker = new JobQueue(app.config, app.databaseUrl, testLogger(), { definitions, worker: true });
+  sender = new JobQueue(app.config, { url: app.databaseUrl, ssl: false }, testLogger(), { definitions });
+  worker = new JobQueue(app.config, { url: app.databaseUrl, ssl: false }, testLogger(), { definitions, worker: true });
   await sender.start();
   await worker.start();
 });
@@ -128,7 +128,7 @@ describe('JobQueue', () => {
   });
 
   it('stop() lets a running job finish before it resolves', async () => {
-    const own = new JobQueue<TestJobs>(app.config, app.databaseUrl, testLogger(), { definitions, worker: true });
+    const own = new JobQueue<TestJobs>(app.config, { url: app.databaseUrl, ssl: false }, testLogger(), { definitions, worker: true });
     await own.start();
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));
@@ -153,7 +153,7 @@ describe('JobQueue', () => {
       await client.connect();
       await client.query(`drop schema ${JOB_SCHEMA} cascade`);
       await client.end();
-      const queue = new JobQueue<TestJobs>(app.config, db.url, testLogger(), { definitions });
+      const queue = new JobQueue<TestJobs>(app.config, { url: db.url, ssl: false }, testLogger(), { definitions });
       await expect(queue.start()).rejects.toThrow(/npm run db:migrate/);
       expect(queue.started).toBe(false);
     } finally {
