@@ -18,7 +18,7 @@ export function fromMinor(minor: number): string {
   return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
 }
 
-/** A numeric string from PostgreSQL ("19.9", "19.90", "20") in the wire format ("19.90"). */
+/** A numeric from PostgreSQL ("19.9", "19.90", "20", or a JSON number) in the wire format ("19.90"). */
 export function moneyOut(value: string | number): string {
-  return fromMinor(Math.round(Number(value) * 100));
+  return normalizeMoney(String(value));
 }
