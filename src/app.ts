@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import spec from '../generated/openapi.bundle.json';
+import { operationIndex } from '../generated/operations';
 import type { Config } from './config';
 import { handlers as appHandlers, type Handlers } from './handlers';
 import { bearerSecurityHandler } from './http/auth';
@@ -81,7 +82,7 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   app.use(docsRouter(spec));
 
   // 4. Every API request counts against its client's allowance (the health probes never do).
-  if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, new Set(['/healthz', '/readyz'])));
+  if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, new Set([operationIndex.getHealth.path, operationIndex.getReadiness.path])));
 
   // 4b. GraphQL (/graphql/, its SDL at /graphql/schema.graphql): outside the OpenAPI contract, so
   // before the validator; its own unit of work, body limit and errors (src/graphql/).

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
+import { pathOf } from './http/operations';
 import { JobQueue } from './jobs/queue';
 import { startWorker } from './jobs/worker';
 import { createLogger } from './logger';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const base = config.publicUrl ?? `http://localhost:${port}`;
-  services.sandboxWebhooks.target = `http://127.0.0.1:${port}/api/payment/webhook/`;
+  services.sandboxWebhooks.target = `http://127.0.0.1:${port}${pathOf('paymentWebhook', {})}`;
   logger.info({ port, database: db.description, api: `${base}/api/`, swagger: `${base}/swagger/` }, `listening on ${config.host}:${port}`);
 
   let stopping = false;
