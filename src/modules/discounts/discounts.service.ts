@@ -139,4 +139,10 @@ export class DiscountsService {
       amount,
     ]);
   }
+
+  /** Gives back the use an order made of a discount (the order was cancelled). */
+  async release(em: EntityManager, discountId: number, orderId: number): Promise<void> {
+    await em.execute('update discounts set times_used = greatest(times_used - 1, 0) where id = ?', [discountId]);
+    await em.execute('delete from discount_redemptions where order_id = ?', [orderId]);
+  }
 }

@@ -183,19 +183,17 @@ export class OrdersService {
    * is cancelled or refunded before it shipped (or when goods are returned), gives a coupon use
    * back on cancellation, stamps the dates, and tells the listeners.
    */
-  async transition(em: EntityManager, order: Order, to: OrderStatus, opts: { restockReason?: StockReason } = {}): Promise<void> {
+  async transition(em: EntityManager, order: Order, to: OrderStatus): Promise<void> {
     const from = order.status;
     assertTransition(from, to);
     const now = new Date();
-    const restock = opts.restockReason ?? (to === 'cancelled' ? 'cancellation' : to === 'refunded' && from === 'paid' ? 'return' : undefined);
+    // A refund restocks what comes back (a return, or goods that never left).
+    const restock: StockReason | undefined = to === 'cancelled' ? 'cancellation' : to === 'refunded' ? 'return' : undefined;
     if (restock) {
       const items = await em.find(OrderItem, { order: order.id });
       await moveStock(em, restock, order.id, items.map((i) => ({ variantId: i.variant.id, productId: i.product.id, quantity: i.quantity })));
     }
-    if (to === 'cancelled' && order.discountRef) {
-      await em.execute('update discounts set times_used = greatest(times_used - 1, 0) where id = ?', [order.discountRef.id]);
-      await em.execute('delete from discount_redemptions where order_id = ?', [order.id]);
-    }
+    if (to === 'cancelled' && order.discountRef) await this.discounts.release(em, order.discountRef.id, order.id);
     order.status = to;
     if (to === 'paid') {
       order.paidAt = now;

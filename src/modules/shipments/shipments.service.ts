@@ -77,7 +77,7 @@ export class ShipmentsService {
       await this.orders.transition(em, order, 'delivered');
     } else if (to === 'returned') {
       // The goods came back: the money goes back and the stock is available again.
-      await this.orders.transition(em, order, 'refunded', { restockReason: 'return' });
+      await this.orders.transition(em, order, 'refunded');
     }
   }
 }
