@@ -15,6 +15,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../http/pagination';
 
 /** The limits every operation is checked against before it runs. */
 export interface QueryLimits {
@@ -29,7 +30,7 @@ export interface QueryLimits {
 export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 8, maxAliases: 12, maxCost: 1000 };
 
 /** The page size assumed for a list argument given by a variable that is not known (the largest allowed). */
-const VARIABLE_PAGE_SIZE = 100;
+const VARIABLE_PAGE_SIZE = MAX_PAGE_SIZE;
 
 /** The operation's variables when known (the cost then uses their values). */
 type Variables = Record<string, unknown> | null | undefined;
@@ -85,7 +86,7 @@ function pageSizeOf(node: FieldNode, def: GraphQLField<unknown, unknown> | undef
     }
   }
   const paged = def?.args.find((a) => a.name === 'first' || a.name === 'last');
-  if (paged) return typeof paged.defaultValue === 'number' ? paged.defaultValue : 20;
+  if (paged) return typeof paged.defaultValue === 'number' ? paged.defaultValue : DEFAULT_PAGE_SIZE;
   return 1;
 }
 
@@ -112,7 +113,7 @@ function costOf(
 }
 
 /** Rejects operations nested deeper than `max` (introspection fields are not counted). */
-export function maxDepthRule(max: number): ValidationRule {
+function maxDepthRule(max: number): ValidationRule {
   return (context): ASTVisitor => ({
     OperationDefinition(op) {
       const depth = depthOf(op.selectionSet, fragmentsOf(context), 1, max);
@@ -122,7 +123,7 @@ export function maxDepthRule(max: number): ValidationRule {
 }
 
 /** Rejects documents with more than `max` aliases. */
-export function maxAliasesRule(max: number): ValidationRule {
+function maxAliasesRule(max: number): ValidationRule {
   return (context): ASTVisitor => {
     let aliases = 0;
     return {
@@ -139,7 +140,7 @@ export function maxAliasesRule(max: number): ValidationRule {
 }
 
 /** Rejects operations whose estimated cost exceeds `max` (page sizes from `variables` when given). */
-export function maxCostRule(max: number, variables?: Variables): ValidationRule {
+function maxCostRule(max: number, variables?: Variables): ValidationRule {
   return (context): ASTVisitor => ({
     OperationDefinition(op) {
       const schema = context.getSchema();

@@ -14,7 +14,7 @@ import { maskError } from './errors';
 import { DEFAULT_LIMITS, limitRules, type QueryLimits } from './limits';
 import { resolvers } from './resolvers';
 
-export const GRAPHQL_PATH = '/graphql/';
+const GRAPHQL_PATH = '/graphql/';
 
 type ServerContext = { req: express.Request; res: express.Response };
 

@@ -2,7 +2,7 @@ import { Entity, Enum, Index, ManyToOne, type Opt, Property, type Ref } from '@m
 import { BaseEntity } from '../../shared/base.entity';
 import { User } from '../accounts/user.entity';
 
-export const ADDRESS_KINDS = ['home', 'work', 'other'] as const;
+const ADDRESS_KINDS = ['home', 'work', 'other'] as const;
 
 /** An entry of a user's address book. Orders copy the address they ship to, so deleting it is safe. */
 @Entity({ tableName: 'addresses' })

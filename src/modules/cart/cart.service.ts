@@ -6,7 +6,7 @@ import { toMinor } from '../../shared/money';
 import type { DiscountsService } from '../discounts/discounts.service';
 import { CartErrors } from './cart.errors';
 
-export const MAX_LINE_QUANTITY = 100;
+const MAX_LINE_QUANTITY = 100;
 
 export interface CartLine {
   id: number;

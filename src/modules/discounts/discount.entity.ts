@@ -3,7 +3,7 @@ import { BaseEntity } from '../../shared/base.entity';
 import { User } from '../accounts/user.entity';
 import { Product } from '../catalog/product.entity';
 
-export const DISCOUNT_KINDS = ['percentage', 'fixed'] as const;
+const DISCOUNT_KINDS = ['percentage', 'fixed'] as const;
 export type DiscountKind = (typeof DISCOUNT_KINDS)[number];
 
 /** A coupon code: a percentage or a fixed amount off, with optional limits. */

@@ -6,7 +6,7 @@ export const PAYMENT_STATUSES = ['unpaid', 'pending', 'paid', 'failed', 'refunde
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /** The order state machine: every transition is checked here and nowhere else. */
-export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending_payment: ['paid', 'cancelled'],
   paid: ['shipped', 'refunded'],
   shipped: ['delivered', 'refunded'],
