@@ -10,14 +10,13 @@ import spec from '../generated/openapi.bundle.json';
 import { operationIndex } from '../generated/operations';
 import type { Config } from './config';
 import { handlers as appHandlers, type Handlers } from './handlers';
-import { bearerSecurityHandler } from './http/auth';
+import { bearerOptions, bearerSecurityHandler } from './http/auth';
 import { graphqlRouter } from './graphql/server';
 import { docsRouter } from './http/docs';
 import { mountOperations } from './http/operations';
 import { problemHandler } from './http/problem';
 import { memoizeValidatorRouteCompilation } from './http/route-cache';
 import { rateLimitRequests } from './http/rate-limit';
-import type { AccessClaims } from './modules/accounts/tokens';
 import type { Services } from './services';
 
 export interface AppDeps {
@@ -115,11 +114,7 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
       validateRequests: { allowUnknownQueryParameters: false, coerceTypes: false, removeAdditional: false, allErrors: true },
       validateResponses: config.http.validateResponses ? { removeAdditional: false } : false,
       validateSecurity: {
-        handlers: bearerSecurityHandler({
-          key: services.tokens.key,
-          verifyOptions: services.tokens.verifyOptions,
-          resolve: (em, claims) => services.auth.principalFor(em, claims as AccessClaims),
-        }),
+        handlers: bearerSecurityHandler(bearerOptions(services)),
       },
       validateFormats: true,
       ignoreUndocumented: false,

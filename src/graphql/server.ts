@@ -6,8 +6,7 @@ import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { typeDefs } from '../../generated/graphql-schema';
 import type { Config } from '../config';
-import { authenticateBearer } from '../http/auth';
-import type { AccessClaims } from '../modules/accounts/tokens';
+import { authenticateBearer, bearerOptions } from '../http/auth';
 import type { Services } from '../services';
 import { createContext, type GraphQLContext } from './context';
 import { maskError } from './errors';
@@ -59,6 +58,7 @@ function useLimits(limits: QueryLimits): Plugin {
  * in development.
  */
 export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_LIMITS }: GraphQLDeps): Router {
+  const bearer = bearerOptions(services);
   const renderGraphiQL = config.env === 'development' ? graphiqlRenderer(logger) : undefined;
   const withGraphiql = renderGraphiQL !== undefined;
   const yoga = createYoga<ServerContext, GraphQLContext>({
@@ -75,11 +75,7 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
     context: async ({ req }) => {
       // One unit of work per request, like REST's RequestContext.
       const em = orm.em.fork() as EntityManager;
-      const auth = await authenticateBearer(em, req.headers.authorization, {
-        key: services.tokens.key,
-        verifyOptions: services.tokens.verifyOptions,
-        resolve: (e, claims) => services.auth.principalFor(e, claims as AccessClaims),
-      });
+      const auth = await authenticateBearer(em, req.headers.authorization, bearer);
       return createContext(em, services, auth);
     },
   });

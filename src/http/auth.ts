@@ -5,6 +5,8 @@ import { Passport } from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RequestContext } from '@mikro-orm/core';
+import type { AccessClaims } from '../modules/accounts/tokens';
+import type { Services } from '../services';
 import { DomainError } from '../shared/errors';
 import type { Principal } from './principal';
 
@@ -13,6 +15,24 @@ export interface BearerOptions {
   verifyOptions: VerifyOptions;
   /** Turns verified access-token claims into the current principal, or null when the account may not act. */
   resolve(em: EntityManager, claims: Record<string, unknown>): Promise<Principal | null>;
+}
+
+/** How the app verifies bearer tokens: its token service's key and pinned options, its accounts. */
+export function bearerOptions(services: Pick<Services, 'tokens' | 'auth'>): BearerOptions {
+  return {
+    key: services.tokens.key,
+    verifyOptions: services.tokens.verifyOptions,
+    resolve: (em, claims) => services.auth.principalFor(em, claims as AccessClaims),
+  };
+}
+
+/**
+ * What follows a valid signature: an access token (not a refresh token) of an active account whose
+ * sessions were not revoked since it was issued. The principal, or why it was refused.
+ */
+async function principalOf(em: EntityManager, claims: unknown, options: BearerOptions): Promise<Principal | Error> {
+  if (typeof claims !== 'object' || claims === null || (claims as { typ?: unknown }).typ !== 'access') return new Error('not an access token');
+  return (await options.resolve(em, claims as Record<string, unknown>)) ?? new Error('the account is inactive or its sessions were revoked');
 }
 
 export function refusal(info: unknown): DomainError {
@@ -41,11 +61,8 @@ export function bearerSecurityHandler(options: BearerOptions) {
         audience: options.verifyOptions.audience as string,
       },
       (claims: Record<string, unknown>, done: (err: unknown, user?: Principal | false, info?: unknown) => void) => {
-        if (claims.typ !== 'access') return done(null, false, new Error('not an access token'));
-        const em = RequestContext.getEntityManager() as EntityManager;
-        options
-          .resolve(em, claims)
-          .then((p) => done(null, p ?? false, p ? undefined : new Error('the account is inactive or its sessions were revoked')))
+        principalOf(RequestContext.getEntityManager() as EntityManager, claims, options)
+          .then((p) => (p instanceof Error ? done(null, false, p) : done(null, p)))
           .catch(done);
       },
     ),
@@ -79,14 +96,12 @@ export async function authenticateBearer(
   if (!header) return { principal: null };
   const match = /^bearer\s+(\S+)$/i.exec(header.trim());
   if (!match) return { principal: null, failure: refusal(new Error('No auth token')) };
-  let claims: Record<string, unknown>;
+  let claims: unknown;
   try {
-    claims = jwt.verify(match[1], options.key, options.verifyOptions) as Record<string, unknown>;
+    claims = jwt.verify(match[1], options.key, options.verifyOptions);
   } catch (err) {
     return { principal: null, failure: refusal(err) };
   }
-  if (typeof claims !== 'object' || claims.typ !== 'access') return { principal: null, failure: refusal(new Error('not an access token')) };
-  const principal = await options.resolve(em, claims);
-  if (!principal) return { principal: null, failure: refusal(new Error('the account is inactive or its sessions were revoked')) };
-  return { principal };
+  const principal = await principalOf(em, claims, options);
+  return principal instanceof Error ? { principal: null, failure: refusal(principal) } : { principal };
 }
