@@ -122,9 +122,17 @@ export class OrdersService {
 
   /** The owner's order (admins: any); anyone else's answers 404. */
   async get(em: EntityManager, viewer: Principal, id: number): Promise<OrderDetail> {
-    const order = await em.findOne(Order, viewer.role === 'admin' ? { id } : { id, user: viewer.id });
+    const order = await this.findVisible(em, viewer, id);
     if (!order) throw OrderErrors.notFound();
-    return this.detail(em, id);
+    return this.detail(em, order);
+  }
+
+  /**
+   * The order if the viewer may see it (its buyer, or an admin), else null: to anyone else another
+   * user's order does not exist. `lock`: locked for update (inside the caller's transaction).
+   */
+  async findVisible(em: EntityManager, viewer: Principal, id: number, options: { lock?: boolean } = {}): Promise<Order | null> {
+    return em.findOne(Order, viewer.role === 'admin' ? { id } : { id, user: viewer.id }, options.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
   }
 
   async list(em: EntityManager, viewer: Principal, query: OrderListQuery, page: PageRequest): Promise<{ slice: Slice<Order>; itemCounts: Map<number, number> }> {
@@ -150,7 +158,7 @@ export class OrdersService {
   /** The buyer (or an admin) cancels an unpaid order; its stock and coupon use are given back. */
   async cancel(em: EntityManager, actor: Principal, id: number): Promise<OrderDetail> {
     await em.transactional(async (tx) => {
-      const order = await tx.findOne(Order, actor.role === 'admin' ? { id } : { id, user: actor.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const order = await this.findVisible(tx, actor, id, { lock: true });
       if (!order) throw OrderErrors.notFound();
       await this.transition(tx, order, 'cancelled');
     });
@@ -221,10 +229,11 @@ export class OrdersService {
     return rows.length > 0;
   }
 
-  private async detail(em: EntityManager, id: number): Promise<OrderDetail> {
-    const order = await em.findOneOrFail(Order, id, { refresh: true });
-    const items = await em.find(OrderItem, { order: id }, { orderBy: { id: 'asc' } });
-    const shipment = await em.findOne(Shipment, { order: id });
+  /** The order with its items and shipment; given an id (after a transaction), read afresh. */
+  private async detail(em: EntityManager, ref: Order | number): Promise<OrderDetail> {
+    const order = typeof ref === 'number' ? await em.findOneOrFail(Order, ref, { refresh: true }) : ref;
+    const items = await em.find(OrderItem, { order: order.id }, { orderBy: { id: 'asc' } });
+    const shipment = await em.findOne(Shipment, { order: order.id });
     return { order, items, shipment };
   }
 }

@@ -143,7 +143,7 @@ export class PaymentsService {
 
   /** The order's payment state and attempts, for its owner (admins: any order). */
   async status(em: EntityManager, viewer: Principal, orderId: number): Promise<{ order: Order; payments: Payment[] }> {
-    const order = await em.findOne(Order, viewer.role === 'admin' ? { id: orderId } : { id: orderId, user: viewer.id });
+    const order = await this.orders.findVisible(em, viewer, orderId);
     if (!order) throw PaymentErrors.orderNotFound();
     const payments = await em.find(Payment, { order: orderId }, { orderBy: { id: 'desc' } });
     return { order, payments };

@@ -24,7 +24,7 @@ export class ShipmentsService {
 
   /** The shipment of the viewer's order (admins: any); 404 before one exists or for others' orders. */
   async get(em: EntityManager, viewer: Principal, orderId: number): Promise<Shipment> {
-    const order = await em.findOne(Order, viewer.role === 'admin' ? { id: orderId } : { id: orderId, user: viewer.id });
+    const order = await this.orders.findVisible(em, viewer, orderId);
     if (!order) throw notFound();
     const shipment = await em.findOne(Shipment, { order: orderId });
     if (!shipment) throw notFound();
