@@ -75,7 +75,8 @@ describe('mobile payments', () => {
   it('are declined asynchronously for numbers ending in 0000', async () => {
     const { b, order } = await unpaidOrder();
     await b.api.POST('/api/payment/initiate/', { body: { order: order.id, method: 'mobile', phone: '+254700000000' } });
-    const report = await eventually(() => status(b, order.id), (r) => r.payments[0]?.status === 'failed');
+    // The status reads the order, then its payments: wait until both show the webhook's commit.
+    const report = await eventually(() => status(b, order.id), (r) => r.payments[0]?.status === 'failed' && r.payment_status === 'failed');
     expect(report).toMatchObject({ order_status: 'pending_payment', payment_status: 'failed' });
     expect(report.payments[0].failure_code).toBe('mobile_declined');
   });
