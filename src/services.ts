@@ -59,7 +59,8 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
   const categories = new CategoriesService();
   const discounts = new DiscountsService();
   const cart = new CartService(discounts);
-  const orders = new OrdersService(cart, discounts, {
+  const addresses = new AddressesService();
+  const orders = new OrdersService(cart, discounts, addresses, {
     currency: config.currency,
     paymentWindowMinutes: config.checkout.paymentWindowMinutes,
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
@@ -78,7 +79,7 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     pager: new Pager(new CursorCodec(cursorKey)),
     categories,
     products: new ProductsService(categories, { preparedStatements: config.database.preparedStatements }),
-    addresses: new AddressesService(),
+    addresses,
     cart,
     wishlist: new WishlistService(),
     reviews: new ReviewsService({ hasPurchased: (em, user, product) => orders.hasPurchased(em, user, product) }),

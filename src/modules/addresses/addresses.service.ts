@@ -21,9 +21,14 @@ export class AddressesService {
 
   /** One of the owner's addresses; anyone else's answers 404. */
   async get(em: EntityManager, owner: Principal, id: number): Promise<Address> {
-    const address = await em.findOne(Address, { id, user: owner.id });
+    const address = await this.find(em, owner, id);
     if (!address) throw notFound();
     return address;
+  }
+
+  /** One of the owner's addresses, or null (another user's address is as good as missing). */
+  async find(em: EntityManager, owner: Principal, id: number): Promise<Address | null> {
+    return em.findOne(Address, { id, user: owner.id });
   }
 
   async create(em: EntityManager, owner: Principal, input: AddressCreate): Promise<Address> {

@@ -143,7 +143,7 @@ export class CartService {
   /** Applies a discount code after checking it against the cart now (422 with the reason otherwise). */
   async applyCoupon(em: EntityManager, owner: Principal, code: string): Promise<void> {
     await em.transactional(async (tx) => {
-      const cartId = await this.lockCart(tx, owner.id);
+      const { id: cartId } = await this.lockCart(tx, owner.id);
       const lines = (await this.checkoutLines(tx, cartId)).filter((l) => l.sellable);
       const priced = lines.map((l) => ({ productId: l.productId, lineTotal: toMinor(l.price) * l.quantity }));
       const subtotal = priced.reduce((n, l) => n + l.lineTotal, 0);
@@ -154,7 +154,7 @@ export class CartService {
 
   async removeCoupon(em: EntityManager, owner: Principal): Promise<void> {
     await em.transactional(async (tx) => {
-      const cartId = await this.lockCart(tx, owner.id);
+      const { id: cartId } = await this.lockCart(tx, owner.id);
       await tx.execute('update carts set coupon_code = null where id = ?', [cartId]);
     });
   }
@@ -196,7 +196,7 @@ export class CartService {
    */
   async add(em: EntityManager, owner: Principal, variantId: number, quantity: number): Promise<void> {
     await em.transactional(async (tx) => {
-      const cartId = await this.lockCart(tx, owner.id);
+      const { id: cartId } = await this.lockCart(tx, owner.id);
       const [variant] = await tx.execute<{ price: string; stock: number; sellable: boolean }[]>(
         `select v.price, v.stock, v.is_active and p.is_active as sellable
            from product_variants v join products p on p.id = v.product_id where v.id = ?`,
@@ -222,7 +222,7 @@ export class CartService {
   async setQuantity(em: EntityManager, owner: Principal, itemId: number, quantity: number): Promise<void> {
     if (quantity === 0) return this.remove(em, owner, itemId);
     await em.transactional(async (tx) => {
-      const cartId = await this.lockCart(tx, owner.id);
+      const { id: cartId } = await this.lockCart(tx, owner.id);
       const [line] = await tx.execute<{ variant_id: number; stock: number; sellable: boolean }[]>(
         `select ci.variant_id, v.stock, v.is_active and p.is_active as sellable
            from cart_items ci join product_variants v on v.id = ci.variant_id join products p on p.id = v.product_id
@@ -239,7 +239,7 @@ export class CartService {
   /** Removes a line of the owner's cart; anyone else's line answers 404. */
   async remove(em: EntityManager, owner: Principal, itemId: number): Promise<void> {
     await em.transactional(async (tx) => {
-      const cartId = await this.lockCart(tx, owner.id);
+      const { id: cartId } = await this.lockCart(tx, owner.id);
       const deleted = await tx.execute<{ id: number }[]>('delete from cart_items where id = ? and cart_id = ? returning id', [itemId, cartId]);
       if (deleted.length === 0) throw CartErrors.itemNotFound();
     });
@@ -270,9 +270,14 @@ export class CartService {
    * Locks the user's cart row and marks it changed now (abandoned carts are found by their last
    * change). Every change takes this lock first, so changes to one cart never deadlock.
    */
-  async lockCart(em: EntityManager, userId: number): Promise<number> {
-    const id = await this.cartId(em, userId);
-    await em.execute('update carts set updated_at = now() where id = ?', [id]);
-    return id;
+  async lockCart(em: EntityManager, userId: number): Promise<{ id: number; couponCode: string | null }> {
+    const lock = () =>
+      em.execute<{ id: number; coupon_code: string | null }[]>('update carts set updated_at = now() where user_id = ? returning id, coupon_code', [userId]);
+    let [cart] = await lock();
+    if (!cart) {
+      await this.cartId(em, userId); // first use: create it
+      [cart] = await lock();
+    }
+    return { id: cart.id, couponCode: cart.coupon_code };
   }
 }

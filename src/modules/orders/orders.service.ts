@@ -7,6 +7,7 @@ import { fromMinor, toMinor } from '../../shared/money';
 import type { PageRequest, Slice } from '../../shared/paging';
 import { User } from '../accounts/user.entity';
 import { Address } from '../addresses/address.entity';
+import type { AddressesService } from '../addresses/addresses.service';
 import type { CartService } from '../cart/cart.service';
 import { ProductVariant } from '../catalog/product-variant.entity';
 import { Product } from '../catalog/product.entity';
@@ -47,6 +48,7 @@ export class OrdersService {
   constructor(
     private readonly cart: CartService,
     private readonly discounts: DiscountsService,
+    private readonly addresses: AddressesService,
     private readonly settings: OrderSettings,
   ) {}
 
@@ -65,18 +67,17 @@ export class OrdersService {
         if (previous !== null) return { orderId: previous, replayed: true };
       }
       // The cart lock serialises checkouts of one cart: a double submit finds it empty.
-      const cartId = await this.cart.lockCart(tx, owner.id);
+      const { id: cartId, couponCode } = await this.cart.lockCart(tx, owner.id);
       const lines = await this.cart.checkoutLines(tx, cartId);
       if (lines.length === 0) throw OrderErrors.cartEmpty();
       const unavailable = lines.filter((l) => !l.sellable).map((l) => l.id);
       if (unavailable.length) throw OrderErrors.cartHasUnavailableItems(unavailable);
-      const address = await tx.findOne(Address, { id: input.shipping_address, user: owner.id });
+      const address = await this.addresses.find(tx, owner, input.shipping_address);
       if (!address) throw OrderErrors.unknownAddress(input.shipping_address);
 
       const priced = lines.map((l) => ({ productId: l.productId, lineTotal: toMinor(l.price) * l.quantity }));
       const subtotal = priced.reduce((n, l) => n + l.lineTotal, 0);
-      const [cart] = await tx.execute<{ coupon_code: string | null }[]>('select coupon_code from carts where id = ?', [cartId]);
-      const code = input.coupon ?? cart.coupon_code;
+      const code = input.coupon ?? couponCode;
       const applied = code ? await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priced, subtotal, lock: true }) : null;
       const discount = applied?.amount ?? 0;
 
