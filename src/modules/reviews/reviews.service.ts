@@ -62,8 +62,8 @@ export class ReviewsService {
     return byProduct;
   }
 
-  async get(em: EntityManager, id: number): Promise<Review> {
-    const review = await em.findOne(Review, { id, product: { isActive: true } }, { populate: ['user'] });
+  async get(em: EntityManager, id: number, options: { refresh?: boolean } = {}): Promise<Review> {
+    const review = await em.findOne(Review, { id, product: { isActive: true } }, { populate: ['user'], refresh: options.refresh });
     if (!review) throw notFound();
     return review;
   }
@@ -72,7 +72,6 @@ export class ReviewsService {
     const review = await em.transactional(async (tx) => {
       const product = await this.lockProduct(tx, input.product);
       if (!product?.isActive) throw CatalogErrors.unknownProduct(input.product);
-      if (await tx.count(Review, { user: author.id, product: input.product })) throw alreadyReviewed();
       const review = new Review(tx.getReference(User, author.id, { wrapped: true }), tx.getReference(Product, input.product, { wrapped: true }), input.rating);
       review.title = input.title?.trim() ?? '';
       review.comment = input.comment?.trim() ?? '';
@@ -82,6 +81,7 @@ export class ReviewsService {
       await this.refreshRating(tx, input.product);
       return review;
     }).catch((err) => {
+      // One review per user and product: the unique constraint decides (the product lock serialises the rest).
       if (err instanceof UniqueConstraintViolationException) throw alreadyReviewed();
       throw err;
     });
@@ -100,8 +100,8 @@ export class ReviewsService {
       await tx.flush();
       await this.refreshRating(tx, review.product.id);
     });
-    em.clear();
-    return this.get(em, id);
+    // Read back as stored (timestamps), without emptying the request's unit of work.
+    return this.get(em, id, { refresh: true });
   }
 
   /** The author, or an admin moderating, deletes a review. */
