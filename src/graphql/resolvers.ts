@@ -181,36 +181,31 @@ export const resolvers: Resolvers = {
       const user = ctx.user();
       const body = given({ variant: args.variant, quantity: args.quantity });
       check('/components/schemas/CartAdd', body, '');
-      await ctx.services.cart.add(ctx.em, user, body.variant!, body.quantity ?? 1);
-      return toCartDto(await ctx.services.cart.view(ctx.em, user), ctx.services.currency);
+      return toCartDto(await ctx.services.cart.add(ctx.em, user, body.variant!, body.quantity ?? 1), ctx.services.currency);
     },
 
     async updateCartItem(_root, args, ctx) {
       const user = ctx.user();
       checkId(args.item_id, 'item_id');
       check('/components/schemas/CartUpdate', { quantity: args.quantity }, '');
-      await ctx.services.cart.setQuantity(ctx.em, user, args.item_id, args.quantity);
-      return toCartDto(await ctx.services.cart.view(ctx.em, user), ctx.services.currency);
+      return toCartDto(await ctx.services.cart.setQuantity(ctx.em, user, args.item_id, args.quantity), ctx.services.currency);
     },
 
     async removeCartItem(_root, args, ctx) {
       const user = ctx.user();
       checkId(args.item_id, 'item_id');
-      await ctx.services.cart.remove(ctx.em, user, args.item_id);
-      return toCartDto(await ctx.services.cart.view(ctx.em, user), ctx.services.currency);
+      return toCartDto(await ctx.services.cart.remove(ctx.em, user, args.item_id), ctx.services.currency);
     },
 
     async applyCoupon(_root, args, ctx) {
       const user = ctx.user();
       check('/components/schemas/CouponApply', { code: args.code }, '');
-      await ctx.services.cart.applyCoupon(ctx.em, user, args.code);
-      return toCartDto(await ctx.services.cart.view(ctx.em, user), ctx.services.currency);
+      return toCartDto(await ctx.services.cart.applyCoupon(ctx.em, user, args.code), ctx.services.currency);
     },
 
     async removeCoupon(_root, _args, ctx) {
       const user = ctx.user();
-      await ctx.services.cart.removeCoupon(ctx.em, user);
-      return toCartDto(await ctx.services.cart.view(ctx.em, user), ctx.services.currency);
+      return toCartDto(await ctx.services.cart.removeCoupon(ctx.em, user), ctx.services.currency);
     },
 
     async placeOrder(_root, { input }, ctx) {

@@ -4,28 +4,13 @@ import { toCartDto } from './cart.mapper';
 export const cartHandlers = {
   getCart: async ({ em, user, services }) => ({ status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) }),
 
-  addToCart: async ({ em, user, body, services }) => {
-    await services.cart.add(em, user, body.variant, body.quantity ?? 1);
-    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
-  },
+  addToCart: async ({ em, user, body, services }) => ({ status: 200, body: toCartDto(await services.cart.add(em, user, body.variant, body.quantity ?? 1), services.currency) }),
 
-  updateCartItem: async ({ em, user, path, body, services }) => {
-    await services.cart.setQuantity(em, user, path.item_id, body.quantity);
-    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
-  },
+  updateCartItem: async ({ em, user, path, body, services }) => ({ status: 200, body: toCartDto(await services.cart.setQuantity(em, user, path.item_id, body.quantity), services.currency) }),
 
-  removeCartItem: async ({ em, user, path, services }) => {
-    await services.cart.remove(em, user, path.item_id);
-    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
-  },
+  removeCartItem: async ({ em, user, path, services }) => ({ status: 200, body: toCartDto(await services.cart.remove(em, user, path.item_id), services.currency) }),
 
-  applyCoupon: async ({ em, user, body, services }) => {
-    await services.cart.applyCoupon(em, user, body.code);
-    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
-  },
+  applyCoupon: async ({ em, user, body, services }) => ({ status: 200, body: toCartDto(await services.cart.applyCoupon(em, user, body.code), services.currency) }),
 
-  removeCoupon: async ({ em, user, services }) => {
-    await services.cart.removeCoupon(em, user);
-    return { status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) };
-  },
+  removeCoupon: async ({ em, user, services }) => ({ status: 200, body: toCartDto(await services.cart.removeCoupon(em, user), services.currency) }),
 } satisfies Partial<Handlers>;

@@ -141,7 +141,7 @@ export class CartService {
   }
 
   /** Applies a discount code after checking it against the cart now (422 with the reason otherwise). */
-  async applyCoupon(em: EntityManager, owner: Principal, code: string): Promise<void> {
+  async applyCoupon(em: EntityManager, owner: Principal, code: string): Promise<CartView> {
     await em.transactional(async (tx) => {
       const { id: cartId } = await this.lockCart(tx, owner.id);
       const lines = (await this.checkoutLines(tx, cartId)).filter((l) => l.sellable);
@@ -150,13 +150,15 @@ export class CartService {
       const { discount } = await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priced, subtotal });
       await tx.execute('update carts set coupon_code = ? where id = ?', [discount.code, cartId]);
     });
+    return this.view(em, owner);
   }
 
-  async removeCoupon(em: EntityManager, owner: Principal): Promise<void> {
+  async removeCoupon(em: EntityManager, owner: Principal): Promise<CartView> {
     await em.transactional(async (tx) => {
       const { id: cartId } = await this.lockCart(tx, owner.id);
       await tx.execute('update carts set coupon_code = null where id = ?', [cartId]);
     });
+    return this.view(em, owner);
   }
 
   /** The lines of a (locked) cart with what checkout needs, in variant order. */
@@ -194,7 +196,7 @@ export class CartService {
    * Adds units of a variant. One atomic upsert sums concurrent adds; the resulting line is then
    * checked against the stock and the line limit, and the whole change is undone if it fails.
    */
-  async add(em: EntityManager, owner: Principal, variantId: number, quantity: number): Promise<void> {
+  async add(em: EntityManager, owner: Principal, variantId: number, quantity: number): Promise<CartView> {
     await em.transactional(async (tx) => {
       const { id: cartId } = await this.lockCart(tx, owner.id);
       const [variant] = await tx.execute<{ price: string; stock: number; sellable: boolean }[]>(
@@ -216,10 +218,11 @@ export class CartService {
       if (!line) throw CartErrors.quantityLimit(MAX_LINE_QUANTITY);
       if (line.quantity > variant.stock) throw CartErrors.insufficientStock(variantId, variant.stock);
     });
+    return this.view(em, owner);
   }
 
   /** Sets a line's quantity (0 removes it); more than the stock is refused. */
-  async setQuantity(em: EntityManager, owner: Principal, itemId: number, quantity: number): Promise<void> {
+  async setQuantity(em: EntityManager, owner: Principal, itemId: number, quantity: number): Promise<CartView> {
     if (quantity === 0) return this.remove(em, owner, itemId);
     await em.transactional(async (tx) => {
       const { id: cartId } = await this.lockCart(tx, owner.id);
@@ -234,15 +237,17 @@ export class CartService {
       if (quantity > line.stock) throw CartErrors.insufficientStock(line.variant_id, line.stock);
       await tx.execute('update cart_items set quantity = ?, updated_at = now() where id = ?', [quantity, itemId]);
     });
+    return this.view(em, owner);
   }
 
   /** Removes a line of the owner's cart; anyone else's line answers 404. */
-  async remove(em: EntityManager, owner: Principal, itemId: number): Promise<void> {
+  async remove(em: EntityManager, owner: Principal, itemId: number): Promise<CartView> {
     await em.transactional(async (tx) => {
       const { id: cartId } = await this.lockCart(tx, owner.id);
       const deleted = await tx.execute<{ id: number }[]>('delete from cart_items where id = ? and cart_id = ? returning id', [itemId, cartId]);
       if (deleted.length === 0) throw CartErrors.itemNotFound();
     });
+    return this.view(em, owner);
   }
 
   /**
