@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../../http/principal';
 import { DomainError } from '../../shared/errors';
 import { toMinor } from '../../shared/money';
+import { priceLines, subtotalOf } from '../discounts/pricing';
 import type { DiscountsService } from '../discounts/discounts.service';
 import { CartErrors } from './cart.errors';
 
@@ -116,13 +117,13 @@ export class CartService {
       };
     });
     const buyable = lines.filter((l) => l.problem !== 'unavailable');
-    const subtotal = buyable.reduce((n, l) => n + l.lineTotal, 0);
+    const priced = buyable.map((l) => ({ productId: l.product.id, lineTotal: l.lineTotal }));
+    const subtotal = subtotalOf(priced);
     let discount = 0;
     let couponProblem: string | null = null;
     if (cart.coupon_code) {
       try {
-        const priced = buyable.map((l) => ({ productId: l.product.id, lineTotal: l.lineTotal }));
-        discount = (await this.discounts.evaluate(em, cart.coupon_code, { userId: owner.id, lines: priced, subtotal })).amount;
+        discount = (await this.discounts.evaluate(em, cart.coupon_code, { userId: owner.id, lines: priced })).amount;
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         couponProblem = err.code;
@@ -145,9 +146,7 @@ export class CartService {
     await em.transactional(async (tx) => {
       const { id: cartId } = await this.lockCart(tx, owner.id);
       const lines = (await this.checkoutLines(tx, cartId)).filter((l) => l.sellable);
-      const priced = lines.map((l) => ({ productId: l.productId, lineTotal: toMinor(l.price) * l.quantity }));
-      const subtotal = priced.reduce((n, l) => n + l.lineTotal, 0);
-      const { discount } = await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priced, subtotal });
+      const { discount } = await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priceLines(lines).lines });
       await tx.execute('update carts set coupon_code = ? where id = ?', [discount.code, cartId]);
     });
     return this.view(em, owner);

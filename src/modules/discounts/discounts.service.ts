@@ -7,7 +7,7 @@ import type { PageRequest, Slice } from '../../shared/paging';
 import { Product } from '../catalog/product.entity';
 import { Discount, DiscountRedemption } from './discount.entity';
 import { CouponErrors } from './discounts.errors';
-import { discountFor, type PricedLine } from './pricing';
+import { discountFor, type PricedLine, subtotalOf } from './pricing';
 
 type DiscountCreate = components['schemas']['DiscountCreate'];
 type DiscountUpdate = components['schemas']['DiscountUpdate'];
@@ -99,7 +99,7 @@ export class DiscountsService {
   async evaluate(
     em: EntityManager,
     code: string,
-    ctx: { userId: number; lines: PricedLine[]; subtotal: number; lock?: boolean },
+    ctx: { userId: number; lines: PricedLine[]; lock?: boolean },
   ): Promise<AppliedDiscount> {
     const discount = await em.findOne(
       Discount,
@@ -116,7 +116,7 @@ export class DiscountsService {
       const used = await em.count(DiscountRedemption, { discount: discount.id, user: ctx.userId });
       if (used >= discount.maxUsesPerUser) throw CouponErrors.userLimit(discount.code);
     }
-    if (discount.minSubtotal !== null && ctx.subtotal < toMinor(discount.minSubtotal)) {
+    if (discount.minSubtotal !== null && subtotalOf(ctx.lines) < toMinor(discount.minSubtotal)) {
       throw CouponErrors.minSubtotal(discount.code, discount.minSubtotal);
     }
     const rule = { kind: discount.kind, value: discount.value, productIds: discount.products.getItems().map((p) => p.id) };

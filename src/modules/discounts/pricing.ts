@@ -6,6 +6,14 @@ export interface PricedLine {
   lineTotal: number;
 }
 
+/** Lines priced in minor units (unit price × quantity), in the given order, with their subtotal. */
+export function priceLines(lines: readonly { productId: number; price: string; quantity: number }[]): { lines: PricedLine[]; subtotal: number } {
+  const priced = lines.map((l) => ({ productId: l.productId, lineTotal: toMinor(l.price) * l.quantity }));
+  return { lines: priced, subtotal: subtotalOf(priced) };
+}
+
+export const subtotalOf = (lines: readonly PricedLine[]): number => lines.reduce((sum, l) => sum + l.lineTotal, 0);
+
 export interface DiscountRule {
   kind: 'percentage' | 'fixed';
   /** A percentage ("12.50") or an amount ("5.00"). */

@@ -3,7 +3,8 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { components, operations } from '../../../generated/openapi';
 import { findSlice } from '../../db/keyset';
 import type { Principal } from '../../http/principal';
-import { fromMinor, toMinor } from '../../shared/money';
+import { fromMinor } from '../../shared/money';
+import { priceLines } from '../discounts/pricing';
 import type { PageRequest, Slice } from '../../shared/paging';
 import { User } from '../accounts/user.entity';
 import { Address } from '../addresses/address.entity';
@@ -75,10 +76,9 @@ export class OrdersService {
       const address = await this.addresses.find(tx, owner, input.shipping_address);
       if (!address) throw OrderErrors.unknownAddress(input.shipping_address);
 
-      const priced = lines.map((l) => ({ productId: l.productId, lineTotal: toMinor(l.price) * l.quantity }));
-      const subtotal = priced.reduce((n, l) => n + l.lineTotal, 0);
+      const { lines: priced, subtotal } = priceLines(lines);
       const code = input.coupon ?? couponCode;
-      const applied = code ? await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priced, subtotal, lock: true }) : null;
+      const applied = code ? await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priced, lock: true }) : null;
       const discount = applied?.amount ?? 0;
 
       const order = new Order(tx.getReference(User, owner.id, { wrapped: true }), this.settings.currency, fromMinor(subtotal), fromMinor(subtotal - discount));
@@ -101,12 +101,12 @@ export class OrdersService {
       await tx.flush();
 
       await moveStock(tx, 'sale', order.id, lines);
-      for (const l of lines) {
+      for (const [i, l] of lines.entries()) {
         const item = new OrderItem(
           tx.getReference(Order, order.id, { wrapped: true }),
           tx.getReference(ProductVariant, l.variantId, { wrapped: true }),
           tx.getReference(Product, l.productId, { wrapped: true }),
-          { productName: l.productName, sku: l.sku, unitPrice: l.price, quantity: l.quantity, lineTotal: fromMinor(toMinor(l.price) * l.quantity) },
+          { productName: l.productName, sku: l.sku, unitPrice: l.price, quantity: l.quantity, lineTotal: fromMinor(priced[i].lineTotal) },
         );
         item.variantName = l.variantName;
         tx.persist(item);
