@@ -31,10 +31,15 @@ export function assertTransition(from: OrderStatus, to: OrderStatus): void {
 export const SHIPMENT_STATUSES = ['pending', 'shipped', 'in_transit', 'delivered', 'returned'] as const;
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
 
-export const SHIPMENT_TRANSITIONS: Record<ShipmentStatus, readonly ShipmentStatus[]> = {
+const SHIPMENT_TRANSITIONS: Record<ShipmentStatus, readonly ShipmentStatus[]> = {
   pending: ['shipped'],
   shipped: ['in_transit', 'delivered', 'returned'],
   in_transit: ['delivered', 'returned'],
   delivered: [],
   returned: [],
 };
+
+/** Throws 409 INVALID_TRANSITION unless a shipment may go from `from` to `to`. */
+export function assertShipmentTransition(from: ShipmentStatus, to: ShipmentStatus): void {
+  if (!SHIPMENT_TRANSITIONS[from].includes(to)) throw invalidTransition(from, to, 'shipment');
+}

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
 import type { Principal } from '../../http/principal';
 import { DomainError } from '../../shared/errors';
-import { invalidTransition, SHIPMENT_TRANSITIONS, type ShipmentStatus } from '../orders/order-state';
+import { assertShipmentTransition, assertTransition, type ShipmentStatus } from '../orders/order-state';
 import { Order } from '../orders/order.entity';
 import type { OrdersService } from '../orders/orders.service';
 import type { PaymentsService } from '../payments/payments.service';
@@ -36,7 +36,8 @@ export class ShipmentsService {
       const order = await tx.findOne(Order, orderId, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!order) throw notFound();
       if (await tx.count(Shipment, { order: orderId })) throw exists();
-      if (order.status !== 'paid') throw invalidTransition(order.status, 'shipped');
+      // Only a paid order ships.
+      assertTransition(order.status, 'shipped');
       const shipment = new Shipment(tx.getReference(Order, orderId, { wrapped: true }), input.carrier, input.tracking_number);
       tx.persist(shipment);
       if ((input.status ?? 'pending') === 'shipped') await this.move(tx, order, shipment, 'shipped');
@@ -66,7 +67,7 @@ export class ShipmentsService {
 
   /** Moves the shipment and, through the order state machine, the order. */
   private async move(em: EntityManager, order: Order, shipment: Shipment, to: ShipmentStatus): Promise<void> {
-    if (!SHIPMENT_TRANSITIONS[shipment.status as ShipmentStatus].includes(to)) throw invalidTransition(shipment.status, to, 'shipment');
+    assertShipmentTransition(shipment.status as ShipmentStatus, to);
     const now = new Date();
     shipment.status = to;
     if (to === 'shipped') {
