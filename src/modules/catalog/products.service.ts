@@ -1,7 +1,8 @@
-import { ForeignKeyConstraintViolationException, LockMode, ref, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, ref, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { components, operations } from '../../../generated/openapi';
 import { constraintOf } from '../../db/errors';
+import { deleteOrDeactivate } from '../../db/history';
 import { findSlice, toSlice } from '../../db/keyset';
 import { executePrepared } from '../../db/prepared';
 import type { Principal } from '../../http/principal';
@@ -349,7 +350,7 @@ export class ProductsService {
   /** Deletes the product and its variants, or deactivates it when orders refer to it. */
   async delete(em: EntityManager, actor: Principal, id: number): Promise<void> {
     await this.loadForWrite(em, actor, id);
-    await this.deleteOrDeactivate(em, Product, id);
+    await deleteOrDeactivate(em, Product, id);
   }
 
   async listVariants(em: EntityManager, viewer: Principal | null, query: VariantListQuery, page: PageRequest): Promise<Slice<ProductVariant>> {
@@ -403,7 +404,7 @@ export class ProductsService {
       // Lock the product so two deletions cannot remove its last two variants at once.
       await tx.findOne(Product, variant.product.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if ((await tx.count(ProductVariant, { product: variant.product.id })) <= 1) throw CatalogErrors.lastVariant();
-      await this.deleteOrDeactivate(tx, ProductVariant, id);
+      await deleteOrDeactivate(tx, ProductVariant, id);
     });
   }
 
@@ -465,16 +466,6 @@ export class ProductsService {
   private async reload(em: EntityManager, product: Product): Promise<ProductDetail> {
     const [row] = await em.execute<ProductDetail[]>(DETAIL_ONE, [product.id]);
     return row;
-  }
-
-  private async deleteOrDeactivate(em: EntityManager, entity: typeof Product | typeof ProductVariant, id: number): Promise<void> {
-    try {
-      // A savepoint: if history refers to the row, the failed delete leaves the transaction usable.
-      await em.transactional((tx) => tx.nativeDelete(entity as typeof Product, { id }));
-    } catch (err) {
-      if (!(err instanceof ForeignKeyConstraintViolationException)) throw err;
-      await em.nativeUpdate(entity as typeof Product, { id }, { isActive: false });
-    }
   }
 
   private async freeSlug(em: EntityManager, name: string): Promise<string> {

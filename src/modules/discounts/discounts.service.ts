@@ -1,6 +1,7 @@
-import { ForeignKeyConstraintViolationException, LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { type EntityManager, raw } from '@mikro-orm/postgresql';
 import type { components, operations } from '../../../generated/openapi';
+import { deleteOrDeactivate } from '../../db/history';
 import { findSlice } from '../../db/keyset';
 import { normalizeMoney, toMinor } from '../../shared/money';
 import type { PageRequest, Slice } from '../../shared/paging';
@@ -55,13 +56,8 @@ export class DiscountsService {
 
   /** Deletes an unused discount; one that orders used is deactivated instead. */
   async delete(em: EntityManager, id: number): Promise<void> {
-    await this.get(em, id);
-    try {
-      await em.transactional((tx) => tx.nativeDelete(Discount, id));
-    } catch (err) {
-      if (!(err instanceof ForeignKeyConstraintViolationException)) throw err;
-      await em.nativeUpdate(Discount, id, { isActive: false });
-    }
+    if (!(await em.count(Discount, id))) throw CouponErrors.notFound();
+    await deleteOrDeactivate(em, Discount, id);
   }
 
   private async apply(em: EntityManager, d: Discount, f: DiscountUpdate): Promise<void> {
