@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { hashPassword } from '../modules/accounts/passwords';
+import { fromMinor } from '../shared/money';
 import { ADJECTIVES, brandNames, DEPARTMENTS, type Department, MODEL_SUFFIXES, SHOP_WORDS } from './catalog-words';
 import { Random, Weighted } from './random';
 
@@ -134,7 +135,6 @@ export function categoryTree(): CategoryRow[] {
 }
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
-const money = (cents: number) => `${Math.floor(cents / 100)}.${pad(cents % 100, 2)}`;
 
 /** COPY text format: backslash, tab, newline and carriage return must be escaped. */
 function esc(value: string): string {
@@ -292,7 +292,7 @@ export class CatalogGenerator {
         stock += variantStock;
       }
       variants +=
-        [this.nextVariantId++, created, updated, id, `${sku}-${k + 1}`, esc(variantName), esc(JSON.stringify(attributes)), money(cents), variantStock, variantActive ? 't' : 'f'].join('\t') + '\n';
+        [this.nextVariantId++, created, updated, id, `${sku}-${k + 1}`, esc(variantName), esc(JSON.stringify(attributes)), fromMinor(cents), variantStock, variantActive ? 't' : 'f'].join('\t') + '\n';
     });
     // As refresh_product_aggregates(): active variants, else the range of all and no stock.
     const price = anyActive ? minActive : minAll;
@@ -305,8 +305,8 @@ export class CatalogGenerator {
     const product =
       [
         id, created, updated, vendorId, leaf.category.id, esc(name), esc(slug), esc(description), esc(brand), sku,
-        esc(`{${images.join(',')}}`), isActive ? 't' : 'f', money(price), money(maxPrice), stock, stock > 0 ? 't' : 'f',
-        money(ratingAvg), ratingCount,
+        esc(`{${images.join(',')}}`), isActive ? 't' : 'f', fromMinor(price), fromMinor(maxPrice), stock, stock > 0 ? 't' : 'f',
+        fromMinor(ratingAvg), ratingCount,
       ].join('\t') + '\n';
     return { product, variants, variantCount: picks.length };
   }

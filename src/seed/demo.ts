@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { User } from '../modules/accounts/user.entity';
 import type { Services } from '../services';
-import { SEED_VENDOR_PASSWORD, seedCatalog } from './catalog';
+import { CatalogNotEmptyError, SEED_VENDOR_PASSWORD, seedCatalog } from './catalog';
 
 /** Demo accounts for a fresh local database (SEED_DEMO); documented in the README. */
 export const DEMO_USERS = [
@@ -35,11 +35,12 @@ async function seedDemoCatalog(db: Database, logger: Logger): Promise<void> {
   const client = new Client({ connectionString: db.url, ssl: db.ssl });
   await client.connect();
   try {
-    const { rows: [{ empty }] } = await client.query<{ empty: boolean }>(
-      'select not exists(select 1 from categories) and not exists(select 1 from products) as empty',
-    );
-    if (!empty) return;
-    const report = await seedCatalog(client, DEMO_CATALOG);
+    // Only into an empty catalog: seedCatalog refuses any other (without reset) before writing.
+    const report = await seedCatalog(client, DEMO_CATALOG).catch((err) => {
+      if (err instanceof CatalogNotEmptyError) return null;
+      throw err;
+    });
+    if (!report) return;
     logger.info(
       {
         categories: report.categories,
