@@ -6,28 +6,20 @@
  * Add a state here when a consumer test names a new one; `verify.pact.test.ts` fails on unknown ones.
  */
 import type { VerifierOptions } from '@pact-foundation/pact';
-import { toUserDto } from '../../src/modules/accounts/accounts.mapper';
 import type { UserRole } from '../../src/modules/accounts/user.entity';
 import type { TestApp } from '../../test/support/app';
 import { makeCategory, makeProduct } from '../../test/support/catalog';
 import { buyer, openShop, pay, placeOrder, type Shop } from '../../test/support/checkout';
-import { actor, type Actor, login, uniqueName } from '../../test/support/factories';
+import { actor, type Actor, createStaff, login, registerCustomer, TEST_PASSWORD, uniqueName } from '../../test/support/factories';
 
 type StateHandlers = NonNullable<VerifierOptions['stateHandlers']>;
 
-const PASSWORD = 'a-good-password-123';
+const PASSWORD = TEST_PASSWORD;
 
 /** A user of the given role, made as the app makes them (customers register through the API). */
 async function createUser(app: TestApp, role: UserRole) {
-  const username = uniqueName(role);
-  const details = { username, email: `${username}@example.com`, password: PASSWORD, first_name: 'Ada', last_name: 'Lovelace', phone: '+44 20 7946 0958' };
-  if (role === 'customer') {
-    const { data, response } = await app.api.POST('/api/auth/register/', { body: details });
-    if (!data) throw new Error(`state setup: registration failed with ${response.status}`);
-    return data;
-  }
-  const { phone: _phone, first_name: _f, last_name: _l, ...account } = details;
-  return toUserDto(await app.services.accounts.createUser(app.orm.em.fork(), account, role));
+  if (role !== 'customer') return createStaff(app, role);
+  return (await registerCustomer(app, { username: uniqueName(role), first_name: 'Ada', last_name: 'Lovelace', phone: '+44 20 7946 0958' })).user;
 }
 
 const IMAGE = 'https://cdn.example.com/trail-runner.jpg';

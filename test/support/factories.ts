@@ -21,10 +21,13 @@ export function uniqueName(prefix = 'user'): string {
   return `${prefix}${seq}_${randomBytes(3).toString('hex')}`;
 }
 
+/** The password test users get unless a test gives another. */
+export const TEST_PASSWORD = 'a-good-password-123';
+
 /** Registers a customer through the API and returns the created user and its password. */
 export async function registerCustomer(app: TestApp, overrides: Partial<components['schemas']['RegisterRequest']> = {}) {
   const username = overrides.username ?? uniqueName();
-  const password = overrides.password ?? 'a-good-password-123';
+  const password = overrides.password ?? TEST_PASSWORD;
   const { data, response } = await app.api.POST('/api/auth/register/', {
     body: { username, email: `${username}@example.com`, password, ...overrides },
   });
@@ -45,17 +48,18 @@ export async function actor(app: TestApp, role: UserRole = 'customer'): Promise<
   if (role === 'customer') {
     ({ user, password } = await registerCustomer(app));
   } else {
-    const username = uniqueName(role);
-    password = 'a-good-password-123';
-    const created = await app.services.accounts.createUser(
-      app.orm.em.fork(),
-      { username, email: `${username}@example.com`, password },
-      role,
-    );
-    user = toUserDto(created);
+    password = TEST_PASSWORD;
+    user = await createStaff(app, role);
   }
   const tokens = await login(app, user.username, password);
   return { user, password, tokens, api: app.as(tokens.access) };
+}
+
+/** A vendor or admin (password TEST_PASSWORD), created by the service as an admin would: registration only makes customers. */
+export async function createStaff(app: TestApp, role: Exclude<UserRole, 'customer'>): Promise<User> {
+  const username = uniqueName(role);
+  const created = await app.services.accounts.createUser(app.orm.em.fork(), { username, email: `${username}@example.com`, password: TEST_PASSWORD }, role);
+  return toUserDto(created);
 }
 
 /** Runs raw SQL against the app's database (for assertions only: data is built through the API or services). */

@@ -5,6 +5,7 @@ import { JobQueue, type JobDefinitions, type JobRecord, type JobStateName } from
 import { jobDefinitions, type JobPayloads } from '../../src/jobs/registry';
 import { startWorker, type Worker } from '../../src/jobs/worker';
 import type { TestApp } from './app';
+import { eventually } from './checkout';
 
 export interface TestWorker {
   queue: JobQueue<JobPayloads>;
@@ -52,11 +53,7 @@ export async function waitForJob<M extends object>(
   states: JobStateName[] = ['completed', 'failed'],
   timeoutMs = 30_000,
 ): Promise<JobRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await queue.getJob(name, id);
-    if (job && states.includes(job.state)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${name} ${id} is ${job?.state ?? 'missing'}, not ${states.join(' or ')}, after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const job = await eventually(() => queue.getJob(name, id), (j) => j !== null && states.includes(j.state), timeoutMs);
+  if (job && states.includes(job.state)) return job;
+  throw new Error(`job ${name} ${id} is ${job?.state ?? 'missing'}, not ${states.join(' or ')}, after ${timeoutMs} ms`);
 }
