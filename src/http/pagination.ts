@@ -32,7 +32,7 @@ export class Pager {
 
   /** `scope` names what a cursor is valid for (typically the ordering); a cursor from another scope is a 400. */
   request(query: PageQuery, scope: string): PageRequest {
-    return this.requestAny(query, [scope]).page;
+    return this.parse(query, [scope]).page;
   }
 
   /**
@@ -40,12 +40,7 @@ export class Pager {
    * back to another mode): also answers which scope the cursor had (null without a cursor).
    */
   requestAny(query: PageQuery, scopes: string[]): { page: PageRequest; scope: string | null } {
-    for (const scope of scopes.slice(1)) {
-      if (query.cursor !== undefined && query.page === undefined && this.codec.decode(query.cursor, scope)) {
-        return { page: this.parse(query, scope), scope };
-      }
-    }
-    return { page: this.parse(query, scopes[0]), scope: query.cursor === undefined ? null : scopes[0] };
+    return this.parse(query, scopes);
   }
 
   /**
@@ -66,9 +61,9 @@ export class Pager {
     }
     const token = backward ? args.before : args.after;
     if (token == null) return { page: { kind: 'cursor', size }, scope: null };
-    for (const scope of scopes) {
-      const decoded = this.codec.decode(token, scope);
-      if (decoded) return { page: backward ? { kind: 'cursor', size, before: decoded.values } : { kind: 'cursor', size, after: decoded.values }, scope };
+    const decoded = this.codec.decodeIn(token, scopes);
+    if (decoded) {
+      return { page: backward ? { kind: 'cursor', size, before: decoded.values } : { kind: 'cursor', size, after: decoded.values }, scope: decoded.scope };
     }
     throw DomainError.invalid(
       backward ? 'before' : 'after',
@@ -82,14 +77,15 @@ export class Pager {
     return this.codec.encode({ scope, values, backward: false });
   }
 
-  private parse(query: PageQuery, scope: string): PageRequest {
+  /** The page asked for and, with a cursor, the scope it was issued for (one of `scopes`). */
+  private parse(query: PageQuery, scopes: readonly string[]): { page: PageRequest; scope: string | null } {
     const size = query.page_size ?? DEFAULT_PAGE_SIZE;
     if (query.cursor !== undefined && query.page !== undefined) {
       throw DomainError.invalid('query.page', 'Use either cursor or page, not both.', 'INVALID_PAGINATION');
     }
-    if (query.page !== undefined) return { kind: 'page', size, page: query.page };
-    if (query.cursor === undefined) return { kind: 'cursor', size };
-    const decoded = this.codec.decode(query.cursor, scope);
+    if (query.page !== undefined) return { page: { kind: 'page', size, page: query.page }, scope: null };
+    if (query.cursor === undefined) return { page: { kind: 'cursor', size }, scope: null };
+    const decoded = this.codec.decodeIn(query.cursor, scopes);
     if (!decoded) {
       throw DomainError.invalid(
         'query.cursor',
@@ -97,7 +93,8 @@ export class Pager {
         'INVALID_CURSOR',
       );
     }
-    return decoded.backward ? { kind: 'cursor', size, before: decoded.values } : { kind: 'cursor', size, after: decoded.values };
+    const page: PageRequest = decoded.backward ? { kind: 'cursor', size, before: decoded.values } : { kind: 'cursor', size, after: decoded.values };
+    return { page, scope: decoded.scope };
   }
 
   /** The list envelope; links keep every other query parameter of the current URL. */

@@ -34,6 +34,11 @@ export class CursorCodec {
 
   /** The payload, or undefined when the cursor is malformed, forged or from another scope. */
   decode(cursor: string, scope: string): CursorPayload | undefined {
+    return this.decodeIn(cursor, [scope]);
+  }
+
+  /** Like `decode`, for a cursor that may belong to any of `scopes` (its signature is checked once). */
+  decodeIn(cursor: string, scopes: readonly string[]): CursorPayload | undefined {
     const [data, sig, extra] = cursor.split('.');
     if (!data || !sig || extra !== undefined) return undefined;
     const given = Buffer.from(sig, 'base64url');
@@ -41,7 +46,7 @@ export class CursorCodec {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     try {
       const [s, b, values] = JSON.parse(Buffer.from(data, 'base64url').toString('utf8')) as [string, number, KeyValues];
-      if (s !== scope || !Array.isArray(values) || !values.every((v) => typeof v === 'string' || typeof v === 'number')) {
+      if (!scopes.includes(s) || !Array.isArray(values) || !values.every((v) => typeof v === 'string' || typeof v === 'number')) {
         return undefined;
       }
       return { scope: s, backward: b === 1, values };
