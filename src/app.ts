@@ -58,7 +58,13 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   } else {
     app.use((req, res, next) => {
       req.id = requestId(req, res);
-      req.log = logger; // failures name the request id themselves (src/http/problem.ts)
+      // Like pino-http's (quietReqLogger): a child with the request id, built only when something logs.
+      let child: Logger | undefined;
+      Object.defineProperty(req, 'log', {
+        configurable: true,
+        get: () => (child ??= logger.child({ reqId: req.id })),
+        set: (value: Logger) => (child = value),
+      });
       next();
     });
   }

@@ -190,8 +190,8 @@ export function problemHandler({ exposeInternals, strictContract }: { exposeInte
       p = toProblem(new Error(`${operationId} answered ${p.body.status} ${p.body.code}, which its contract does not declare`), true);
       p.body.code = 'UNDECLARED_RESPONSE';
     }
-    if (p.unexpected) req.log?.error({ err, reqId: req.id }, 'request failed');
-    else req.log?.debug({ code: p.body.code, reqId: req.id }, 'request refused');
+    if (p.unexpected) req.log?.error({ err }, 'request failed');
+    else req.log?.debug({ code: p.body.code }, 'request refused');
     sendProblem(req, res, p);
   };
 }

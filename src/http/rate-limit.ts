@@ -98,7 +98,7 @@ export function rateLimitRequests(limiter: RequestLimiter, exempt: ReadonlySet<s
         next(new DomainError('throttled', 'RATE_LIMITED', 'Too many requests; try again later.', {}, a.resetSeconds));
       },
       (err: unknown) => {
-        req.log?.warn({ err, reqId: req.id }, 'rate limiter unavailable; request let through');
+        req.log?.warn({ err }, 'rate limiter unavailable; request let through');
         next();
       },
     );
