@@ -22,6 +22,9 @@ import { CursorCodec } from './shared/cursor';
 import { createHmac } from 'node:crypto';
 import type { JobQueue } from './jobs/queue';
 
+/** A key for one purpose derived from the JWT secret (HMAC-SHA256 of the label), never the secret itself. */
+const deriveKey = (secret: string, label: string): Buffer => createHmac('sha256', secret).update(label).digest();
+
 /** The application's services, built once per process and shared by REST handlers, GraphQL and jobs. */
 export interface Services {
   tokens: TokenService;
@@ -55,7 +58,7 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
   const loginFailures = createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis);
   const auth = new AuthService(tokens, loginFailures);
   // Cursors are signed with a key derived from the JWT secret, never with the secret itself.
-  const cursorKey = createHmac('sha256', jwtSecret).update('pagination-cursor').digest();
+  const cursorKey = deriveKey(jwtSecret, 'pagination-cursor');
   const categories = new CategoriesService();
   const discounts = new DiscountsService();
   const cart = new CartService(discounts);
@@ -66,7 +69,7 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
   });
   orders.events = orderJobs(jobs);
-  const webhookSecret = config.checkout.webhookSecret ?? createHmac('sha256', jwtSecret).update('payment-webhook').digest('hex');
+  const webhookSecret = config.checkout.webhookSecret ?? deriveKey(jwtSecret, 'payment-webhook').toString('hex');
   const sandboxWebhooks = new SandboxWebhookSender(webhookSecret, config.checkout.sandboxConfirmMs);
   const payments = new PaymentsService(orders, new SandboxProvider(sandboxWebhooks.send), {
     webhookSecret,

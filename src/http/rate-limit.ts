@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type Redis from 'ioredis';
 import type {} from 'pino-http';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { type IRateLimiterOptions, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { DomainError } from '../shared/errors';
 
 /** Counts failures per key over a window; shared through Redis when several processes serve traffic. */
@@ -13,16 +13,18 @@ export interface FailureLimiter {
   reset(key: string): Promise<void>;
 }
 
+/** A rate limiter in Redis when given one (shared by every process), else in this process's memory. */
+function limiterFor(options: IRateLimiterOptions, redis?: Redis): RateLimiterAbstract {
+  return redis ? new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false }) : new RateLimiterMemory(options);
+}
+
 export function createFailureLimiter(
   name: string,
   points: number,
   windowSeconds: number,
   redis?: Redis,
 ): FailureLimiter {
-  const options = { keyPrefix: `rl:${name}`, points, duration: windowSeconds, blockDuration: windowSeconds };
-  const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false })
-    : new RateLimiterMemory(options);
+  const limiter = limiterFor({ keyPrefix: `rl:${name}`, points, duration: windowSeconds, blockDuration: windowSeconds }, redis);
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
   return {
     async blockedFor(key) {
@@ -59,10 +61,7 @@ export interface RequestLimiter {
 }
 
 export function createRequestLimiter(points: number, windowSeconds: number, redis?: Redis): RequestLimiter {
-  const options = { keyPrefix: 'rl:requests', points, duration: windowSeconds };
-  const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false })
-    : new RateLimiterMemory(options);
+  const limiter = limiterFor({ keyPrefix: 'rl:requests', points, duration: windowSeconds }, redis);
   const state = (res: RateLimiterRes, allowed: boolean): Allowance => ({
     allowed,
     limit: points,
