@@ -56,15 +56,22 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
       }),
     );
   } else {
+    // Like pino-http's (quietReqLogger): `req.log` is a child with the request id, built only when
+    // something logs. Defined once on the app's request prototype, not on every request.
+    const children = new WeakMap<object, Logger>();
+    Object.defineProperty(app.request, 'log', {
+      configurable: true,
+      get(this: express.Request) {
+        let child = children.get(this);
+        if (!child) children.set(this, (child = logger.child({ reqId: this.id })));
+        return child;
+      },
+      set(this: express.Request, value: Logger) {
+        children.set(this, value);
+      },
+    });
     app.use((req, res, next) => {
       req.id = requestId(req, res);
-      // Like pino-http's (quietReqLogger): a child with the request id, built only when something logs.
-      let child: Logger | undefined;
-      Object.defineProperty(req, 'log', {
-        configurable: true,
-        get: () => (child ??= logger.child({ reqId: req.id })),
-        set: (value: Logger) => (child = value),
-      });
       next();
     });
   }
