@@ -3,7 +3,7 @@
  *   openapi.bundle.json  one self-contained document (the app, the validator and the docs read it)
  *   openapi.d.ts         TypeScript types (openapi-typescript)
  *   operations.ts        a runtime index of operations: method, path, auth, roles, path parameter types,
- *                        declared statuses, public cache lifetime (x-cache-seconds)
+ *                        header parameter names, declared statuses, public cache lifetime (x-cache-seconds)
  *   sdk/                 the TypeScript client package (scripts/sdk.ts)
  *   graphql.ts           resolver types for the hand-written GraphQL schema graphql/schema.graphql
  *                        (GraphQL Code Generator: typescript + typescript-resolvers)
@@ -69,10 +69,11 @@ function operationIndex(doc: Json): string {
         const schema = deref(doc, p.schema ?? {});
         pathParams[p.name] = Array.isArray(schema.type) ? schema.type[0] : (schema.type ?? 'string');
       }
+      const headerParams: string[] = params.filter((p) => p.in === 'header').map((p) => p.name);
       const declared = Object.keys(op.responses ?? {}).sort();
       const cacheSeconds: number | null = op['x-cache-seconds'] ?? null;
       entries.push(
-        `  ${id}: ${JSON.stringify({ method, path, auth, roles, pathParams, responses: declared, cacheSeconds })},`,
+        `  ${id}: ${JSON.stringify({ method, path, auth, roles, pathParams, headerParams, responses: declared, cacheSeconds })},`,
       );
     }
   }

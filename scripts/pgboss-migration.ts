@@ -27,8 +27,9 @@ const root = join(__dirname, '..');
 export function withoutTransaction(sql: string): string {
   const match = /^\s*BEGIN;\s*SET LOCAL lock_timeout = \d+;\s*SET LOCAL idle_in_transaction_session_timeout = \d+;\s*([\s\S]*?)\s*COMMIT;([\s\S]*)$/.exec(sql);
   if (!match) throw new Error('pg-boss SQL is not wrapped in BEGIN; SET LOCAL ...; COMMIT; as expected: update scripts/pgboss-migration.ts');
-  const body = match[1].replace(/;*$/, ';');
-  const after = match[2].trim();
+  // Neither group is optional: a match has both.
+  const body = match[1]!.replace(/;*$/, ';');
+  const after = match[2]!.trim();
   if (!after) return body;
   const statements = after.split('\n').filter((line) => line.trim() && !line.trim().startsWith('--'));
   const unexpected = statements.filter((line) => !/^(CREATE|DROP)( UNIQUE)? INDEX CONCURRENTLY /i.test(line.trim()));

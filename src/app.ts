@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RequestContext, type MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
@@ -10,7 +11,7 @@ import spec from '../generated/openapi.bundle.json';
 import { operationIndex } from '../generated/operations';
 import type { Config } from './config';
 import { handlers as appHandlers, type Handlers } from './handlers';
-import { bearerOptions, bearerSecurityHandler } from './http/auth';
+import { bearerSecurityHandler } from './http/auth';
 import { graphqlRouter } from './graphql/server';
 import { docsRouter } from './http/docs';
 import { mountOperations } from './http/operations';
@@ -127,7 +128,7 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
       validateRequests: { allowUnknownQueryParameters: false, coerceTypes: false, removeAdditional: false, allErrors: true },
       validateResponses: config.http.validateResponses ? { removeAdditional: false } : false,
       validateSecurity: {
-        handlers: bearerSecurityHandler(bearerOptions(services)),
+        handlers: bearerSecurityHandler(services.bearer, () => RequestContext.getEntityManager() as EntityManager),
       },
       validateFormats: true,
       ignoreUndocumented: false,

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
+import { entities } from './orm.config';
 import { pathOf } from './http/operations';
 import { JobQueue } from './jobs/queue';
 import { startWorker } from './jobs/worker';
@@ -15,7 +16,7 @@ import { createServices } from './services';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, entities);
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, {
         lazyConnect: false,

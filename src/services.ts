@@ -1,101 +1,143 @@
+/**
+ * The composition root: builds every context's repositories and services once per process, wires
+ * the contexts to each other through their public surfaces (and the ports they declare), and
+ * subscribes the jobs to the contexts' events. REST handlers, GraphQL resolvers and jobs all use
+ * the `Services` built here.
+ */
+import { createHmac } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type Redis from 'ioredis';
 import type { Config } from './config';
+import { BearerVerifier } from './http/auth';
 import { Pager } from './http/pagination';
 import { createFailureLimiter, createRequestLimiter, type RequestLimiter } from './http/rate-limit';
-import { AccountsService } from './modules/accounts/accounts.service';
-import { AuthService } from './modules/accounts/auth.service';
-import { TokenService } from './modules/accounts/tokens';
-import { AddressesService } from './modules/addresses/addresses.service';
-import { CartService } from './modules/cart/cart.service';
-import { CategoriesService } from './modules/catalog/categories.service';
-import { DiscountsService } from './modules/discounts/discounts.service';
-import { orderJobs } from './modules/orders/order-notifications';
-import { OrdersService } from './modules/orders/orders.service';
-import { PaymentsService } from './modules/payments/payments.service';
-import { SandboxWebhookSender } from './modules/payments/sandbox-webhook';
-import { SandboxProvider } from './modules/payments/sandbox.provider';
-import { ReviewsService } from './modules/reviews/reviews.service';
-import { ShipmentsService } from './modules/shipments/shipments.service';
-import { WishlistService } from './modules/wishlist/wishlist.service';
-import { ProductsService } from './modules/catalog/products.service';
-import { CursorCodec } from './shared/cursor';
-import { createHmac } from 'node:crypto';
 import type { JobQueue } from './jobs/queue';
+import { subscribeJobs } from './jobs/subscriptions';
+import { AccountsRepository, AccountsService, type AccountsDeps, AuthService, TokenService } from './modules/accounts';
+import { AddressesRepository, AddressesService, type AddressesDeps } from './modules/addresses';
+import { CartRepository, CartService, type CartDeps } from './modules/cart';
+import {
+  CatalogReader,
+  CategoriesRepository,
+  CategoriesService,
+  type CatalogDeps,
+  DiscoveryRepository,
+  DiscoveryService,
+  InventoryRepository,
+  InventoryService,
+  ProductsRepository,
+  ProductsService,
+  LISTED_PRODUCT_IDS,
+} from './modules/catalog';
+import {
+  CheckoutRepository,
+  type CheckoutDeps,
+  type CheckoutEvents,
+  OrdersService,
+  PaymentsService,
+  SandboxProvider,
+  SandboxWebhookSender,
+  ShipmentsService,
+} from './modules/checkout';
+import { DiscountsRepository, DiscountsService, type DiscountsDeps } from './modules/discounts';
+import { ReviewsRepository, ReviewsService, type ReviewsDeps } from './modules/reviews';
+import type { SystemDeps } from './modules/system';
+import { WishlistRepository, WishlistService, type WishlistDeps } from './modules/wishlist';
+import { CursorCodec } from './shared/cursor';
+import { DomainEvents } from './shared/events';
 
 /** A key for one purpose derived from the JWT secret (HMAC-SHA256 of the label), never the secret itself. */
 const deriveKey = (secret: string, label: string): Buffer => createHmac('sha256', secret).update(label).digest();
 
+/** Every event the contexts announce. */
+export type AppEvents = CheckoutEvents;
+
 /** The application's services, built once per process and shared by REST handlers, GraphQL and jobs. */
-export interface Services {
+export interface Services extends AccountsDeps, AddressesDeps, CatalogDeps, CartDeps, WishlistDeps, ReviewsDeps, DiscountsDeps, CheckoutDeps, SystemDeps {
   tokens: TokenService;
-  auth: AuthService;
-  accounts: AccountsService;
-  pager: Pager;
-  categories: CategoriesService;
-  products: ProductsService;
-  addresses: AddressesService;
-  cart: CartService;
-  wishlist: WishlistService;
-  reviews: ReviewsService;
-  discounts: DiscountsService;
-  orders: OrdersService;
-  payments: PaymentsService;
-  shipments: ShipmentsService;
+  /** Verifies bearer tokens, for REST's security handler and GraphQL alike. */
+  bearer: BearerVerifier;
+  /** The catalog's read API for other contexts (sale lines, list rows, listed products). */
+  catalogReader: CatalogReader;
+  inventory: InventoryService;
+  /** The contexts' events; jobs subscribe here (see src/jobs/subscriptions.ts). */
+  events: DomainEvents<AppEvents, EntityManager>;
   /** Sends the sandbox provider's later confirmations to our webhook; set its `target` once listening. */
   sandboxWebhooks: SandboxWebhookSender;
   /** Background jobs: `jobs.send(tx, name, data)` enqueues inside the caller's transaction. */
   jobs: JobQueue;
-  /** The store's currency (ISO 4217). */
-  currency: string;
   /** Every request's allowance per client address (RATE_LIMIT_*); absent when turned off. */
   requestLimiter?: RequestLimiter;
-  /** `draining` turns true when the process starts shutting down: readiness fails, connections close. */
-  lifecycle: { draining: boolean };
 }
 
 export function createServices(config: Config, jwtSecret: string, redis: Redis | undefined, jobs: JobQueue): Services {
+  const events = new DomainEvents<AppEvents, EntityManager>();
+
+  // Accounts
   const tokens = new TokenService({ secret: jwtSecret, ...config.auth });
-  const loginFailures = createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis);
-  const auth = new AuthService(tokens, loginFailures);
-  // Cursors are signed with a key derived from the JWT secret, never with the secret itself.
-  const cursorKey = deriveKey(jwtSecret, 'pagination-cursor');
-  const categories = new CategoriesService();
-  const discounts = new DiscountsService();
-  const cart = new CartService(discounts);
-  const addresses = new AddressesService();
-  const orders = new OrdersService(cart, discounts, addresses, {
+  const users = new AccountsRepository();
+  const auth = new AuthService(users, tokens, createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis));
+  const accounts = new AccountsService(users, auth);
+  const addresses = new AddressesService(new AddressesRepository());
+
+  // Catalog
+  const catalogReader = new CatalogReader();
+  const details = new DiscoveryRepository(config.database.preparedStatements);
+  const categories = new CategoriesService(new CategoriesRepository());
+  const products = new ProductsService(new ProductsRepository(), details, categories, accounts);
+  const inventory = new InventoryService(new InventoryRepository());
+
+  // Shopping
+  const discounts = new DiscountsService(new DiscountsRepository(), catalogReader);
+  const cart = new CartService(new CartRepository(), catalogReader, discounts);
+
+  // Checkout
+  const checkout = new CheckoutRepository();
+  const orders = new OrdersService(checkout, cart, discounts, addresses, inventory, events, {
     currency: config.currency,
     paymentWindowMinutes: config.checkout.paymentWindowMinutes,
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
   });
-  orders.events = orderJobs(jobs);
   const webhookSecret = config.checkout.webhookSecret ?? deriveKey(jwtSecret, 'payment-webhook').toString('hex');
   const sandboxWebhooks = new SandboxWebhookSender(webhookSecret, config.checkout.sandboxConfirmMs);
-  const payments = new PaymentsService(orders, new SandboxProvider(sandboxWebhooks.send), {
+  const payments = new PaymentsService(checkout, orders, new SandboxProvider(sandboxWebhooks.send), {
     webhookSecret,
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
   });
+
+  const reviews = new ReviewsService(
+    new ReviewsRepository(LISTED_PRODUCT_IDS),
+    { isListed: (em, id) => catalogReader.isListed(em, id), recordRating: (em, id, rating) => products.recordRating(em, id, rating) },
+    orders,
+  );
+
+  subscribeJobs(events, jobs, accounts);
+
   return {
     tokens,
     auth,
-    accounts: new AccountsService(auth),
-    pager: new Pager(new CursorCodec(cursorKey)),
+    accounts,
+    bearer: new BearerVerifier({ key: tokens.key, verifyOptions: tokens.verifyOptions, resolve: (em, claims) => auth.principalFor(em, claims) }),
+    // Cursors are signed with a key derived from the JWT secret, never with the secret itself.
+    pager: new Pager(new CursorCodec(deriveKey(jwtSecret, 'pagination-cursor'))),
     categories,
-    products: new ProductsService(categories, { preparedStatements: config.database.preparedStatements }),
+    discovery: new DiscoveryService(details),
+    products,
+    catalogReader,
+    inventory,
     addresses,
     cart,
-    wishlist: new WishlistService(),
-    reviews: new ReviewsService({ hasPurchased: (em, user, product) => orders.hasPurchased(em, user, product) }),
+    wishlist: new WishlistService(new WishlistRepository(), catalogReader),
+    reviews,
     discounts,
     orders,
     payments,
-    shipments: new ShipmentsService(orders, payments),
+    shipments: new ShipmentsService(checkout, orders, payments),
+    events,
     sandboxWebhooks,
     jobs,
     currency: config.currency,
-    requestLimiter: config.http.rateLimit.max
-      ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, redis)
-      : undefined,
+    requestLimiter: config.http.rateLimit.max ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, redis) : undefined,
     lifecycle: { draining: false },
   };
 }

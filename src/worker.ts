@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
+import { entities } from './orm.config';
 import { JobQueue } from './jobs/queue';
 import { startWorker } from './jobs/worker';
 import { createLogger } from './logger';
@@ -15,7 +16,7 @@ import { createServices } from './services';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel).child({ process: 'worker' });
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, entities);
   const jobs = new JobQueue(config, db, logger, { worker: true });
   const services = createServices(config, jwtSecretFor(config), undefined, jobs);
   await jobs.start();

@@ -252,7 +252,7 @@ describe('storefront -> ecommerce-backend: cart', () => {
           body: { variant: 41, quantity: 2 },
         });
         expect(data?.item_count).toBe(2);
-        expect(data?.items[0].variant.id).toBe(41);
+        expect(data?.items[0]?.variant.id).toBe(41);
       });
   });
 
@@ -347,7 +347,7 @@ describe('storefront -> ecommerce-backend: checkout', () => {
           params: { path: { order_id: 12 } },
         });
         expect(data).toMatchObject({ order: 12, payment_status: 'paid', amount_due: '0.00' });
-        expect(data?.payments[0].status).toBe('succeeded');
+        expect(data?.payments[0]?.status).toBe('succeeded');
       });
   });
 

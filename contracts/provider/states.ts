@@ -11,6 +11,7 @@ import type { TestApp } from '../../test/support/app';
 import { makeCategory, makeProduct } from '../../test/support/catalog';
 import { buyer, openShop, pay, placeOrder, type Shop } from '../../test/support/checkout';
 import { actor, type Actor, createStaff, login, registerCustomer, TEST_PASSWORD, uniqueName } from '../../test/support/factories';
+import { firstOf } from '../../test/support/narrow';
 
 type StateHandlers = NonNullable<VerifierOptions['stateHandlers']>;
 
@@ -32,7 +33,7 @@ const simpleProduct = (shop: Shop, price: string, stock: number, category = shop
 const freshSku = (prefix: string) => uniqueName(prefix).toUpperCase().replace(/_/g, '-');
 
 /** The id of a product's only variant. */
-const onlyVariant = (product: { variants: { id: number }[] }) => product.variants[0].id;
+const onlyVariant = (product: { variants: { id: number }[] }) => firstOf(product.variants).id;
 
 /** Fails the state when the API answered something else than what the state needs. */
 function need<T>(data: T | undefined, what: string, error?: unknown): T {
@@ -83,7 +84,7 @@ export function providerStates(app: TestApp): StateHandlers {
       const customers = [];
       for (let i = 0; i < 3; i++) customers.push(await createUser(app, 'customer'));
       const tokens = await login(app, admin.username, PASSWORD);
-      return { adminToken: tokens.access, customerId: customers[0].id };
+      return { adminToken: tokens.access, customerId: firstOf(customers).id };
     },
 
     // The catalog

@@ -8,6 +8,7 @@ import { createInterface, type Interface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
+import { entities } from '../orm.config';
 import { JobQueue } from '../jobs/queue';
 import { createLogger } from '../logger';
 import { jwtSecretFor } from '../secrets';
@@ -55,7 +56,7 @@ async function run(): Promise<void> {
 
   const config = loadConfig();
   const logger = createLogger('warn');
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, entities);
   try {
     // Creating an account sends no job: the queue is never started here.
     const services = createServices(config, jwtSecretFor(config), undefined, new JobQueue(config, db, logger));

@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
+import { entities } from '../orm.config';
 import { JobQueue } from '../jobs/queue';
 import { jobDefinitions, type JobName } from '../jobs/registry';
 import { createLogger } from '../logger';
@@ -16,7 +17,7 @@ async function run(): Promise<void> {
   }
   const config = loadConfig({ ...process.env, MIGRATE_ON_START: 'false' });
   const logger = createLogger('warn');
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, entities);
   const queue = new JobQueue(config, db, logger);
   try {
     await queue.start();

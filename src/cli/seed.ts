@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
+import { entities } from '../orm.config';
 import { createLogger } from '../logger';
 import { SEED_VENDOR_PASSWORD, seedCatalog, type SeedProgress } from '../seed/catalog';
 import { ProgressBar } from './progress';
@@ -50,7 +51,7 @@ async function run(): Promise<void> {
   const env: Record<string, string | undefined> = { ...process.env, MIGRATE_ON_START: 'true', SEED_DEMO: 'false' };
   if (values['database-url']) env.DATABASE_URL = values['database-url'];
   const config = loadConfig(env);
-  const db = await openDatabase(config, createLogger('warn'));
+  const db = await openDatabase(config, createLogger('warn'), entities);
   const client = new Client({ connectionString: db.url, ssl: db.ssl });
   await client.connect();
   try {

@@ -1,8 +1,9 @@
+import type { EntityClass } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config, DatabaseSsl } from '../config';
 import { startEmbeddedPostgres } from './embedded';
-import { ormOptions } from './orm.config';
+import { ormOptions } from './orm-options';
 
 export interface Database {
   orm: MikroORM;
@@ -16,13 +17,13 @@ export interface Database {
 }
 
 /** Connects to DATABASE_URL, or starts the embedded PostgreSQL when there is none; migrates if configured. */
-export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+export async function openDatabase(config: Config, logger: Logger, entities: EntityClass<object>[]): Promise<Database> {
   const embedded = config.database.url
     ? undefined
     : await startEmbeddedPostgres(config.database.embeddedDir, config.database.embeddedPort, logger);
   const url = config.database.url ?? embedded!.url;
   const ssl = embedded ? false : config.database.ssl;
-  const orm = await MikroORM.init(ormOptions({ clientUrl: url, poolMax: config.database.poolMax, debug: config.database.debug, ssl }));
+  const orm = await MikroORM.init(ormOptions({ clientUrl: url, entities, poolMax: config.database.poolMax, debug: config.database.debug, ssl }));
   if (config.database.migrateOnStart) await migrate(orm, logger);
   return {
     orm,

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import type { components } from '../../generated/openapi';
-import type { Principal } from '../http/principal';
-import { toCategoryDto, toProductDto } from '../modules/catalog/catalog.mapper';
-import { toReviewDto } from '../modules/reviews/reviews.mapper';
+import { toCategoryDto, toProductDto } from '../modules/catalog';
+import { toReviewDto } from '../modules/reviews';
 import type { Services } from '../services';
 import { DomainError } from '../shared/errors';
+import type { Principal } from '../shared/principal';
 
 type Schemas = components['schemas'];
 
@@ -37,7 +37,7 @@ export function createContext(em: EntityManager, services: Services, auth: { pri
   const reviewLoaders = new Map<number, DataLoader<number, Schemas['Review'][]>>();
   const loaders: Loaders = {
     productDetail: new DataLoader(async (ids) => {
-      const found = await services.products.getMany(em, viewer(), ids);
+      const found = await services.discovery.getMany(em, viewer(), ids);
       return ids.map((id) => {
         const row = found.get(id);
         return row ? toProductDto(row, services.currency) : null;

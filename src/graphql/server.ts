@@ -6,7 +6,6 @@ import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { typeDefs } from '../../generated/graphql-schema';
 import type { Config } from '../config';
-import { authenticateBearer, bearerOptions } from '../http/auth';
 import type { Services } from '../services';
 import { createContext, type GraphQLContext } from './context';
 import { maskError } from './errors';
@@ -32,6 +31,7 @@ export interface GraphQLDeps {
  */
 function graphiqlRenderer(logger: Logger) {
   try {
+    // A synchronous, optional load (the router is built synchronously, and production has no dev dependencies).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL;
   } catch {
@@ -58,7 +58,6 @@ function useLimits(limits: QueryLimits): Plugin {
  * in development.
  */
 export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_LIMITS }: GraphQLDeps): Router {
-  const bearer = bearerOptions(services);
   const renderGraphiQL = config.env === 'development' ? graphiqlRenderer(logger) : undefined;
   const withGraphiql = renderGraphiQL !== undefined;
   const yoga = createYoga<ServerContext, GraphQLContext>({
@@ -75,7 +74,8 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
     context: async ({ req }) => {
       // One unit of work per request, like REST's RequestContext.
       const em = orm.em.fork() as EntityManager;
-      const auth = await authenticateBearer(em, req.headers.authorization, bearer);
+      // The same verifier as REST's security handler; no Authorization header is an anonymous caller.
+      const auth = req.headers.authorization ? await services.bearer.verify(req, em) : { principal: null };
       return createContext(em, services, auth);
     },
   });

@@ -1,39 +1,22 @@
 import type { Request } from 'express';
 import type { KeyObject } from 'node:crypto';
-import jwt, { type VerifyOptions } from 'jsonwebtoken';
+import type { VerifyOptions } from 'jsonwebtoken';
 import { Passport } from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { RequestContext } from '@mikro-orm/core';
-import type { AccessClaims } from '../modules/accounts/tokens';
-import type { Services } from '../services';
 import { DomainError } from '../shared/errors';
-import type { Principal } from './principal';
+import type { Principal } from '../shared/principal';
+import './request';
 
 export interface BearerOptions {
   key: KeyObject;
-  verifyOptions: VerifyOptions;
+  verifyOptions: VerifyOptions & { algorithms: ['HS256'] };
   /** Turns verified access-token claims into the current principal, or null when the account may not act. */
   resolve(em: EntityManager, claims: Record<string, unknown>): Promise<Principal | null>;
 }
 
-/** How the app verifies bearer tokens: its token service's key and pinned options, its accounts. */
-export function bearerOptions(services: Pick<Services, 'tokens' | 'auth'>): BearerOptions {
-  return {
-    key: services.tokens.key,
-    verifyOptions: services.tokens.verifyOptions,
-    resolve: (em, claims) => services.auth.principalFor(em, claims as AccessClaims),
-  };
-}
-
-/**
- * What follows a valid signature: an access token (not a refresh token) of an active account whose
- * sessions were not revoked since it was issued. The principal, or why it was refused.
- */
-async function principalOf(em: EntityManager, claims: unknown, options: BearerOptions): Promise<Principal | Error> {
-  if (typeof claims !== 'object' || claims === null || (claims as { typ?: unknown }).typ !== 'access') return new Error('not an access token');
-  return (await options.resolve(em, claims as Record<string, unknown>)) ?? new Error('the account is inactive or its sessions were revoked');
-}
+/** Who presented the request's bearer token: a principal, nobody (no header), or a refusal to report. */
+export type BearerOutcome = { principal: Principal | null; failure?: DomainError };
 
 export function refusal(info: unknown): DomainError {
   const name = (info as { name?: string })?.name;
@@ -43,65 +26,75 @@ export function refusal(info: unknown): DomainError {
 }
 
 /**
- * The express-openapi-validator security handler for `bearerAuth`: passport-jwt verifies the token
- * (HS256 only, issuer and audience pinned), then the token must be an access token of an active
- * account whose sessions were not revoked since it was issued.
+ * The one bearer-token verifier, for REST and GraphQL alike: passport-jwt checks the token (HS256
+ * only, issuer and audience pinned, a `crypto.KeyObject` so a verification costs microseconds),
+ * then the token must be an access token (not a refresh token) of an active account whose sessions
+ * were not revoked since it was issued.
  */
-export function bearerSecurityHandler(options: BearerOptions) {
-  const passport = new Passport();
-  passport.use(
-    'jwt',
-    new JwtStrategy(
-      {
-        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        // jsonwebtoken takes a KeyObject; the typings only say string | Buffer.
-        secretOrKey: options.key as unknown as string,
-        algorithms: options.verifyOptions.algorithms,
-        issuer: options.verifyOptions.issuer as string,
-        audience: options.verifyOptions.audience as string,
-      },
-      (claims: Record<string, unknown>, done: (err: unknown, user?: Principal | false, info?: unknown) => void) => {
-        principalOf(RequestContext.getEntityManager() as EntityManager, claims, options)
-          .then((p) => (p instanceof Error ? done(null, false, p) : done(null, p)))
-          .catch(done);
-      },
-    ),
-  );
-  const authenticate = (req: Request) =>
-    new Promise<boolean>((resolve, reject) => {
-      passport.authenticate('jwt', { session: false }, (err: unknown, user: Principal | false, info: unknown) => {
+export class BearerVerifier {
+  private readonly passport = new Passport();
+
+  constructor(private readonly options: BearerOptions) {
+    this.passport.use(
+      'jwt',
+      new JwtStrategy(
+        {
+          jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+          // jsonwebtoken takes a KeyObject; the typings only say string | Buffer.
+          secretOrKey: options.key as unknown as string,
+          algorithms: options.verifyOptions.algorithms,
+          issuer: options.verifyOptions.issuer as string,
+          audience: options.verifyOptions.audience as string,
+          passReqToCallback: true,
+        },
+        (req: Request, claims: Record<string, unknown>, done: (err: unknown, user?: Principal | false, info?: unknown) => void) => {
+          this.principalOf(emOf(req), claims)
+            .then((p) => (p instanceof Error ? done(null, false, p) : done(null, p)))
+            .catch(done);
+        },
+      ),
+    );
+  }
+
+  /** Verifies the `Authorization: Bearer` header of a request, reading the account through `em`. */
+  verify(req: Request, em: EntityManager): Promise<BearerOutcome> {
+    return new Promise((resolve, reject) => {
+      ems.set(req, em);
+      this.passport.authenticate('jwt', { session: false }, (err: unknown, user: Principal | false, info: unknown) => {
+        ems.delete(req);
         if (err) return reject(err);
-        if (!user) {
-          req.authFailure = refusal(info);
-          return resolve(false);
-        }
-        req.principal = user;
-        resolve(true);
+        resolve(user ? { principal: user } : { principal: null, failure: refusal(info) });
       })(req, req.res, () => undefined);
     });
-  return { bearerAuth: (req: Request) => authenticate(req) };
+  }
+
+  /** What follows a valid signature: the principal, or why it was refused. */
+  private async principalOf(em: EntityManager, claims: unknown): Promise<Principal | Error> {
+    if (typeof claims !== 'object' || claims === null || (claims as { typ?: unknown }).typ !== 'access') return new Error('not an access token');
+    return (await this.options.resolve(em, claims as Record<string, unknown>)) ?? new Error('the account is inactive or its sessions were revoked');
+  }
+}
+
+/** The unit of work a verification reads through, by request (passport's callback only gets the request). */
+const ems = new WeakMap<Request, EntityManager>();
+function emOf(req: Request): EntityManager {
+  const em = ems.get(req);
+  if (!em) throw new Error('BearerVerifier: no EntityManager for this request');
+  return em;
 }
 
 /**
- * The same checks as `bearerSecurityHandler`, for callers outside the REST router (GraphQL): the
- * `Authorization: Bearer` header verified by jsonwebtoken with the pinned algorithm, issuer and
- * audience, an access token only, of an active account whose sessions were not revoked. Answers the
- * principal, null without a header, or the refusal (TOKEN_EXPIRED, INVALID_TOKEN) to report.
+ * The express-openapi-validator security handler for `bearerAuth`: the verifier's outcome lands on
+ * the request (`principal`, or `authFailure`, which the router reports instead of the validator's
+ * generic 401).
  */
-export async function authenticateBearer(
-  em: EntityManager,
-  header: string | undefined,
-  options: BearerOptions,
-): Promise<{ principal: Principal | null; failure?: DomainError }> {
-  if (!header) return { principal: null };
-  const match = /^bearer\s+(\S+)$/i.exec(header.trim());
-  if (!match) return { principal: null, failure: refusal(new Error('No auth token')) };
-  let claims: unknown;
-  try {
-    claims = jwt.verify(match[1], options.key, options.verifyOptions);
-  } catch (err) {
-    return { principal: null, failure: refusal(err) };
-  }
-  const principal = await principalOf(em, claims, options);
-  return principal instanceof Error ? { principal: null, failure: refusal(principal) } : { principal };
+export function bearerSecurityHandler(verifier: BearerVerifier, em: () => EntityManager) {
+  return {
+    bearerAuth: async (req: Request) => {
+      const outcome = await verifier.verify(req, em());
+      if (outcome.failure) req.authFailure = outcome.failure;
+      if (outcome.principal) req.principal = outcome.principal;
+      return outcome.principal !== null;
+    },
+  };
 }

@@ -1,10 +1,11 @@
-import type { Request, RequestHandler, Response, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RequestContext } from '@mikro-orm/core';
 import type { operations } from '../../generated/openapi';
 import { operationIndex, type OperationId } from '../../generated/operations';
 import { DomainError } from '../shared/errors';
-import type { Principal } from './principal';
+import type { Principal } from '../shared/principal';
+import './request';
 
 type Op<K extends OperationId> = operations[K];
 type SuccessStatus = 200 | 201 | 202 | 204;
@@ -24,24 +25,36 @@ type OrEmpty<T> = [T] extends [never] ? Empty : [T] extends [undefined] ? Empty 
 
 export type PathParams<K extends OperationId> = Params<K> extends { path: infer P } ? OrEmpty<P> : Empty;
 export type QueryParams<K extends OperationId> = Params<K> extends { query?: infer Q } ? OrEmpty<NonNullable<Q>> : Empty;
+export type HeaderParams<K extends OperationId> = Params<K> extends { header?: infer H } ? OrEmpty<NonNullable<H>> : Empty;
 export type RequestBody<K extends OperationId> =
   NonNullable<Op<K>['requestBody']> extends { content: { 'application/json': infer B } } ? B : undefined;
 type UserOf<K extends OperationId> = (typeof operationIndex)[K]['auth'] extends 'required' ? Principal : Principal | null;
 
-/** Everything a handler gets: validated input, the caller, the request's unit of work and the services. */
+/**
+ * Everything a handler gets, typed from the contract: validated input (path, query, body and the
+ * header parameters the operation declares), the caller, the request's unit of work and the
+ * services. No Express request or response: a handler maps input to a service call and its result
+ * to the answer, nothing more.
+ */
 export interface HandlerContext<K extends OperationId, S> {
   path: PathParams<K>;
   query: QueryParams<K>;
   body: RequestBody<K>;
+  /** The operation's header parameters, by their names in the contract (`'Idempotency-Key'`). */
+  headers: HeaderParams<K>;
   user: UserOf<K>;
   em: EntityManager;
   services: S;
+  /** The caller's address (the client's own behind trusted proxies, TRUST_PROXY). */
+  clientAddress: string;
+  /** The body's exact bytes, for signatures computed over them (webhooks). */
+  rawBody: Buffer | undefined;
+  /** The absolute URL of this request, query included (where a list's next/previous links start). */
+  selfUrl: string;
   /** Absolute URL for a path of this API (`/api/users/1/`), honouring PUBLIC_URL and proxies. */
   url(path: string): string;
   /** Absolute URL of another operation's path, from the contract: `link('getUser', { id: 1 })`. */
   link<L extends OperationId>(operationId: L, params: PathParams<L>): string;
-  req: Request;
-  res: Response;
 }
 
 export type Handler<K extends OperationId, S> = (ctx: HandlerContext<K, S>) => Promise<HandlerResult<K>>;
@@ -54,6 +67,19 @@ type LooseResult = { status: number; body?: unknown; headers?: Headers };
 /** Express 5 path syntax for a contract path: `/api/users/{id}/` → `/api/users/:id/`. */
 export function toExpressPath(path: string): string {
   return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+const NO_HEADERS: Record<string, string> = Object.freeze({});
+
+/** The declared header parameters present on the request, under their contract names. */
+function headersOf(req: Request, names: readonly string[]): Record<string, string> {
+  if (names.length === 0) return NO_HEADERS;
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = req.get(name);
+    if (value) out[name] = value;
+  }
+  return out;
 }
 
 function coerce(raw: Record<string, string>, types: Record<string, string>): Record<string, unknown> {
@@ -76,6 +102,50 @@ export function baseUrlOf(req: Request, publicUrl?: string): string {
 }
 
 /**
+ * One request as a handler sees it (HandlerContext). A class, so every request's context has the
+ * same shape and its lazy members (the client address and the URLs, which run the proxy trust rules)
+ * are prototype getters, computed only when a handler asks.
+ */
+class OperationContext<K extends OperationId, S> implements HandlerContext<K, S> {
+  readonly query: QueryParams<K>;
+  readonly body: RequestBody<K>;
+  private base: string | undefined;
+
+  constructor(
+    readonly path: PathParams<K>,
+    private readonly req: Request,
+    readonly headers: HeaderParams<K>,
+    readonly user: UserOf<K>,
+    readonly em: EntityManager,
+    readonly services: S,
+    private readonly publicUrl: string | undefined,
+  ) {
+    this.query = req.query as QueryParams<K>;
+    this.body = req.body as RequestBody<K>;
+  }
+
+  get clientAddress(): string {
+    return this.req.ip ?? 'unknown';
+  }
+
+  get rawBody(): Buffer | undefined {
+    return this.req.rawBody;
+  }
+
+  get selfUrl(): string {
+    return this.baseUrl() + this.req.originalUrl;
+  }
+
+  // Handlers destructure these, so they are bound functions rather than methods.
+  readonly url = (path: string): string => this.baseUrl() + path;
+  readonly link = <L extends OperationId>(operationId: L, params: PathParams<L>): string => this.baseUrl() + pathOf(operationId, params);
+
+  private baseUrl(): string {
+    return (this.base ??= baseUrlOf(this.req, this.publicUrl));
+  }
+}
+
+/**
  * Mounts every operation of the contract on `router` by operationId. Authentication was done by
  * the validator's security handler; the roles the spec declares (`x-roles`) are enforced here.
  */
@@ -94,24 +164,23 @@ export function mountOperations<S>(
     if (typeof handler !== 'function') throw new Error(`No handler for operation ${operationId}`);
     const roles: readonly string[] | null = meta.roles;
     const cacheSeconds: number | null = meta.cacheSeconds;
+    const headerParams: readonly string[] = meta.headerParams;
     const route: RequestHandler = async (req, res) => {
       if (req.authFailure) throw req.authFailure;
       const user = req.principal ?? null;
       if (meta.auth === 'required' && !user) throw DomainError.unauthenticated('NOT_AUTHENTICATED', 'Authentication credentials were not provided.');
       if (roles && !roles.includes(user!.role)) throw DomainError.forbidden(`This operation requires the role ${roles.join(' or ')}.`);
-      const base = baseUrlOf(req, deps.publicUrl);
-      const result = await handler({
-        path: coerce(req.params as Record<string, string>, meta.pathParams) as never,
-        query: req.query as never,
-        body: req.body,
-        user: user as never,
-        em: RequestContext.getEntityManager() as EntityManager,
-        services: deps.services,
-        url: (path) => base + path,
-        link: (id, params) => base + pathOf(id, params),
-        req,
-        res,
-      });
+      const result = await handler(
+        new OperationContext<OperationId, S>(
+          coerce(req.params as Record<string, string>, meta.pathParams) as never,
+          req,
+          headersOf(req, headerParams),
+          user,
+          RequestContext.getEntityManager() as EntityManager,
+          deps.services,
+          deps.publicUrl,
+        ),
+      );
       if (result.headers) res.set(result.headers);
       if (user) res.set('Cache-Control', 'no-store');
       else if (cacheSeconds !== null) res.set('Cache-Control', `public, max-age=${cacheSeconds}`);

@@ -1,6 +1,6 @@
 import { CursorCodec, type KeyValues } from '../shared/cursor';
 import { DomainError } from '../shared/errors';
-import type { PageRequest, Slice } from '../shared/paging';
+import type { Listing, PagePicker, PageRequest, Slice } from '../shared/paging';
 
 export interface PageQuery {
   cursor?: string;
@@ -30,25 +30,24 @@ export interface ConnectionArgs {
 export class Pager {
   constructor(private readonly codec: CursorCodec) {}
 
-  /** `scope` names what a cursor is valid for (typically the ordering); a cursor from another scope is a 400. */
-  request(query: PageQuery, scope: string): PageRequest {
-    return this.parse(query, [scope]).page;
+  /**
+   * The page a REST list asks for (`cursor`, `page`, `page_size`), for the service to read in the
+   * scopes its list accepts: a cursor from another scope is a 400 INVALID_CURSOR.
+   */
+  request(query: PageQuery): PagePicker {
+    return (scopes) => this.parse(query, scopes);
   }
 
   /**
-   * Like `request`, for a list whose cursors may belong to one of several scopes (a search that fell
-   * back to another mode): also answers which scope the cursor had (null without a cursor).
+   * The page a GraphQL connection asks for (`first`/`after`, `last`/`before`). Cursors are the same
+   * signed tokens as REST's, one per row (`cursorOf`), valid only for the scope they were issued for.
+   * Bad arguments are the REST list's 400s.
    */
-  requestAny(query: PageQuery, scopes: string[]): { page: PageRequest; scope: string | null } {
-    return this.parse(query, scopes);
+  connection(args: ConnectionArgs): PagePicker {
+    return (scopes) => this.parseConnection(args, scopes);
   }
 
-  /**
-   * The page a GraphQL connection asks for. Cursors are the same signed tokens as REST's, one per
-   * row (`cursorOf`), valid only for the scope they were issued for; the first scope that accepts the
-   * cursor wins (null without a cursor). Bad arguments are the REST list's 400s.
-   */
-  connection(args: ConnectionArgs, scopes: string[]): { page: PageRequest; scope: string | null } {
+  private parseConnection(args: ConnectionArgs, scopes: readonly string[]): { page: PageRequest; scope: string | null } {
     const backward = args.last != null || args.before != null;
     if (backward && (args.first != null || args.after != null)) {
       throw DomainError.invalid('first', 'Page forward (first, after) or backward (last, before), not both.', 'INVALID_PAGINATION');
@@ -97,8 +96,9 @@ export class Pager {
     return { page, scope: decoded.scope };
   }
 
-  /** The list envelope; links keep every other query parameter of the current URL. */
-  envelope<T, R>(currentUrl: string, scope: string, slice: Slice<T>, map: (item: T) => R): PageEnvelope<R> {
+  /** The list envelope of a service's listing; links keep every other query parameter of the current URL. */
+  envelope<T, R>(currentUrl: string, listing: Pick<Listing<T>, 'slice' | 'scope'>, map: (item: T) => R): PageEnvelope<R> {
+    const { slice, scope } = listing;
     const link = (target: Slice<T>['next'], backward: boolean): string | null => {
       if (target === null) return null;
       const url = new URL(currentUrl);

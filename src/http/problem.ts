@@ -91,7 +91,7 @@ export function toProblem(err: unknown, exposeInternals = false): ProblemRespons
     const headers: Record<string, string> = {};
     if (err.retryAfterSeconds) headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));
     if (status === 401) headers['WWW-Authenticate'] = `Bearer error="invalid_token"`;
-    return problem(status, err.code, err.message, err.details as Partial<ProblemBody>, headers);
+    return problem(status, err.code, err.message, err.details, headers);
   }
   if (err instanceof NotFoundError) return problem(404, 'NOT_FOUND', 'The resource was not found.');
   if (err instanceof UniqueConstraintViolationException) {
@@ -171,7 +171,7 @@ export function toProblem(err: unknown, exposeInternals = false): ProblemRespons
 
 /** Writes a problem document. Serialised by hand so response validation of success bodies does not apply. */
 export function sendProblem(req: Request, res: Response, p: ProblemResponse): void {
-  const body: ProblemBody = { ...p.body, instance: clip(req.originalUrl.split('?')[0], 2048), request_id: String(req.id ?? '') };
+  const body: ProblemBody = { ...p.body, instance: clip(req.originalUrl.split('?')[0] ?? '', 2048), request_id: typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : '' };
   if (body.detail) body.detail = clip(body.detail, 4000);
   res.status(body.status).set(p.headers).set('Cache-Control', 'no-store');
   res.type('application/problem+json').send(JSON.stringify(body));

@@ -10,6 +10,8 @@ type Compile = ((path: unknown, options?: unknown) => unknown) & { memoized?: tr
 
 export function memoizeValidatorRouteCompilation(): void {
   const validator = require.resolve('express-openapi-validator');
+  // The validator's own copy of path-to-regexp, patched in place: only require() from its location reaches that instance.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(require.resolve('path-to-regexp', { paths: [validator] })) as { pathToRegexp: Compile };
   if (mod.pathToRegexp.memoized) return;
   const compile = mod.pathToRegexp;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import type { JobHandler } from './handlers';
+import type { JobHandler } from './job';
 
 /** One e-mail, as the `mail.send` job carries it. */
 export interface MailMessage {

@@ -3,42 +3,15 @@ import type { PgBoss } from 'pg-boss' with { 'resolution-mode': 'import' };
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../db/database';
+import type { JobDefinition, JobDefinitions } from './job';
 import { jobDefinitions, type JobPayloads } from './registry';
+
+export type { JobDefinition, JobDefinitions, QueuePolicy } from './job';
 
 type PgBossModule = typeof import('pg-boss', { with: { 'resolution-mode': 'import' } });
 
 /** The PostgreSQL schema holding the queue's tables; created by a migration (see migrations/). */
 export const JOB_SCHEMA = 'pgboss';
-
-/**
- * How pg-boss lets jobs of one queue coexist (fixed when the queue is created): `standard` (any
- * number), `short` (one queued per singleton key), `singleton` (one active per key), `stately` (one
- * queued and one active per key), `exclusive` (one queued or active per key).
- */
-export type QueuePolicy = 'standard' | 'short' | 'singleton' | 'stately' | 'exclusive';
-
-/** What the registry says about one job: its retry policy, deduplication and limits. */
-export interface JobDefinition<P> {
-  /** Retries after the first failed attempt; then the job lands `failed` (and stays for inspection). */
-  retryLimit: number;
-  /** Seconds before the first retry. */
-  retryDelay: number;
-  /** Exponential backoff: each retry waits about twice as long as the previous one (with jitter). */
-  retryBackoff: true;
-  /** Upper bound on one backoff delay, in seconds. */
-  retryDelayMax?: number;
-  /** Seconds one attempt may run before pg-boss fails it (and retries it). pg-boss default: 15 minutes. */
-  expireInSeconds?: number;
-  /** See QueuePolicy; default `standard`. */
-  policy?: QueuePolicy;
-  /** Deduplication key computed from the payload; what it dedupes depends on `policy`. */
-  singletonKey?: (data: P) => string;
-  /** Jobs of this queue one worker process runs at once (default JOBS_CONCURRENCY). */
-  concurrency?: number;
-}
-
-/** A definition for every job name of a payload map. */
-export type JobDefinitions<M> = { [N in keyof M & string]: JobDefinition<M[N]> };
 
 export interface SendOptions {
   /** Not before this date, or this many seconds from now. */
@@ -228,7 +201,7 @@ export class JobQueue<M extends object = JobPayloads> {
 
   /** Creates or replaces the schedule of `name` (cron, UTC): a worker sends the job at each tick. */
   async schedule<N extends keyof M & string>(name: N, cron: string, data?: M[N]): Promise<void> {
-    await this.running().boss.schedule(name, cron, (data ?? {}) as object, { tz: 'UTC' });
+    await this.running().boss.schedule(name, cron, data ?? {}, { tz: 'UTC' });
   }
 
   async unschedule(name: keyof M & string): Promise<void> {

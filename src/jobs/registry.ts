@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config';
 import type { MailMessage } from './mail';
-import type { JobDefinitions } from './queue';
+import type { JobDefinitions } from './job';
 
 /** A job that needs no payload (scheduled maintenance). */
 export type NoPayload = Record<string, never>;

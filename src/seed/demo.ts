@@ -1,7 +1,6 @@
 import type { Database } from '../db/database';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
-import { User } from '../modules/accounts/user.entity';
 import type { Services } from '../services';
 import { CatalogNotEmptyError, SEED_VENDOR_PASSWORD, seedCatalog } from './catalog';
 
@@ -18,7 +17,7 @@ export const DEMO_CATALOG = { products: 2000, vendors: 5, seed: 1 } as const;
 /** Seeds the demo data once: the accounts when there are no users, the catalog when it is empty. */
 export async function seedDemo(db: Database, services: Services, logger: Logger): Promise<void> {
   const em = db.orm.em.fork();
-  if ((await em.count(User, {})) === 0) {
+  if (await services.accounts.none(em)) {
     for (const demo of DEMO_USERS) {
       await services.accounts.createUser(
         em,

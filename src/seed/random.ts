@@ -56,15 +56,19 @@ export class Random {
     return this.next() < p;
   }
 
+  /** A uniformly drawn item; throws on an empty array. */
   pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
+    if (items.length === 0) throw new RangeError('Random.pick: no items to pick from');
+    return itemAt(items, this.int(items.length));
   }
 
-  /** `count` distinct items, in random order (count ≤ items.length). */
+  /** `count` distinct items, in random order; throws when count > items.length. */
   sample<T>(items: readonly T[], count: number): T[] {
+    if (count > items.length) throw new RangeError(`Random.sample: ${count} items asked of ${items.length}`);
     const pool = [...items];
     const out: T[] = [];
-    for (let i = 0; i < count && pool.length; i++) out.push(pool.splice(this.int(pool.length), 1)[0]);
+    // The pool is never empty here (count ≤ items.length): each splice removes exactly one item.
+    for (let i = 0; i < count; i++) out.push(...pool.splice(this.int(pool.length), 1));
     return out;
   }
 
@@ -102,15 +106,29 @@ export class Weighted {
     return new Weighted(Array.from({ length: n }, (_, i) => 1 / Math.pow(i + 1, s)));
   }
 
+  /** An index in 0..n-1; throws when there are no weights. */
   draw(random: Random): number {
-    const target = random.next() * this.cumulative[this.cumulative.length - 1];
+    const last = this.cumulative.length - 1;
+    if (last < 0) throw new RangeError('Weighted.draw: no weights to draw from');
+    const target = random.next() * itemAt(this.cumulative, last);
     let lo = 0;
-    let hi = this.cumulative.length - 1;
+    let hi = last;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.cumulative[mid] > target) hi = mid;
+      if (itemAt(this.cumulative, mid) > target) hi = mid;
       else lo = mid + 1;
     }
     return lo;
   }
+}
+
+/**
+ * `items[index]`, for an index that must be in range (a drawn or computed one): throws a RangeError
+ * instead of returning undefined when it is not.
+ */
+export function itemAt<T>(items: ArrayLike<T>, index: number): T {
+  if (!Number.isInteger(index) || index < 0 || index >= items.length) {
+    throw new RangeError(`index ${index} out of range (length ${items.length})`);
+  }
+  return items[index]!;
 }

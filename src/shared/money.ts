@@ -2,7 +2,7 @@
 
 /** "19.9" → "19.90", "7" → "7.00". The input was pattern-checked by the contract. */
 export function normalizeMoney(amount: string): string {
-  const [units, cents = ''] = amount.split('.');
+  const [units = '', cents = ''] = amount.split('.');
   return `${BigInt(units).toString()}.${cents.padEnd(2, '0')}`;
 }
 

@@ -3,6 +3,7 @@ import spec from '../../generated/openapi.bundle.json';
 import { operationIndex } from '../../generated/operations';
 import { startApp, type TestApp } from '../support/app';
 import { registerCustomer } from '../support/factories';
+import { defined, firstOf } from '../support/narrow';
 
 /** Debian's Chromium (apt-get install chromium); playwright-core never downloads a browser here. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -75,7 +76,8 @@ describe('Swagger UI at /swagger/', () => {
 describe('Redoc at /redoc/', () => {
   const operationOf = (id: string) => {
     const op = operationIndex[id as keyof typeof operationIndex];
-    return (spec.paths as unknown as Record<string, Record<string, { summary: string; tags: string[] }>>)[op.path][op.method];
+    const paths = spec.paths as unknown as Record<string, Record<string, { summary: string; tags: string[] }>>;
+    return defined(paths[op.path]?.[op.method], `${op.method} ${op.path} in the spec`);
   };
   const summaryOf = (id: string) => operationOf(id).summary;
   const tagOf = (id: string) => operationOf(id).tags[0];
@@ -90,7 +92,7 @@ describe('Redoc at /redoc/', () => {
     const label = (text: string) => text.replace(/\s+/g, ' ').trim();
     for (const tag of spec.tags) {
       const ids = operations.filter(([id]) => tagOf(id) === tag.name).map(([id]) => id);
-      const item = menu.getByText(summaryOf(ids[0]), { exact: true });
+      const item = menu.getByText(summaryOf(firstOf(ids)), { exact: true });
       for (let attempt = 0; attempt < 5 && !(await item.isVisible()); attempt++) {
         await menu.getByText(tag.name, { exact: true }).click();
         await item.waitFor({ timeout: 2000 }).catch(() => undefined);

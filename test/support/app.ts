@@ -6,7 +6,7 @@ import { createApiClient, type ApiClient } from '../../generated/sdk/index';
 import { createApp } from '../../src/app';
 import type { Handlers } from '../../src/handlers';
 import { loadConfig, type Config } from '../../src/config';
-import { ormOptions } from '../../src/db/orm.config';
+import { ormOptions } from '../../src/orm.config';
 import { JobQueue } from '../../src/jobs/queue';
 import { createServices, type Services } from '../../src/services';
 import { createTestDatabase } from './database';

@@ -1,10 +1,10 @@
 import type { components } from '../../generated/openapi';
-import { signWebhook } from '../../src/modules/payments/webhook-signature';
+import { signWebhook } from '../../src/modules/checkout';
 import { TEST_WEBHOOK_SECRET, type TestApp } from './app';
-import { makeCategory, makeProduct } from './catalog';
+import { makeCategory, type MadeProduct, makeProduct } from './catalog';
 import { actor, type Actor, sql } from './factories';
+import { firstOf } from './narrow';
 
-type Product = components['schemas']['Product'];
 type Order = components['schemas']['Order'];
 
 export interface Shop {
@@ -18,7 +18,7 @@ export async function openShop(app: TestApp): Promise<Shop> {
   return { admin, vendor, category: (await makeCategory(admin)).id };
 }
 
-export async function product(app: TestApp, shop: Shop, price = '10.00', stock = 10): Promise<Product> {
+export async function product(app: TestApp, shop: Shop, price = '10.00', stock = 10): Promise<MadeProduct> {
   void app;
   return makeProduct(shop.vendor, shop.category, { price, stock });
 }
@@ -47,7 +47,7 @@ export async function pay(b: Actor, order: number, token = 'tok_success') {
 }
 
 export const stockOf = async (app: TestApp, variant: number) =>
-  (await sql<{ stock: number }>(app, 'select stock from product_variants where id = ?', [variant]))[0].stock;
+  firstOf(await sql<{ stock: number }>(app, 'select stock from product_variants where id = ?', [variant])).stock;
 
 /** Posts a provider event to the webhook, signed like the provider does (or with the given header). */
 export async function webhook(app: TestApp, event: object, signature?: string): Promise<{ status: number; body: any }> {

@@ -8,7 +8,6 @@ import { REDOC_PAGE } from '../../src/http/docs';
 import { databaseUrl, withAdmin } from './database';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __EMBEDDED_PG__: { db: EmbeddedDatabase; dir: string } | undefined;
 }
 

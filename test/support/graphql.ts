@@ -1,4 +1,5 @@
 import type { TestApp } from './app';
+import { firstOf } from './narrow';
 
 export interface GraphQLResponse<D = any> {
   status: number;
@@ -19,3 +20,6 @@ export async function gql<D = any>(app: TestApp, query: string, variables?: Reco
 
 /** The codes of a response's errors, in order. */
 export const codes = (r: GraphQLResponse) => (r.errors ?? []).map((e) => e.extensions?.code);
+
+/** A response's first error; throws when it has none. */
+export const firstError = (r: GraphQLResponse) => firstOf(r.errors ?? []);

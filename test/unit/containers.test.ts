@@ -9,6 +9,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { parse } from 'yaml';
+import { firstOf, lastOf } from '../support/narrow';
 
 const root = join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
@@ -43,7 +44,7 @@ function composeValidator() {
 
 describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml'), { merge: true }) as Json;
-  const services = compose.services as Record<string, Json>;
+  const services = compose.services as Record<'db' | 'migrate' | 'nginx' | 'redis' | 'web' | 'worker', Json>;
   const validate = composeValidator();
 
   it('is valid against the Compose Specification JSON schema', () => {
@@ -66,7 +67,7 @@ describe('docker-compose.yml', () => {
     expect(services.migrate.command).toEqual(['node', 'dist/src/cli/migrate.js']);
     expect(services.migrate.restart).toBe('no');
     expect(services.worker.command).toEqual(['node', 'dist/src/worker.js']);
-    for (const name of ['migrate', 'web', 'worker']) {
+    for (const name of ['migrate', 'web', 'worker'] as const) {
       expect(services[name].build).toBe('.');
       expect(services[name].environment).toMatchObject({ NODE_ENV: 'production', REDIS_URL: 'redis://redis:6379' });
       expect(services[name].environment.DATABASE_URL).toMatch(/^postgresql:\/\/.+@db:5432\//);
@@ -77,7 +78,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts web and worker only after the database is healthy and the migrations succeeded', () => {
-    for (const name of ['web', 'worker']) {
+    for (const name of ['web', 'worker'] as const) {
       expect(services[name].depends_on).toMatchObject({
         db: { condition: 'service_healthy' },
         redis: { condition: 'service_healthy' },
@@ -89,14 +90,14 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives every long-running service a health check and keeps data in named volumes', () => {
-    for (const name of ['db', 'redis', 'web', 'nginx']) {
+    for (const name of ['db', 'redis', 'web', 'nginx'] as const) {
       expect(services[name].healthcheck?.test).toBeDefined();
     }
     expect(JSON.stringify(services.web.healthcheck.test)).toContain('/healthz');
     const declared = Object.keys(compose.volumes);
     const named = Object.values(services)
       .flatMap((s) => (s.volumes ?? []) as string[])
-      .map((v) => v.split(':')[0])
+      .map((v) => firstOf(v.split(':')))
       .filter((source) => !source.startsWith('.') && !source.startsWith('/'));
     expect(named.length).toBeGreaterThan(0);
     for (const source of named) expect(declared).toContain(source);
@@ -124,7 +125,7 @@ describe('Dockerfile', () => {
   const dockerfile = DockerfileParser.parse(read('Dockerfile'));
   const froms = dockerfile.getFROMs();
   const instructions = dockerfile.getInstructions();
-  const runtimeStart = instructions.indexOf(froms[froms.length - 1]);
+  const runtimeStart = instructions.indexOf(lastOf(froms));
   const runtime = instructions.slice(runtimeStart);
   const build = instructions.slice(0, runtimeStart);
   const args = (i: Instruction) => i.getArgumentsContent() ?? '';
@@ -161,12 +162,12 @@ describe('Dockerfile', () => {
     const users = of(runtime, 'USER').map(args);
     expect(users).toHaveLength(1);
     expect(users[0]).not.toMatch(/^(root|0)(:|$)/);
-    expect(runtime.indexOf(of(runtime, 'USER')[0])).toBeLessThan(runtime.indexOf(of(runtime, 'CMD')[0]));
+    expect(runtime.indexOf(firstOf(of(runtime, 'USER')))).toBeLessThan(runtime.indexOf(firstOf(of(runtime, 'CMD'))));
     expect(of(runtime, 'EXPOSE').map(args)).toEqual(['8000']);
     const healthchecks = dockerfile.getHEALTHCHECKs();
     expect(healthchecks).toHaveLength(1);
-    expect(args(healthchecks[0])).toMatch(/CMD \["node", "-e", ".*fetch\(.*\/healthz/);
-    expect(args(healthchecks[0])).not.toMatch(/curl|wget/);
+    expect(args(firstOf(healthchecks))).toMatch(/CMD \["node", "-e", ".*fetch\(.*\/healthz/);
+    expect(args(firstOf(healthchecks))).not.toMatch(/curl|wget/);
     expect(dockerfile.getCMDs().map((c) => c.getJSONStrings().map((s) => s.getJSONValue()))).toEqual([['node', 'dist/src/main.js']]);
   });
 
@@ -219,7 +220,7 @@ describe('heroku.yml and the registry images', () => {
     const dockerfile = DockerfileParser.parse(read(file));
     expect(dockerfile.getFROMs().map((f) => f.getImage())).toEqual(['${BASE_IMAGE}']);
     expect(dockerfile.getInstructions().map((i) => i.getKeyword())).toEqual(['ARG', 'FROM', 'HEALTHCHECK', 'CMD']);
-    expect(dockerfile.getCMDs()[0].getJSONStrings().map((s) => s.getJSONValue())).toEqual(cmd);
+    expect(firstOf(dockerfile.getCMDs()).getJSONStrings().map((s) => s.getJSONValue())).toEqual(cmd);
   });
 });
 

@@ -29,17 +29,17 @@ describe('Pager', () => {
   const pager = new Pager(codec);
 
   it('defaults to the first cursor page of 20', () => {
-    expect(pager.request({}, 's')).toEqual({ kind: 'cursor', size: 20 });
+    expect(pager.request({})(['s']).page).toEqual({ kind: 'cursor', size: 20 });
   });
 
   it('reads numbered pages', () => {
-    expect(pager.request({ page: 3, page_size: 5 }, 's')).toEqual({ kind: 'page', size: 5, page: 3 });
+    expect(pager.request({ page: 3, page_size: 5 })(['s']).page).toEqual({ kind: 'page', size: 5, page: 3 });
   });
 
   it('refuses cursor with page, and a bad cursor, as 400 domain errors', () => {
     const bad = (q: object) => {
       try {
-        pager.request(q, 's');
+        pager.request(q)(['s']);
       } catch (e) {
         return e as DomainError;
       }
@@ -50,7 +50,7 @@ describe('Pager', () => {
   });
 
   it('builds links that keep the other query parameters', () => {
-    const body = pager.envelope('http://h/api/users/?role=vendor&page_size=2&cursor=old', 's', { items: [1, 2], next: [2, 2], previous: null }, (n) => n * 10);
+    const body = pager.envelope('http://h/api/users/?role=vendor&page_size=2&cursor=old', { scope: 's', slice: { items: [1, 2], next: [2, 2], previous: null } }, (n) => n * 10);
     expect(body.results).toEqual([10, 20]);
     expect(body.previous).toBeNull();
     const next = new URL(body.next!);

@@ -50,18 +50,18 @@ describe('Pager.connection', () => {
   };
 
   it('reads Relay arguments into the REST page requests, with one signed cursor per row', () => {
-    expect(pager.connection({}, ['s'])).toEqual({ page: { kind: 'cursor', size: 20 }, scope: null });
+    expect(pager.connection({})(['s'])).toEqual({ page: { kind: 'cursor', size: 20 }, scope: null });
     const cursor = pager.cursorOf('s', ['2026-01-01', 7]);
-    expect(pager.connection({ first: 5, after: cursor }, ['other', 's'])).toEqual({ page: { kind: 'cursor', size: 5, after: ['2026-01-01', 7] }, scope: 's' });
-    expect(pager.connection({ last: 3, before: cursor }, ['s'])).toEqual({ page: { kind: 'cursor', size: 3, before: ['2026-01-01', 7] }, scope: 's' });
+    expect(pager.connection({ first: 5, after: cursor })(['other', 's'])).toEqual({ page: { kind: 'cursor', size: 5, after: ['2026-01-01', 7] }, scope: 's' });
+    expect(pager.connection({ last: 3, before: cursor })(['s'])).toEqual({ page: { kind: 'cursor', size: 3, before: ['2026-01-01', 7] }, scope: 's' });
   });
 
   it('refuses mixed directions, bad sizes and foreign or altered cursors', () => {
     const cursor = pager.cursorOf('s', [1, 1]);
-    expect(refusal(() => pager.connection({ first: 1, before: cursor }, ['s']))).toBe('INVALID_PAGINATION');
-    expect(refusal(() => pager.connection({ last: 1 }, ['s']))).toBe('INVALID_PAGINATION');
-    expect(refusal(() => pager.connection({ first: 101 }, ['s']))).toBe('VALIDATION_ERROR');
-    expect(refusal(() => pager.connection({ after: cursor }, ['t']))).toBe('INVALID_CURSOR');
-    expect(refusal(() => pager.connection({ after: `${cursor}x` }, ['s']))).toBe('INVALID_CURSOR');
+    expect(refusal(() => pager.connection({ first: 1, before: cursor })(['s']))).toBe('INVALID_PAGINATION');
+    expect(refusal(() => pager.connection({ last: 1 })(['s']))).toBe('INVALID_PAGINATION');
+    expect(refusal(() => pager.connection({ first: 101 })(['s']))).toBe('VALIDATION_ERROR');
+    expect(refusal(() => pager.connection({ after: cursor })(['t']))).toBe('INVALID_CURSOR');
+    expect(refusal(() => pager.connection({ after: `${cursor}x` })(['s']))).toBe('INVALID_CURSOR');
   });
 });

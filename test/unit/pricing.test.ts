@@ -1,5 +1,6 @@
 import { discountFor } from '../../src/modules/discounts/pricing';
 import { fromMinor, moneyOut, normalizeMoney, toMinor } from '../../src/shared/money';
+import { firstOf } from '../support/narrow';
 
 describe('money', () => {
   it.each([
@@ -30,7 +31,7 @@ describe('discountFor', () => {
   it('takes a percentage of the whole cart, rounded half up to the cent', () => {
     expect(discountFor({ kind: 'percentage', value: '10.00', productIds: [] }, lines)).toEqual({ eligible: 2500, amount: 250 });
     // 12.5% of 19.99 = 2.49875 → 2.50
-    expect(discountFor({ kind: 'percentage', value: '12.50', productIds: [] }, [lines[0]]).amount).toBe(250);
+    expect(discountFor({ kind: 'percentage', value: '12.50', productIds: [] }, [firstOf(lines)]).amount).toBe(250);
     // 33.33% of 0.05 = 0.0166 → 0.02
     expect(discountFor({ kind: 'percentage', value: '33.33', productIds: [] }, [{ productId: 1, lineTotal: 5 }]).amount).toBe(2);
     // 15% of 0.10 = 0.015 → half up → 0.02

@@ -1,6 +1,8 @@
 import { memoizeValidatorRouteCompilation } from '../../src/http/route-cache';
 
 describe('memoizeValidatorRouteCompilation', () => {
+  // The instance the validator loads (see src/http/route-cache.ts).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(require.resolve('path-to-regexp', { paths: [require.resolve('express-openapi-validator')] })) as {
     pathToRegexp: (p: string, o?: object) => { regexp: RegExp; keys: { name: string }[] };
   };

@@ -15,8 +15,6 @@ export const AccountErrors = {
       'REFRESH_TOKEN_REUSED',
       'This refresh token was already used; every session descended from it has been revoked.',
     ),
-  invalidAccessToken: (reason: string) => DomainError.unauthenticated('INVALID_TOKEN', `The access token was refused: ${reason}.`),
-  tokenExpired: () => DomainError.unauthenticated('TOKEN_EXPIRED', 'The access token has expired; refresh it.'),
   wrongPassword: () => new DomainError('unprocessable', 'WRONG_PASSWORD', 'The current password is not correct.'),
   passwordUnchanged: () =>
     new DomainError('unprocessable', 'PASSWORD_UNCHANGED', 'The new password must differ from the current one.'),

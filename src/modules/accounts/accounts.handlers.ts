@@ -1,5 +1,15 @@
-import type { Handlers } from '../../handlers';
+import type { HandlerMap } from '../../http/operations';
+import type { Pager } from '../../http/pagination';
 import { toUserDto } from './accounts.mapper';
+import type { AccountsService } from './accounts.service';
+import type { AuthService } from './auth.service';
+
+/** What the accounts operations need from the composition root. */
+export interface AccountsDeps {
+  accounts: AccountsService;
+  auth: AuthService;
+  pager: Pager;
+}
 
 export const accountsHandlers = {
   register: async ({ em, body, services, link }) => {
@@ -7,10 +17,7 @@ export const accountsHandlers = {
     return { status: 201, body: toUserDto(user), headers: { Location: link('getUser', { id: user.id }) } };
   },
 
-  login: async ({ em, body, services, req }) => ({
-    status: 200,
-    body: await services.auth.login(em, body, req.ip ?? 'unknown'),
-  }),
+  login: async ({ em, body, services, clientAddress }) => ({ status: 200, body: await services.auth.login(em, body, clientAddress) }),
 
   refreshToken: async ({ em, body, services }) => ({ status: 200, body: await services.auth.refresh(em, body.refresh) }),
 
@@ -19,37 +26,23 @@ export const accountsHandlers = {
     return { status: 204 };
   },
 
-  changePassword: async ({ em, body, user, services }) => ({
-    status: 200,
-    body: await services.auth.changePassword(em, user, body),
-  }),
+  changePassword: async ({ em, body, user, services }) => ({ status: 200, body: await services.auth.changePassword(em, user, body) }),
 
   getMe: async ({ em, user, services }) => ({ status: 200, body: toUserDto(await services.accounts.get(em, user, user.id)) }),
 
-  updateMe: async ({ em, user, body, services }) => ({
-    status: 200,
-    body: toUserDto(await services.accounts.updateProfile(em, user, body)),
-  }),
+  updateMe: async ({ em, user, body, services }) => ({ status: 200, body: toUserDto(await services.accounts.updateProfile(em, user, body)) }),
 
-  listUsers: async ({ em, query, services, req, url }) => {
-    const scope = `users:${query.ordering ?? 'id'}`;
-    const page = services.pager.request(query, scope);
-    const slice = await services.accounts.list(em, query, page);
-    return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toUserDto) };
+  listUsers: async ({ em, query, services, selfUrl }) => {
+    const users = await services.accounts.list(em, { role: query.role, isActive: query.is_active, search: query.search, ordering: query.ordering }, services.pager.request(query));
+    return { status: 200, body: services.pager.envelope(selfUrl, users, toUserDto) };
   },
 
-  getUser: async ({ em, user, path, services }) => ({
-    status: 200,
-    body: toUserDto(await services.accounts.get(em, user, path.id)),
-  }),
+  getUser: async ({ em, user, path, services }) => ({ status: 200, body: toUserDto(await services.accounts.get(em, user, path.id)) }),
 
-  updateUser: async ({ em, path, body, services }) => ({
-    status: 200,
-    body: toUserDto(await services.accounts.adminUpdate(em, path.id, body)),
-  }),
+  updateUser: async ({ em, path, body, services }) => ({ status: 200, body: toUserDto(await services.accounts.adminUpdate(em, path.id, body)) }),
 
   deleteUser: async ({ em, user, path, services }) => {
     await services.accounts.deactivate(em, user, path.id);
     return { status: 204 };
   },
-} satisfies Partial<Handlers>;
+} satisfies Partial<HandlerMap<AccountsDeps>>;

@@ -1,90 +1,99 @@
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
-import { type EntityManager, type FilterQuery, raw } from '@mikro-orm/postgresql';
-import type { components, operations } from '../../../generated/openapi';
-import { constraintOf } from '../../db/errors';
-import { findSlice, type KeysetOrder } from '../../db/keyset';
-import type { Principal } from '../../http/principal';
-import type { PageRequest, Slice } from '../../shared/paging';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { components } from '../../../generated/openapi';
+import { refuseViolations } from '../../db/errors';
+import type { Listing, PagePicker } from '../../shared/paging';
+import type { Principal } from '../../shared/principal';
 import { AccountErrors } from './accounts.errors';
+import type { AccountsRepository, UserFilter, UserOrdering } from './accounts.repository';
 import type { AuthService } from './auth.service';
 import { hashPassword } from './passwords';
 import { User, type UserRole } from './user.entity';
 
-type RegisterRequest = components['schemas']['RegisterRequest'];
-type ProfileUpdate = components['schemas']['ProfileUpdate'];
-type UserAdminUpdate = components['schemas']['UserAdminUpdate'];
-export type UserListQuery = NonNullable<operations['listUsers']['parameters']['query']>;
-export type UserOrdering = NonNullable<UserListQuery['ordering']>;
+export type RegisterInput = components['schemas']['RegisterRequest'];
+export type ProfileInput = components['schemas']['ProfileUpdate'];
+export type UserAdminInput = components['schemas']['UserAdminUpdate'];
+export type UserListInput = UserFilter & { ordering?: UserOrdering };
 
-const ORDERS: Record<string, Omit<KeysetOrder<User>, 'descending'>> = {
-  id: { property: 'id', column: 'id', key: (u) => u.id },
-  date_joined: { property: 'createdAt', column: 'created_at', key: (u) => u.createdAt.toISOString() },
-  username: { property: 'username', column: 'username', key: (u) => u.username },
-};
-
-const lower = (column: string, value: string) => ({ [raw(`lower(${column})`)]: value.toLowerCase() });
+/** How other contexts address a user (the mails about their orders). */
+export interface AccountContact {
+  email: string;
+  /** The first name, or the username without one. */
+  name: string;
+}
 
 /** User accounts: registration, profiles and administration. */
 export class AccountsService {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly users: AccountsRepository,
+    private readonly auth: AuthService,
+  ) {}
 
   /** Creates an account with the given role; usernames and emails are unique regardless of case. */
-  async createUser(em: EntityManager, input: RegisterRequest, role: UserRole = 'customer'): Promise<User> {
-    await this.assertAvailable(em, input.username, input.email);
+  async createUser(em: EntityManager, input: RegisterInput, role: UserRole = 'customer'): Promise<User> {
+    if (await this.users.usernameTaken(em, input.username)) throw AccountErrors.usernameTaken();
+    if (await this.users.emailTaken(em, input.email)) throw AccountErrors.emailTaken();
     const user = new User(input.username, input.email, await hashPassword(input.password));
     user.firstName = input.first_name?.trim() ?? '';
     user.lastName = input.last_name?.trim() ?? '';
     user.phone = input.phone ?? null;
     user.role = role;
     em.persist(user);
-    await this.flushUnique(em);
+    await this.flush(em);
     return user;
   }
 
+  /** Whether no account exists yet (a fresh database). */
+  async none(em: EntityManager): Promise<boolean> {
+    return !(await this.users.any(em));
+  }
+
   /** Public registration: always a customer. */
-  register(em: EntityManager, input: RegisterRequest): Promise<User> {
+  register(em: EntityManager, input: RegisterInput): Promise<User> {
     return this.createUser(em, input, 'customer');
   }
 
   /** A user as `viewer` may see it: admins see everyone, others only themselves (else 404). */
   async get(em: EntityManager, viewer: Principal, id: number): Promise<User> {
     if (viewer.role !== 'admin' && viewer.id !== id) throw AccountErrors.userNotFound();
-    const user = await em.findOne(User, id);
+    const user = await this.users.byId(em, id);
     if (!user) throw AccountErrors.userNotFound();
     return user;
   }
 
-  async updateProfile(em: EntityManager, principal: Principal, patch: ProfileUpdate): Promise<User> {
+  /** Where to write to a user, or null when the account is gone. */
+  async contact(em: EntityManager, userId: number): Promise<AccountContact | null> {
+    const user = await this.users.byId(em, userId);
+    return user && { email: user.email, name: user.firstName || user.username };
+  }
+
+  /** Whether the user may sell in the catalog: an active vendor or admin. */
+  canSell(em: EntityManager, userId: number): Promise<boolean> {
+    return this.users.isActiveSeller(em, userId);
+  }
+
+  async updateProfile(em: EntityManager, principal: Principal, patch: ProfileInput): Promise<User> {
     const user = await em.findOneOrFail(User, principal.id);
     if (patch.email !== undefined && patch.email.toLowerCase() !== user.email.toLowerCase()) {
-      if (await em.count(User, { ...lower('email', patch.email), id: { $ne: user.id } })) throw AccountErrors.emailTaken();
+      if (await this.users.emailTaken(em, patch.email, user.id)) throw AccountErrors.emailTaken();
       user.email = patch.email;
     }
     if (patch.first_name !== undefined) user.firstName = patch.first_name.trim();
     if (patch.last_name !== undefined) user.lastName = patch.last_name.trim();
     if (patch.phone !== undefined) user.phone = patch.phone;
-    await this.flushUnique(em);
+    await this.flush(em);
     return user;
   }
 
-  async list(em: EntityManager, query: UserListQuery, page: PageRequest): Promise<Slice<User>> {
-    const ordering: UserOrdering = query.ordering ?? 'id';
-    const descending = ordering.startsWith('-');
-    const order = { ...ORDERS[ordering.replace(/^-/, '')], descending };
-    const where: FilterQuery<User>[] = [];
-    if (query.role) where.push({ role: query.role });
-    if (query.is_active !== undefined) where.push({ isActive: query.is_active });
-    if (query.search) {
-      const prefix = `${query.search.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
-      where.push({ $or: [{ [raw('lower(username)')]: { $like: prefix } }, { [raw('lower(email)')]: { $like: prefix } }] });
-    }
-    return findSlice(em, User, where.length ? { $and: where } : {}, order, page);
+  /** Users by id (default), join date or username; filtered by role, status, or a username/email prefix. */
+  list(em: EntityManager, input: UserListInput, pick: PagePicker): Promise<Listing<User>> {
+    const { ordering = 'id', ...filter } = input;
+    return this.users.list(em, filter, ordering, pick);
   }
 
   /** Changes role or active status. The last active admin stays an active admin. */
-  async adminUpdate(em: EntityManager, id: number, patch: UserAdminUpdate): Promise<User> {
+  async adminUpdate(em: EntityManager, id: number, patch: UserAdminInput): Promise<User> {
     return em.transactional(async (tx) => {
-      const user = await tx.findOne(User, id);
+      const user = await this.users.byId(tx, id);
       if (!user) throw AccountErrors.userNotFound();
       const losesAdmin = (patch.role !== undefined && patch.role !== 'admin') || patch.is_active === false;
       if (losesAdmin) await this.assertNotLastAdmin(tx, user);
@@ -103,7 +112,7 @@ export class AccountsService {
   async deactivate(em: EntityManager, viewer: Principal, id: number): Promise<void> {
     if (viewer.role !== 'admin' && viewer.id !== id) throw AccountErrors.userNotFound();
     await em.transactional(async (tx) => {
-      const user = await tx.findOne(User, id);
+      const user = await this.users.byId(tx, id);
       if (!user) throw AccountErrors.userNotFound();
       if (!user.isActive) return;
       await this.assertNotLastAdmin(tx, user);
@@ -112,28 +121,20 @@ export class AccountsService {
     });
   }
 
-  /** Locks the active admins (so two admins cannot demote each other at once) and refuses to remove the last. */
+  /** Refuses to remove the last active admin (the admins are locked first). */
   private async assertNotLastAdmin(em: EntityManager, user: User): Promise<void> {
     if (user.role !== 'admin' || !user.isActive) return;
-    const admins = await em.find(User, { role: 'admin', isActive: true }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+    const admins = await this.users.lockActiveAdmins(em);
     if (admins.filter((a) => a.id !== user.id).length === 0) throw AccountErrors.lastAdmin();
   }
 
-  private async assertAvailable(em: EntityManager, username: string, email: string): Promise<void> {
-    if (await em.count(User, lower('username', username))) throw AccountErrors.usernameTaken();
-    if (await em.count(User, lower('email', email))) throw AccountErrors.emailTaken();
-  }
-
   /** Flushes; a unique violation that slipped past the checks (a concurrent request) becomes the right 409. */
-  private async flushUnique(em: EntityManager): Promise<void> {
-    try {
-      await em.flush();
-    } catch (err) {
-      if (err instanceof UniqueConstraintViolationException) {
+  private flush(em: EntityManager): Promise<void> {
+    return refuseViolations(() => em.flush(), {
+      unique: (constraint) => {
         em.clear();
-        throw constraintOf(err).includes('username') ? AccountErrors.usernameTaken() : AccountErrors.emailTaken();
-      }
-      throw err;
-    }
+        return constraint.includes('username') ? AccountErrors.usernameTaken() : AccountErrors.emailTaken();
+      },
+    });
   }
 }

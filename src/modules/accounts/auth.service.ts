@@ -1,19 +1,22 @@
-import { type EntityManager, raw } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
-import type { FailureLimiter } from '../../http/rate-limit';
-import type { Principal } from '../../http/principal';
+import type { Principal } from '../../shared/principal';
 import { AccountErrors } from './accounts.errors';
+import type { AccountsRepository } from './accounts.repository';
 import { burnVerification, hashPassword, verifyPassword } from './passwords';
 import { RefreshToken } from './refresh-token.entity';
-import { type AccessClaims, sha256, type TokenService } from './tokens';
+import { sha256, type TokenService } from './tokens';
 import { User } from './user.entity';
 
 type TokenPair = components['schemas']['TokenPair'];
-type PasswordChange = components['schemas']['PasswordChangeRequest'];
+export type PasswordChangeInput = components['schemas']['PasswordChangeRequest'];
 
-/** Finds a user by username, regardless of case (served by the unique index on lower(username)). */
-export function findByUsername(em: EntityManager, username: string): Promise<User | null> {
-  return em.findOne(User, { [raw('lower(username)')]: username.toLowerCase() });
+/** Counts failed attempts per key (login throttling); Redis or memory, chosen by the composition root. */
+export interface FailureCounter {
+  /** Seconds to wait when the key is blocked, otherwise 0. */
+  blockedFor(key: string): Promise<number>;
+  fail(key: string): Promise<number>;
+  reset(key: string): Promise<void>;
 }
 
 /**
@@ -22,8 +25,9 @@ export function findByUsername(em: EntityManager, username: string): Promise<Use
  */
 export class AuthService {
   constructor(
+    private readonly users: AccountsRepository,
     private readonly tokens: TokenService,
-    private readonly failures: FailureLimiter,
+    private readonly failures: FailureCounter,
   ) {}
 
   /** Issues a pair; the refresh token is recorded (hashed) in the unit of work, not yet flushed. */
@@ -34,11 +38,11 @@ export class AuthService {
   }
 
   /** Checks a username and password; one generic failure for every reason; throttled per username and address. */
-  async login(em: EntityManager, input: { username: string; password: string }, ip: string): Promise<TokenPair> {
-    const key = `${input.username.toLowerCase()}|${ip}`;
+  async login(em: EntityManager, input: { username: string; password: string }, clientAddress: string): Promise<TokenPair> {
+    const key = `${input.username.toLowerCase()}|${clientAddress}`;
     const wait = await this.failures.blockedFor(key);
     if (wait > 0) throw AccountErrors.loginThrottled(wait);
-    const user = await findByUsername(em, input.username);
+    const user = await this.users.byUsername(em, input.username);
     const ok = user ? await verifyPassword(user.passwordHash, input.password) : (await burnVerification(input.password), false);
     if (!user || !ok || !user.isActive) {
       await this.failures.fail(key);
@@ -55,23 +59,16 @@ export class AuthService {
   async refresh(em: EntityManager, token: string): Promise<TokenPair> {
     const claims = this.tokens.verifyRefresh(token);
     if (!claims) throw AccountErrors.invalidRefreshToken();
-    const now = new Date();
-    // Conditional update: of two concurrent uses of one token, exactly one wins.
-    const won = await em.nativeUpdate(
-      RefreshToken,
-      { id: claims.jti, tokenHash: sha256(token), usedAt: null, revokedAt: null, expiresAt: { $gt: now } },
-      { usedAt: now },
-    );
-    if (won === 0) {
-      const row = await em.findOne(RefreshToken, { id: claims.jti, tokenHash: sha256(token) });
+    if (!(await this.users.useRefreshToken(em, claims.jti, sha256(token), new Date()))) {
+      const row = await this.users.refreshToken(em, claims.jti, sha256(token));
       if (row?.usedAt) {
-        await this.revokeFamily(em, row.familyId);
+        await this.users.revokeFamily(em, row.familyId);
         throw AccountErrors.refreshTokenReused();
       }
       throw AccountErrors.invalidRefreshToken();
     }
-    const user = await em.findOne(User, { id: Number(claims.sub), isActive: true });
-    if (!user) throw AccountErrors.invalidRefreshToken();
+    const user = await this.users.byId(em, Number(claims.sub));
+    if (!user?.isActive) throw AccountErrors.invalidRefreshToken();
     const pair = this.issue(em, user, claims.fam);
     await em.flush();
     return pair;
@@ -81,12 +78,12 @@ export class AuthService {
   async logout(em: EntityManager, token: string): Promise<void> {
     const claims = this.tokens.verifyRefresh(token, { allowExpired: true });
     if (!claims) throw AccountErrors.invalidRefreshToken();
-    const row = await em.findOne(RefreshToken, { id: claims.jti, tokenHash: sha256(token) });
-    if (row) await this.revokeFamily(em, row.familyId);
+    const row = await this.users.refreshToken(em, claims.jti, sha256(token));
+    if (row) await this.users.revokeFamily(em, row.familyId);
   }
 
   /** Changes the password after checking the current one; signs out every session and returns a fresh pair. */
-  async changePassword(em: EntityManager, principal: Principal, input: PasswordChange): Promise<TokenPair> {
+  async changePassword(em: EntityManager, principal: Principal, input: PasswordChangeInput): Promise<TokenPair> {
     const key = `password|${principal.id}`;
     const wait = await this.failures.blockedFor(key);
     if (wait > 0) throw AccountErrors.loginThrottled(wait);
@@ -106,18 +103,14 @@ export class AuthService {
   /** Every refresh token of the user stops working, and so does every access token issued so far. */
   async revokeAllSessions(em: EntityManager, user: User): Promise<void> {
     user.tokenVersion += 1;
-    await em.nativeUpdate(RefreshToken, { user: user.id, revokedAt: null }, { revokedAt: new Date() });
+    await this.users.revokeRefreshTokensOf(em, user.id);
   }
 
-  private async revokeFamily(em: EntityManager, familyId: string): Promise<void> {
-    await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: new Date() });
-  }
-
-  /** The principal an access token stands for, or null when the account is inactive or the token was revoked. */
-  async principalFor(em: EntityManager, claims: AccessClaims): Promise<Principal | null> {
+  /** The principal an access token's claims stand for, or null when the account is inactive or the token was revoked. */
+  async principalFor(em: EntityManager, claims: Record<string, unknown>): Promise<Principal | null> {
     const id = Number(claims.sub);
     if (!Number.isSafeInteger(id)) return null;
-    const user = await em.findOne(User, id);
+    const user = await this.users.byId(em, id);
     if (!user || !user.isActive || user.tokenVersion !== claims.ver) return null;
     return { id: user.id, username: user.username, role: user.role };
   }

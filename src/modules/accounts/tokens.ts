@@ -1,6 +1,6 @@
 import { createHash, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import jwt, { type JwtPayload, type VerifyOptions } from 'jsonwebtoken';
-import type { Role } from '../../http/principal';
+import type { Role } from '../../shared/principal';
 
 export interface TokenSettings {
   secret: string;
@@ -8,13 +8,6 @@ export interface TokenSettings {
   audience: string;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
-}
-
-export interface AccessClaims extends JwtPayload {
-  sub: string;
-  typ: 'access';
-  role: Role;
-  ver: number;
 }
 
 export interface RefreshClaims extends JwtPayload {

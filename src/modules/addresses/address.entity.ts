@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, type Opt, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, type Opt, Property, type Ref, ref } from '@mikro-orm/core';
 import { BaseEntity } from '../../shared/base.entity';
 import { User } from '../accounts/user.entity';
 
@@ -44,9 +44,9 @@ export class Address extends BaseEntity {
   @Property({ type: 'boolean', default: false })
   isDefault: boolean & Opt = false;
 
-  constructor(user: Ref<User>, fields: { recipientName: string; line1: string; city: string; postalCode: string; country: string }) {
+  constructor(userId: number, fields: { recipientName: string; line1: string; city: string; postalCode: string; country: string }) {
     super();
-    this.user = user;
+    this.user = ref(User, userId);
     this.recipientName = fields.recipientName;
     this.line1 = fields.line1;
     this.city = fields.city;

@@ -1,11 +1,18 @@
-import type { Handlers } from '../../handlers';
+import type { HandlerMap } from '../../http/operations';
+import type { Pager } from '../../http/pagination';
 import { toAddressDto } from './addresses.mapper';
+import type { AddressesService } from './addresses.service';
+
+/** What the address book's operations need from the composition root. */
+export interface AddressesDeps {
+  addresses: AddressesService;
+  pager: Pager;
+}
 
 export const addressesHandlers = {
-  listAddresses: async ({ em, user, query, services, req, url }) => {
-    const scope = 'addresses:-id';
-    const slice = await services.addresses.list(em, user, services.pager.request(query, scope));
-    return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toAddressDto) };
+  listAddresses: async ({ em, user, query, services, selfUrl }) => {
+    const addresses = await services.addresses.list(em, user, services.pager.request(query));
+    return { status: 200, body: services.pager.envelope(selfUrl, addresses, toAddressDto) };
   },
 
   createAddress: async ({ em, user, body, services, link }) => {
@@ -15,13 +22,10 @@ export const addressesHandlers = {
 
   getAddress: async ({ em, user, path, services }) => ({ status: 200, body: toAddressDto(await services.addresses.get(em, user, path.id)) }),
 
-  updateAddress: async ({ em, user, path, body, services }) => ({
-    status: 200,
-    body: toAddressDto(await services.addresses.update(em, user, path.id, body)),
-  }),
+  updateAddress: async ({ em, user, path, body, services }) => ({ status: 200, body: toAddressDto(await services.addresses.update(em, user, path.id, body)) }),
 
   deleteAddress: async ({ em, user, path, services }) => {
     await services.addresses.delete(em, user, path.id);
     return { status: 204 };
   },
-} satisfies Partial<Handlers>;
+} satisfies Partial<HandlerMap<AddressesDeps>>;

@@ -1,5 +1,12 @@
-import type { Handlers } from '../../handlers';
+import type { HandlerMap } from '../../http/operations';
 import { toCartDto } from './cart.mapper';
+import type { CartService } from './cart.service';
+
+/** What the cart's operations need from the composition root. */
+export interface CartDeps {
+  cart: CartService;
+  currency: string;
+}
 
 export const cartHandlers = {
   getCart: async ({ em, user, services }) => ({ status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) }),
@@ -13,4 +20,4 @@ export const cartHandlers = {
   applyCoupon: async ({ em, user, body, services }) => ({ status: 200, body: toCartDto(await services.cart.applyCoupon(em, user, body.code), services.currency) }),
 
   removeCoupon: async ({ em, user, services }) => ({ status: 200, body: toCartDto(await services.cart.removeCoupon(em, user), services.currency) }),
-} satisfies Partial<Handlers>;
+} satisfies Partial<HandlerMap<CartDeps>>;

@@ -24,4 +24,7 @@ export const CatalogErrors = {
   notOwner: () => new DomainError('forbidden', 'NOT_OWNER', 'Only the product’s vendor or an admin may change it.'),
   vendorMismatch: () => new DomainError('forbidden', 'FORBIDDEN', 'Vendors sell their own products: leave `vendor` out.'),
   statusForbidden: () => new DomainError('forbidden', 'FORBIDDEN', 'Only admins and vendors may list inactive items.'),
+  relevanceNeedsSearch: () => DomainError.invalid('query.ordering', 'ordering=relevance needs a search.', 'VALIDATION_ERROR'),
+  insufficientStock: (variant: number, available: number) =>
+    new DomainError('conflict', 'INSUFFICIENT_STOCK', `Only ${available} unit(s) of variant ${variant} are in stock.`, { available, variant }),
 };

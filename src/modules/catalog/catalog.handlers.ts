@@ -1,62 +1,58 @@
-import type { Handlers } from '../../handlers';
-import { toCategoryDto, toProductDto, toProductSummaryDto, toVariantDto } from './catalog.mapper';
+import type { HandlerMap } from '../../http/operations';
+import type { Pager } from '../../http/pagination';
+import { productFilter, toCategoryDto, toProductDto, toProductSummaryDto, toVariantDto } from './catalog.mapper';
+import type { CategoriesService } from './categories.service';
+import type { DiscoveryService } from './discovery.service';
+import type { ProductsService } from './products.service';
+
+/** What the catalog's operations need from the composition root. */
+export interface CatalogDeps {
+  categories: CategoriesService;
+  discovery: DiscoveryService;
+  products: ProductsService;
+  pager: Pager;
+  currency: string;
+}
 
 export const catalogHandlers = {
-  listCategories: async ({ em, user, query, services, req, url }) => {
-    const scope = `categories:${query.ordering ?? 'name'}`;
-    const page = services.pager.request(query, scope);
-    const slice = await services.categories.list(em, user, query, page);
-    return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toCategoryDto) };
+  listCategories: async ({ em, user, query, services, selfUrl }) => {
+    const categories = await services.categories.list(em, user, query, services.pager.request(query));
+    return { status: 200, body: services.pager.envelope(selfUrl, categories, toCategoryDto) };
   },
 
   getCategoryTree: async ({ em, services }) => ({ status: 200, body: await services.categories.tree(em) }),
 
-  getCategory: async ({ em, user, path, services }) => ({
-    status: 200,
-    body: toCategoryDto(await services.categories.get(em, user, path.id)),
-  }),
+  getCategory: async ({ em, user, path, services }) => ({ status: 200, body: toCategoryDto(await services.categories.get(em, user, path.id)) }),
 
   createCategory: async ({ em, body, services, link }) => {
     const category = await services.categories.create(em, body);
     return { status: 201, body: toCategoryDto(category), headers: { Location: link('getCategory', { id: category.id }) } };
   },
 
-  updateCategory: async ({ em, path, body, services }) => ({
-    status: 200,
-    body: toCategoryDto(await services.categories.update(em, path.id, body)),
-  }),
+  updateCategory: async ({ em, path, body, services }) => ({ status: 200, body: toCategoryDto(await services.categories.update(em, path.id, body)) }),
 
   deleteCategory: async ({ em, path, services }) => {
     await services.categories.delete(em, path.id);
     return { status: 204 };
   },
 
-  listProducts: async ({ em, user, query, services, req, url }) => {
-    const list = await services.products.discover(em, user, query, (scopes) => services.pager.requestAny(query, scopes), query.count);
+  listProducts: async ({ em, user, query, services, selfUrl }) => {
+    const input = { ...productFilter(query), status: query.status, ordering: query.ordering };
+    const products = await services.discovery.discover(em, user, input, services.pager.request(query), query.count);
     const body = {
-      ...services.pager.envelope(url(req.originalUrl), list.scope, list.slice, (r) => toProductSummaryDto(r, services.currency)),
-      ...(list.count === undefined ? {} : { count: list.count, count_is_estimate: list.countIsEstimate }),
+      ...services.pager.envelope(selfUrl, products, (r) => toProductSummaryDto(r, services.currency)),
+      ...(products.count === undefined ? {} : { count: products.count, count_is_estimate: products.countIsEstimate }),
     };
     return { status: 200, body };
   },
 
-  getProductFacets: async ({ em, query, services }) => {
-    const filters = services.products.filters(query, { kind: 'public' });
-    return { status: 200, body: await services.products.facets(em, filters) };
-  },
+  getProductFacets: async ({ em, query, services }) => ({ status: 200, body: await services.discovery.facets(em, productFilter(query)) }),
 
-  getProduct: async ({ em, user, path, services }) => ({
-    status: 200,
-    body: toProductDto(await services.products.get(em, user, path.id), services.currency),
-  }),
+  getProduct: async ({ em, user, path, services }) => ({ status: 200, body: toProductDto(await services.discovery.get(em, user, path.id), services.currency) }),
 
   createProduct: async ({ em, user, body, services, link }) => {
     const created = await services.products.create(em, user, body);
-    return {
-      status: 201,
-      body: toProductDto(created, services.currency),
-      headers: { Location: link('getProduct', { id: created.id }) },
-    };
+    return { status: 201, body: toProductDto(created, services.currency), headers: { Location: link('getProduct', { id: created.id }) } };
   },
 
   updateProduct: async ({ em, user, path, body, services }) => ({
@@ -69,17 +65,12 @@ export const catalogHandlers = {
     return { status: 204 };
   },
 
-  listVariants: async ({ em, user, query, services, req, url }) => {
-    const scope = 'variants:id';
-    const page = services.pager.request(query, scope);
-    const slice = await services.products.listVariants(em, user, query, page);
-    return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, (v) => toVariantDto(v, services.currency)) };
+  listVariants: async ({ em, user, query, services, selfUrl }) => {
+    const variants = await services.products.listVariants(em, user, { product: query.product, inStock: query.in_stock }, services.pager.request(query));
+    return { status: 200, body: services.pager.envelope(selfUrl, variants, (v) => toVariantDto(v, services.currency)) };
   },
 
-  getVariant: async ({ em, user, path, services }) => ({
-    status: 200,
-    body: toVariantDto(await services.products.getVariant(em, user, path.id), services.currency),
-  }),
+  getVariant: async ({ em, user, path, services }) => ({ status: 200, body: toVariantDto(await services.products.getVariant(em, user, path.id), services.currency) }),
 
   createVariant: async ({ em, user, body, services, link }) => {
     const variant = await services.products.createVariant(em, user, body);
@@ -95,4 +86,4 @@ export const catalogHandlers = {
     await services.products.deleteVariant(em, user, path.id);
     return { status: 204 };
   },
-} satisfies Partial<Handlers>;
+} satisfies Partial<HandlerMap<CatalogDeps>>;

@@ -1,8 +1,9 @@
 import type { components } from '../../../generated/openapi';
 import { moneyOut } from '../../shared/money';
 import { toIso } from '../../shared/time';
-import type { ProductDetail, VariantView } from './products.service';
 import type { Category } from './category.entity';
+import type { ProductDetail, VariantView } from './discovery.repository';
+import type { ProductFilter } from './discovery.service';
 import type { ProductRow } from './discovery.sql';
 import type { ProductVariant } from './product-variant.entity';
 
@@ -10,7 +11,6 @@ type CategoryDto = components['schemas']['Category'];
 type ProductSummaryDto = components['schemas']['ProductSummary'];
 type ProductDto = components['schemas']['Product'];
 type VariantDto = components['schemas']['Variant'];
-
 
 const rating = (avg: string, count: number) => ({ average: Number(avg).toFixed(2), count });
 
@@ -88,4 +88,20 @@ export function toProductDto(p: ProductDetail, currency: string): ProductDto {
     updated_at: toIso(p.updated_at),
     variants: p.variants.map((v) => toVariantDto(v, currency)),
   };
+}
+
+/** The discovery filter as both APIs spell it (`min_price`, `brand`...: the REST query, GraphQL's ProductFilter). */
+export interface ProductFilterParams {
+  category?: string;
+  min_price?: string;
+  max_price?: string;
+  in_stock?: boolean;
+  brand?: string[];
+  vendor?: number;
+  search?: string;
+}
+
+/** Those parameters as the read model's filter. */
+export function productFilter(q: ProductFilterParams): ProductFilter {
+  return { category: q.category, minPrice: q.min_price, maxPrice: q.max_price, inStock: q.in_stock, brands: q.brand, vendorId: q.vendor, search: q.search };
 }

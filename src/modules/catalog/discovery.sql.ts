@@ -1,4 +1,4 @@
-import type { KeyValues } from '../../shared/cursor';
+import { keyset } from '../../db/keyset';
 import type { PageRequest } from '../../shared/paging';
 
 /**
@@ -25,22 +25,25 @@ export type Visibility =
   /** Vendors: public products plus their own inactive ones, or only their own inactive ones. */
   | { kind: 'vendor'; vendorId: number; status: 'all' | 'inactive' };
 
-export interface DiscoveryFilters {
-  visibility: Visibility;
-  /** A category id or slug; products of all its descendants match too. */
-  category?: number | string;
+/** What narrows a product list besides its category, whichever protocol asked. */
+export interface ProductValueFilters {
   /** Decimal strings. */
   minPrice?: string;
   maxPrice?: string;
   inStock?: boolean;
   brands?: string[];
   vendorId?: number;
+  /** Full-text search, with a typo-tolerant fallback. */
   search?: string;
+}
+
+export interface DiscoveryFilters extends ProductValueFilters {
+  visibility: Visibility;
+  /** A category id or slug; products of all its descendants match too. */
+  category?: number | string;
   /** With `search`: match names by trigram similarity (typo tolerant) instead of full text. */
   fuzzy?: boolean;
 }
-
-export type PageSpec = PageRequest;
 
 /** The lower bounds of the price facet's buckets (the last is open-ended). */
 export const PRICE_BUCKETS = ['0.00', '10.00', '25.00', '50.00', '100.00', '250.00', '500.00', '1000.00'];
@@ -159,21 +162,17 @@ function selectList(): string {
  * The query for one page of products. Cursor pages fetch `size + 1` rows (the extra row tells
  * whether there is a next page).
  */
-export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering, page: PageSpec): BuiltQuery {
+export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering, page: PageRequest): BuiltQuery {
   if (ordering === 'relevance' && f.search === undefined) throw new Error('relevance ordering needs a search');
   const ps = new Params();
   const order = ORDERS[ordering];
-  const backward = page.kind === 'cursor' && page.before !== undefined;
-  const boundary = page.kind === 'cursor' ? (page.before ?? page.after) : undefined;
-  const desc = order.descending !== backward;
-  const dir = desc ? 'desc' : 'asc';
-  const search = f.search !== undefined;
-  const sortExpr = (alias: string) => (order.column === 'rank' ? 'rank' : `${alias}.${order.column}`);
-  const orderBy = (alias: string) => `order by ${sortExpr(alias)} ${dir}, ${alias}.id ${dir}`;
   // Page sizes are integers the contract bounds; written into the text (not bound) so that a
   // prepared statement's generic plan knows them.
   if (!Number.isSafeInteger(page.size) || page.size < 1) throw new Error(`page size must be a positive integer, not ${page.size}`);
-  const limit = page.size + (page.kind === 'cursor' ? 1 : 0);
+  const ks = keyset(page, order.descending, (value) => ps.add(value));
+  const search = f.search !== undefined;
+  const sortExpr = (alias: string) => (order.column === 'rank' ? 'rank' : `${alias}.${order.column}`);
+  const orderBy = (alias: string) => `order by ${sortExpr(alias)} ${ks.dir}, ${alias}.id ${ks.dir}`;
 
   const head = f.category !== undefined ? SUBTREE(f.category, ps) + '\n' : '';
   // Text order is parameter order: each use of the rank expression adds its own parameter.
@@ -181,12 +180,10 @@ export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering,
   const rankSelect = search ? `, ${rank()}::real as rank` : '';
   const from = searchFrom(f, ps);
   const where = conditions(f, ps);
-  const keyset = (alias: string) => {
-    if (!boundary) return [];
-    const op = desc ? '<' : '>';
+  const after = (alias: string): string[] => {
+    if (!ks.values) return [];
     const cast = order.column === 'created_at' ? '::timestamptz' : order.column === 'rank' ? '::real' : order.column === 'name' ? '' : '::numeric';
-    const key = order.column === 'rank' ? `${rank()}::real` : `${alias}.${order.column}`;
-    return [`(${key}, ${alias}.id) ${op} (${ps.add(boundary[0])}${cast}, ${ps.add(boundary[1])}::int)`];
+    return [ks.boundary(order.column === 'rank' ? `${rank()}::real` : `${alias}.${order.column}`, `${alias}.id`, cast)!];
   };
 
   let sql: string;
@@ -194,22 +191,21 @@ export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering,
   if (lateral) {
     // One ordered, limited probe per category of the subtree, merged. A numbered page needs the
     // first `offset + size` rows of each category to be sure of the page's rows.
-    const inner = [`p.category_id = subtree.id`, ...where, ...keyset('p')];
-    const offset = page.kind === 'page' ? (page.page - 1) * page.size : 0;
+    const inner = [`p.category_id = subtree.id`, ...where, ...after('p')];
     sql =
       `${head}select p.* from subtree cross join lateral (\n` +
-      `  select ${selectList()} from products p where ${inner.join(' and ')} ${orderBy('p')} limit ${page.kind === 'page' ? ps.add(offset + limit) : limit}\n` +
-      `) p ${orderBy('p')} limit ${page.kind === 'page' ? ps.add(limit) : limit}`;
-    if (page.kind === 'page') sql += ` offset ${ps.add(offset)}`;
+      `  select ${selectList()} from products p where ${inner.join(' and ')} ${orderBy('p')} limit ${page.kind === 'page' ? ps.add(ks.offset + ks.limit) : ks.limit}\n` +
+      `) p ${orderBy('p')} limit ${page.kind === 'page' ? ps.add(ks.limit) : ks.limit}`;
+    if (page.kind === 'page') sql += ` offset ${ps.add(ks.offset)}`;
   } else {
-    const all = [...where, ...keyset('p')];
+    const all = [...where, ...after('p')];
     if (f.category !== undefined) all.unshift('p.category_id in (select id from subtree)');
-    sql = `${head}select ${selectList()}${rankSelect} from ${from}${all.length ? ` where ${all.join(' and ')}` : ''} ${orderBy('p')} limit ${page.kind === 'page' ? ps.add(limit) : limit}`;
-    if (page.kind === 'page') sql += ` offset ${ps.add((page.page - 1) * page.size)}`;
+    sql = `${head}select ${selectList()}${rankSelect} from ${from}${all.length ? ` where ${all.join(' and ')}` : ''} ${orderBy('p')} limit ${page.kind === 'page' ? ps.add(ks.limit) : ks.limit}`;
+    if (page.kind === 'page') sql += ` offset ${ps.add(ks.offset)}`;
   }
   const valueFilters = f.brands?.length || f.vendorId !== undefined || f.minPrice !== undefined || f.maxPrice !== undefined;
   const stablePlan = page.kind === 'cursor' && !search && (lateral || !valueFilters);
-  return { sql, params: ps.values, reversed: backward, stablePlan };
+  return { sql, params: ps.values, reversed: ks.reversed, stablePlan };
 }
 
 /** `from ... where ...` with every filter, for counts and facets. */

@@ -1,11 +1,10 @@
-import { ArrayType, Check, Collection, Entity, Index, ManyToOne, OneToMany, type Opt, Property, type Ref } from '@mikro-orm/core';
+import { ArrayType, Check, Entity, Index, ManyToOne, type Opt, Property, type Ref, ref } from '@mikro-orm/core';
 import { BaseEntity } from '../../shared/base.entity';
 import { User } from '../accounts/user.entity';
 import { Category } from './category.entity';
-import { ProductVariant } from './product-variant.entity';
 
 /**
- * A product. Its price, price range and stock are derived from its active variants by the database
+ * A product (its variants refer to it). Its price, price range and stock are derived from its active variants by the database
  * (trigger `product_variants_refresh_product`), in the same transaction as any variant change; the
  * rating aggregates follow its reviews. A full-text `search_vector` column (generated, not mapped)
  * serves search.
@@ -82,13 +81,10 @@ export class Product extends BaseEntity {
   @Property({ type: 'integer', default: 0 })
   ratingCount: number & Opt = 0;
 
-  @OneToMany(() => ProductVariant, (v) => v.product, { orderBy: { id: 'asc' } })
-  variants = new Collection<ProductVariant>(this);
-
-  constructor(vendor: Ref<User>, category: Ref<Category>, name: string, slug: string, sku: string) {
+  constructor(vendorId: number, categoryId: number, name: string, slug: string, sku: string) {
     super();
-    this.vendor = vendor;
-    this.category = category;
+    this.vendor = ref(User, vendorId);
+    this.category = ref(Category, categoryId);
     this.name = name;
     this.slug = slug;
     this.sku = sku;

@@ -1,4 +1,4 @@
-import { Check, Collection, Entity, Enum, Index, ManyToMany, ManyToOne, type Opt, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Check, Collection, Entity, Enum, Index, ManyToMany, ManyToOne, type Opt, PrimaryKey, Property, type Ref, ref, rel } from '@mikro-orm/core';
 import { BaseEntity } from '../../shared/base.entity';
 import { User } from '../accounts/user.entity';
 import { Product } from '../catalog/product.entity';
@@ -58,6 +58,11 @@ export class Discount extends BaseEntity {
     this.kind = kind;
     this.value = value;
   }
+
+  /** Limits the discount to these products (none: the whole cart). */
+  limitTo(productIds: readonly number[]): void {
+    this.products.set(productIds.map((id) => rel(Product, id)));
+  }
 }
 
 /** One use of a discount by an order. */
@@ -84,9 +89,9 @@ export class DiscountRedemption {
   @Property({ type: 'datetime', columnType: 'timestamptz(3)', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 
-  constructor(discount: Ref<Discount>, user: Ref<User>, orderId: number, amount: string) {
-    this.discount = discount;
-    this.user = user;
+  constructor(discountId: number, userId: number, orderId: number, amount: string) {
+    this.discount = ref(Discount, discountId);
+    this.user = ref(User, userId);
     this.orderId = orderId;
     this.amount = amount;
   }

@@ -1,11 +1,18 @@
-import type { Handlers } from '../../handlers';
+import type { HandlerMap } from '../../http/operations';
+import type { Pager } from '../../http/pagination';
 import { toDiscountDto } from './discounts.mapper';
+import type { DiscountsService } from './discounts.service';
+
+/** What the discounts' operations need from the composition root. */
+export interface DiscountsDeps {
+  discounts: DiscountsService;
+  pager: Pager;
+}
 
 export const discountsHandlers = {
-  listDiscounts: async ({ em, query, services, req, url }) => {
-    const scope = 'discounts:-id';
-    const slice = await services.discounts.list(em, query, services.pager.request(query, scope));
-    return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toDiscountDto) };
+  listDiscounts: async ({ em, query, services, selfUrl }) => {
+    const discounts = await services.discounts.list(em, { isActive: query.is_active }, services.pager.request(query));
+    return { status: 200, body: services.pager.envelope(selfUrl, discounts, toDiscountDto) };
   },
 
   createDiscount: async ({ em, body, services, link }) => {
@@ -21,4 +28,4 @@ export const discountsHandlers = {
     await services.discounts.delete(em, path.id);
     return { status: 204 };
   },
-} satisfies Partial<Handlers>;
+} satisfies Partial<HandlerMap<DiscountsDeps>>;

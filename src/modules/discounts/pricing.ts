@@ -7,8 +7,8 @@ export interface PricedLine {
 }
 
 /** Lines priced in minor units (unit price × quantity), in the given order, with their subtotal. */
-export function priceLines(lines: readonly { productId: number; price: string; quantity: number }[]): { lines: PricedLine[]; subtotal: number } {
-  const priced = lines.map((l) => ({ productId: l.productId, lineTotal: toMinor(l.price) * l.quantity }));
+export function priceLines<L extends { productId: number; price: string; quantity: number }>(lines: readonly L[]): { lines: (L & PricedLine)[]; subtotal: number } {
+  const priced = lines.map((l) => ({ ...l, lineTotal: toMinor(l.price) * l.quantity }));
   return { lines: priced, subtotal: subtotalOf(priced) };
 }
 

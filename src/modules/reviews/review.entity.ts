@@ -1,4 +1,4 @@
-import { Check, Entity, Index, ManyToOne, type Opt, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Check, Entity, Index, ManyToOne, type Opt, Property, type Ref, ref, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../../shared/base.entity';
 import { User } from '../accounts/user.entity';
 import { Product } from '../catalog/product.entity';
@@ -31,10 +31,10 @@ export class Review extends BaseEntity {
   @Property({ type: 'boolean', default: false })
   verifiedPurchase: boolean & Opt = false;
 
-  constructor(user: Ref<User>, product: Ref<Product>, rating: number) {
+  constructor(userId: number, productId: number, rating: number) {
     super();
-    this.user = user;
-    this.product = product;
+    this.user = ref(User, userId);
+    this.product = ref(Product, productId);
     this.rating = rating;
   }
 }

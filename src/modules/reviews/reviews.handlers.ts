@@ -1,11 +1,18 @@
-import type { Handlers } from '../../handlers';
+import type { HandlerMap } from '../../http/operations';
+import type { Pager } from '../../http/pagination';
 import { toReviewDto } from './reviews.mapper';
+import type { ReviewsService } from './reviews.service';
+
+/** What the reviews' operations need from the composition root. */
+export interface ReviewsDeps {
+  reviews: ReviewsService;
+  pager: Pager;
+}
 
 export const reviewsHandlers = {
-  listReviews: async ({ em, query, services, req, url }) => {
-    const scope = `reviews:${query.ordering ?? '-created_at'}`;
-    const slice = await services.reviews.list(em, query, services.pager.request(query, scope));
-    return { status: 200, body: services.pager.envelope(url(req.originalUrl), scope, slice, toReviewDto) };
+  listReviews: async ({ em, query, services, selfUrl }) => {
+    const reviews = await services.reviews.list(em, query, services.pager.request(query));
+    return { status: 200, body: services.pager.envelope(selfUrl, reviews, toReviewDto) };
   },
 
   createReview: async ({ em, user, body, services, link }) => {
@@ -15,13 +22,10 @@ export const reviewsHandlers = {
 
   getReview: async ({ em, path, services }) => ({ status: 200, body: toReviewDto(await services.reviews.get(em, path.id)) }),
 
-  updateReview: async ({ em, user, path, body, services }) => ({
-    status: 200,
-    body: toReviewDto(await services.reviews.update(em, user, path.id, body)),
-  }),
+  updateReview: async ({ em, user, path, body, services }) => ({ status: 200, body: toReviewDto(await services.reviews.update(em, user, path.id, body)) }),
 
   deleteReview: async ({ em, user, path, services }) => {
     await services.reviews.delete(em, user, path.id);
     return { status: 204 };
   },
-} satisfies Partial<Handlers>;
+} satisfies Partial<HandlerMap<ReviewsDeps>>;

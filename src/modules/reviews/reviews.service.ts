@@ -1,99 +1,89 @@
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
-import type { components, operations } from '../../../generated/openapi';
-import { findSlice } from '../../db/keyset';
-import type { Principal } from '../../http/principal';
-import { DomainError } from '../../shared/errors';
-import type { PageRequest, Slice } from '../../shared/paging';
-import { User } from '../accounts/user.entity';
-import { CatalogErrors } from '../catalog/catalog.errors';
-import { Product } from '../catalog/product.entity';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { components } from '../../../generated/openapi';
+import { refuseViolations } from '../../db/errors';
+import type { Listing, PagePicker } from '../../shared/paging';
+import type { Principal } from '../../shared/principal';
+import { CatalogErrors } from '../catalog';
 import { Review } from './review.entity';
+import { ReviewErrors } from './reviews.errors';
+import type { ReviewFilter, ReviewOrdering, ReviewsRepository } from './reviews.repository';
 
-type ReviewCreate = components['schemas']['ReviewCreate'];
-type ReviewUpdate = components['schemas']['ReviewUpdate'];
-export type ReviewListQuery = NonNullable<operations['listReviews']['parameters']['query']>;
+export type ReviewInput = components['schemas']['ReviewCreate'];
+export type ReviewPatch = components['schemas']['ReviewUpdate'];
+export type ReviewListInput = ReviewFilter & { ordering?: ReviewOrdering };
 
-/** Answers whether a user bought a product (a paid order containing it). */
+/** Answers whether a user bought a product (a paid order containing it); checkout answers. */
 export interface PurchaseHistory {
   hasPurchased(em: EntityManager, userId: number, productId: number): Promise<boolean>;
 }
 
-const notFound = () => DomainError.notFound('The review');
-const alreadyReviewed = () => new DomainError('conflict', 'ALREADY_REVIEWED', 'You already reviewed this product; edit that review instead.');
+/** What reviews need of the catalog: whether a product is listed, and where its rating goes. */
+export interface RatedCatalog {
+  isListed(em: EntityManager, productId: number): Promise<boolean>;
+  recordRating(em: EntityManager, productId: number, rating: { average: string; count: number }): Promise<void>;
+}
 
 /**
- * Product reviews. Every change locks the product row first, then recomputes its rating average
- * and count in the same transaction, so concurrent reviews never leave a stale aggregate.
+ * Product reviews. Every change of a product's reviews is serialised per product and recomputes
+ * its rating in the same transaction, so concurrent reviews never leave a stale aggregate.
  */
 export class ReviewsService {
-  constructor(private readonly purchases: PurchaseHistory) {}
+  constructor(
+    private readonly reviews: ReviewsRepository,
+    private readonly catalog: RatedCatalog,
+    private readonly purchases: PurchaseHistory,
+  ) {}
 
-  list(em: EntityManager, query: ReviewListQuery, page: PageRequest): Promise<Slice<Review>> {
-    const where: FilterQuery<Review> = { product: { isActive: true } };
-    if (query.product !== undefined) where.product = { id: query.product, isActive: true };
-    if (query.user !== undefined) where.user = query.user;
-    const ordering = query.ordering ?? '-created_at';
-    const descending = ordering.startsWith('-');
-    const order = ordering.endsWith('rating')
-      ? { property: 'rating' as const, column: 'rating', descending, key: (r: Review) => r.rating }
-      : { property: 'createdAt' as const, column: 'created_at', descending, key: (r: Review) => r.createdAt.toISOString() };
-    return findSlice(em, Review, where, order, page).then(async (slice) => {
-      await em.populate(slice.items, ['user']);
-      return slice;
-    });
+  /** Reviews of listed products, newest first by default (or by rating); by product and/or author. */
+  list(em: EntityManager, input: ReviewListInput, pick: PagePicker): Promise<Listing<Review>> {
+    const { ordering = '-created_at', ...filter } = input;
+    return this.reviews.list(em, filter, ordering, pick);
   }
 
   /**
-   * The newest `limit` reviews of each of several active products (as `list` orders them), in a bounded
-   * number of statements whatever the number of products: the reviews, then their authors.
+   * The newest `limit` reviews of each of several products (as `list` orders them), in a bounded
+   * number of statements whatever the number of products.
    */
   async latestFor(em: EntityManager, productIds: readonly number[], limit: number): Promise<Map<number, Review[]>> {
     const byProduct = new Map<number, Review[]>(productIds.map((id) => [id, []]));
     if (!productIds.length || limit < 1) return byProduct;
-    const ranked = await em.execute<{ id: number }[]>(
-      `select id from (select r.id, row_number() over (partition by r.product_id order by r.created_at desc, r.id desc) as n
-         from reviews r join products p on p.id = r.product_id where p.is_active and r.product_id = any(?::int[])) ranked where n <= ?`,
-      [`{${productIds.join(',')}}`, limit],
-    );
-    if (!ranked.length) return byProduct;
-    const reviews = await em.find(Review, { id: { $in: ranked.map((r) => r.id) } }, { orderBy: { createdAt: 'desc', id: 'desc' }, populate: ['user'] });
-    for (const r of reviews) byProduct.get(r.product.id)?.push(r);
+    for (const r of await this.reviews.latestOf(em, productIds, limit)) byProduct.get(r.product.id)?.push(r);
     return byProduct;
   }
 
   async get(em: EntityManager, id: number, options: { refresh?: boolean } = {}): Promise<Review> {
-    const review = await em.findOne(Review, { id, product: { isActive: true } }, { populate: ['user'], refresh: options.refresh });
-    if (!review) throw notFound();
+    const review = await this.reviews.byId(em, id, options);
+    if (!review) throw ReviewErrors.notFound();
     return review;
   }
 
-  async create(em: EntityManager, author: Principal, input: ReviewCreate): Promise<Review> {
-    const review = await em.transactional(async (tx) => {
-      const product = await this.lockProduct(tx, input.product);
-      if (!product?.isActive) throw CatalogErrors.unknownProduct(input.product);
-      const review = new Review(tx.getReference(User, author.id, { wrapped: true }), tx.getReference(Product, input.product, { wrapped: true }), input.rating);
-      review.title = input.title?.trim() ?? '';
-      review.comment = input.comment?.trim() ?? '';
-      review.verifiedPurchase = await this.purchases.hasPurchased(tx, author.id, input.product);
-      tx.persist(review);
-      await tx.flush();
-      await this.refreshRating(tx, input.product);
-      return review;
-    }).catch((err) => {
-      // One review per user and product: the unique constraint decides (the product lock serialises the rest).
-      if (err instanceof UniqueConstraintViolationException) throw alreadyReviewed();
-      throw err;
-    });
+  async create(em: EntityManager, author: Principal, input: ReviewInput): Promise<Review> {
+    // One review per user and product: the unique constraint decides (the lock serialises the rest).
+    const review = await refuseViolations(
+      () =>
+        em.transactional(async (tx) => {
+          await this.reviews.lockProductReviews(tx, input.product);
+          if (!(await this.catalog.isListed(tx, input.product))) throw CatalogErrors.unknownProduct(input.product);
+          const review = new Review(author.id, input.product, input.rating);
+          review.title = input.title?.trim() ?? '';
+          review.comment = input.comment?.trim() ?? '';
+          review.verifiedPurchase = await this.purchases.hasPurchased(tx, author.id, input.product);
+          tx.persist(review);
+          await tx.flush();
+          await this.refreshRating(tx, input.product);
+          return review;
+        }),
+      { unique: () => ReviewErrors.alreadyReviewed() },
+    );
     return this.get(em, review.id);
   }
 
   /** The author edits their review; anyone else's answers 404. */
-  async update(em: EntityManager, author: Principal, id: number, patch: ReviewUpdate): Promise<Review> {
+  async update(em: EntityManager, author: Principal, id: number, patch: ReviewPatch): Promise<Review> {
     await em.transactional(async (tx) => {
-      const review = await tx.findOne(Review, { id, user: author.id });
-      if (!review) throw notFound();
-      await this.lockProduct(tx, review.product.id);
+      const review = await this.reviews.byAuthor(tx, id, author.id);
+      if (!review) throw ReviewErrors.notFound();
+      await this.reviews.lockProductReviews(tx, review.product.id);
       if (patch.rating !== undefined) review.rating = patch.rating;
       if (patch.title !== undefined) review.title = patch.title.trim();
       if (patch.comment !== undefined) review.comment = patch.comment.trim();
@@ -107,27 +97,17 @@ export class ReviewsService {
   /** The author, or an admin moderating, deletes a review. */
   async delete(em: EntityManager, actor: Principal, id: number): Promise<void> {
     await em.transactional(async (tx) => {
-      const review = await tx.findOne(Review, actor.role === 'admin' ? { id } : { id, user: actor.id });
-      if (!review) throw notFound();
+      const review = await this.reviews.byAuthor(tx, id, actor.id, actor.role === 'admin');
+      if (!review) throw ReviewErrors.notFound();
       const productId = review.product.id;
-      await this.lockProduct(tx, productId);
+      await this.reviews.lockProductReviews(tx, productId);
       tx.remove(review);
       await tx.flush();
       await this.refreshRating(tx, productId);
     });
   }
 
-  private lockProduct(em: EntityManager, productId: number): Promise<Product | null> {
-    return em.findOne(Product, productId, { lockMode: LockMode.PESSIMISTIC_WRITE });
-  }
-
   private async refreshRating(em: EntityManager, productId: number): Promise<void> {
-    await em.execute(
-      `update products set
-         rating_avg = coalesce((select round(avg(rating), 2) from reviews where product_id = ?), 0),
-         rating_count = (select count(*) from reviews where product_id = ?)
-       where id = ?`,
-      [productId, productId, productId],
-    );
+    await this.catalog.recordRating(em, productId, await this.reviews.ratingOf(em, productId));
   }
 }

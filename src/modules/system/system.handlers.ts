@@ -1,7 +1,13 @@
-import { operationIndex } from '../../../generated/operations';
-import type { Handlers } from '../../handlers';
-import { DomainError } from '../../shared/errors';
 import spec from '../../../generated/openapi.bundle.json';
+import { operationIndex } from '../../../generated/operations';
+import type { HandlerMap } from '../../http/operations';
+import { SystemErrors } from './system.errors';
+
+/** What the probes need from the composition root. */
+export interface SystemDeps {
+  /** `draining` turns true when the process starts shutting down: readiness fails. */
+  lifecycle: { draining: boolean };
+}
 
 /** Collection paths of the contract (`/api/users/`), keyed by resource name: the API root's index. */
 const collections: Record<string, string> = Object.fromEntries(
@@ -15,11 +21,11 @@ export const systemHandlers = {
   getHealth: async () => ({ status: 200, body: { status: 'ok' } }),
 
   getReadiness: async ({ em, services }) => {
-    if (services.lifecycle.draining) throw new DomainError('unavailable', 'SHUTTING_DOWN', 'The server is shutting down.');
+    if (services.lifecycle.draining) throw SystemErrors.shuttingDown();
     try {
       await em.getConnection().execute('select 1');
     } catch {
-      throw new DomainError('unavailable', 'SERVICE_UNAVAILABLE', 'The database is not reachable.');
+      throw SystemErrors.databaseUnreachable();
     }
     return { status: 200, body: { status: 'ok', checks: { database: 'ok' } } };
   },
@@ -39,4 +45,4 @@ export const systemHandlers = {
       graphql: { endpoint: url('/graphql/'), schema: url('/graphql/schema.graphql') },
     },
   }),
-} satisfies Partial<Handlers>;
+} satisfies Partial<HandlerMap<SystemDeps>>;

@@ -1,5 +1,6 @@
 import { startApp, type TestApp } from '../../support/app';
 import { sql, uniqueName } from '../../support/factories';
+import { firstOf } from '../../support/narrow';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -7,7 +8,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-const userCount = async () => Number((await sql<{ n: string }>(app, 'select count(*) as n from users'))[0].n);
+const userCount = async () => Number(firstOf(await sql<{ n: string }>(app, 'select count(*) as n from users')).n);
 
 /** Posts a raw body, bypassing the typed client, to send what the contract forbids. */
 async function rawPost(path: string, body: string, contentType = 'application/json') {
@@ -24,7 +25,7 @@ describe('POST /api/auth/register/', () => {
     expect(response.status).toBe(201);
     expect(data).toMatchObject({ username, role: 'customer', is_active: true, first_name: 'Ada', last_name: 'Lovelace', last_login: null });
     expect(response.headers.get('location')).toBe(`${app.baseUrl}/api/users/${data!.id}/`);
-    const [row] = await sql<{ password_hash: string }>(app, 'select password_hash from users where id = ?', [data!.id]);
+    const row = firstOf(await sql<{ password_hash: string }>(app, 'select password_hash from users where id = ?', [data!.id]));
     expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(JSON.stringify(data)).not.toContain('password');
   });

@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, type Actor, sql } from '../../support/factories';
+import { firstOf, itemAt } from '../../support/narrow';
 
 let app: TestApp;
 let admin: Actor;
@@ -59,7 +60,7 @@ describe('categories', () => {
       expect(res.response.status).toBe(422);
       expect(res.error!.code).toBe('CATEGORY_CYCLE');
     }
-    const [row] = await sql<{ parent_id: number | null }>(app, 'select parent_id from categories where id = ?', [a.id]);
+    const row = firstOf(await sql<{ parent_id: number | null }>(app, 'select parent_id from categories where id = ?', [a.id]));
     expect(row.parent_id).toBeNull();
     const moved = await admin.api.PATCH('/api/category/{id}/', { params: { path: { id: c.id } }, body: { parent: a.id, name: 'Renamed' } });
     expect(moved.data).toMatchObject({ parent: a.id, name: 'Renamed' });
@@ -88,7 +89,7 @@ describe('categories', () => {
     expect(response.headers.get('cache-control')).toBe('public, max-age=300');
     const node = data!.find((n) => n.id === root.id)!;
     expect(node.children.map((c) => c.name)).toEqual(['zz Alpha', 'zz Beta']);
-    expect(node.children[1].children.map((c) => c.name)).toEqual(['zz Grandchild']);
+    expect(itemAt(node.children, 1).children.map((c) => c.name)).toEqual(['zz Grandchild']);
   });
 
   it('lists categories by parent; inactive ones only for admins', async () => {

@@ -1,5 +1,5 @@
 import { MikroORM, ref } from '@mikro-orm/postgresql';
-import { ormOptions } from '../../../src/db/orm.config';
+import { ormOptions } from '../../../src/orm.config';
 import { Category } from '../../../src/modules/catalog/category.entity';
 import { createTestDatabase } from '../../support/database';
 

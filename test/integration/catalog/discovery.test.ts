@@ -2,6 +2,7 @@ import type { components } from '../../../generated/openapi';
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, type Actor, sql } from '../../support/factories';
+import { firstOf, itemAt } from '../../support/narrow';
 
 type Summary = components['schemas']['ProductSummary'];
 type Page = components['schemas']['ProductPage'];
@@ -10,7 +11,8 @@ let app: TestApp;
 let admin: Actor;
 let vendor: Actor;
 let other: Actor;
-const cat: Record<string, components['schemas']['Category']> = {};
+/** Filled in beforeAll. */
+const cat = {} as Record<'outdoor' | 'footwear' | 'trail' | 'clothing' | 'home', components['schemas']['Category']>;
 
 const BRANDS = ['Acme', 'Borealis', 'Cirrus'];
 const NOUNS = ['Running shoe', 'Trail jacket', 'Wool sock', 'Rain hat', 'Camp stove'];
@@ -28,7 +30,7 @@ beforeAll(async () => {
   // 48 products: repeated prices (ties), some out of stock, several brands and two vendors.
   for (let i = 0; i < 48; i++) {
     const seller = i % 4 === 3 ? other : vendor;
-    await makeProduct(seller, leaves[i % leaves.length].id, {
+    await makeProduct(seller, itemAt(leaves, i % leaves.length).id, {
       name: `${NOUNS[i % NOUNS.length]} ${String.fromCharCode(65 + (i % 26))}${i}`,
       description: i % 6 === 0 ? 'Waterproof and breathable for wet weather.' : 'Everyday gear.',
       brand: BRANDS[i % BRANDS.length],
@@ -130,7 +132,7 @@ describe('ordering and cursor pagination', () => {
 
   it('shows list fields only, in the contract’s shape', async () => {
     const { body } = await get(`/api/product/?brand=Borealis&page_size=1&ordering=price`);
-    const [p] = body.results as Summary[];
+    const p = firstOf(body.results as Summary[]);
     expect(Object.keys(p).sort()).toEqual(
       ['brand', 'category', 'created_at', 'currency', 'id', 'image', 'in_stock', 'is_active', 'name', 'price', 'price_range', 'rating', 'slug', 'stock', 'vendor'].sort(),
     );

@@ -1,15 +1,16 @@
 import { Client } from 'pg';
 import {
   type DiscoveryFilters,
-  type PageSpec,
   type ProductOrdering,
   type ProductRow,
   productListQuery,
   sortKeyOf,
 } from '../../../src/modules/catalog/discovery.sql';
 import { toPgPlaceholders } from '../../../src/db/prepared';
+import type { PageRequest as PageSpec } from '../../../src/shared/paging';
 import { seedCatalog } from '../../../src/seed/catalog';
 import { createTestDatabase } from '../../support/database';
+import { firstOf, lastOf } from '../../support/narrow';
 
 /**
  * The discovery plans on a catalog large enough for the planner to prefer a sequential scan and a
@@ -67,7 +68,7 @@ afterAll(async () => {
 async function plan(filters: DiscoveryFilters, ordering: ProductOrdering, page: PageSpec): Promise<PlanNode> {
   const q = productListQuery(filters, ordering, page);
   const { rows } = await client.query(`explain (format json) ${toPgPlaceholders(q.sql)}`, q.params);
-  return (rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0].Plan;
+  return firstOf(rows[0]['QUERY PLAN'] as { Plan: PlanNode }[]).Plan;
 }
 
 function nodes(root: PlanNode): PlanNode[] {
@@ -170,7 +171,7 @@ describe('discovery plans', () => {
         await client.query('set plan_cache_mode = force_generic_plan');
         const params = q.params.map((v) => (typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`));
         const { rows } = await client.query(`explain (format json) execute list_page${params.length ? `(${params.join(', ')})` : ''}`);
-        expectIndexedPlan((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0].Plan, bound);
+        expectIndexedPlan(firstOf(rows[0]['QUERY PLAN'] as { Plan: PlanNode }[]).Plan, bound);
       } finally {
         await client.query('reset plan_cache_mode');
         await client.query('deallocate all');
@@ -210,13 +211,13 @@ describe('cursor pagination', () => {
       const items = rows.slice(0, size);
       if (items.length) forward.push(items.map((r) => r.id));
       if (rows.length <= size) break;
-      const last = items[items.length - 1];
+      const last = lastOf(items);
       after = [sortKeyOf(last, ordering), last.id];
     }
-    const backward: number[][] = [forward[forward.length - 1]];
+    const backward: number[][] = forward.slice(-1);
     let first: number | undefined = backward[0]?.[0];
     while (first !== undefined && backward.length < forward.length) {
-      const row = (await client.query<ProductRow>(`select p.*, p.images[1] as image from products p where id = $1`, [first])).rows[0];
+      const row = firstOf((await client.query<ProductRow>(`select p.*, p.images[1] as image from products p where id = $1`, [first])).rows);
       const items = await page(filters, ordering, { kind: 'cursor', size, before: [sortKeyOf(row, ordering), row.id] });
       backward.unshift(items.map((r) => r.id));
       first = items[0]?.id;

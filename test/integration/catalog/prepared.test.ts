@@ -1,11 +1,11 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
-import { ormOptions } from '../../../src/db/orm.config';
-import { CategoriesService } from '../../../src/modules/catalog/categories.service';
-import type { DiscoveryFilters } from '../../../src/modules/catalog/discovery.sql';
-import { ProductsService } from '../../../src/modules/catalog/products.service';
+import { ormOptions } from '../../../src/orm.config';
+import { DiscoveryRepository, DiscoveryService, type ProductListInput } from '../../../src/modules/catalog';
+import type { PagePicker, PageRequest } from '../../../src/shared/paging';
 import { seedCatalog } from '../../../src/seed/catalog';
 import { createTestDatabase } from '../../support/database';
+import { firstOf } from '../../support/narrow';
 
 /**
  * The catalog's list queries run as named prepared statements when their plan does not depend on
@@ -14,9 +14,13 @@ import { createTestDatabase } from '../../support/database';
  */
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let orm: MikroORM;
-const PUBLIC = { visibility: { kind: 'public' } } as const;
-const prepared = new ProductsService(new CategoriesService(), { preparedStatements: true });
-const unprepared = new ProductsService(new CategoriesService(), { preparedStatements: false });
+const PUBLIC = {} as const;
+const prepared = new DiscoveryService(new DiscoveryRepository(true));
+const unprepared = new DiscoveryService(new DiscoveryRepository(false));
+/** Exactly this page, as the public sees it. */
+const at = (page: PageRequest): PagePicker => () => ({ page, scope: null });
+const list = (service: DiscoveryService, em: Parameters<DiscoveryService['discover']>[0], filters: ProductListInput, ordering: ProductListInput['ordering'], page: PageRequest) =>
+  service.discover(em, null, { ...filters, ordering }, at(page));
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -37,11 +41,11 @@ async function statements(): Promise<{ name: string; statement: string }[]> {
 }
 
 /** Every page of a list, following the cursors, as ids. */
-async function walk(service: ProductsService, filters: DiscoveryFilters, ordering: 'price' | '-created_at' | 'name') {
+async function walk(service: DiscoveryService, filters: ProductListInput, ordering: 'price' | '-created_at' | 'name') {
   const pages: number[][] = [];
   let after: (string | number)[] | undefined;
   for (;;) {
-    const { slice } = await service.list(orm.em.fork(), filters, ordering, { kind: 'cursor', size: 25, after });
+    const { slice } = await list(service, orm.em.fork(), filters, ordering, { kind: 'cursor', size: 25, after });
     pages.push(slice.items.map((r) => r.id));
     if (slice.next === null || typeof slice.next === 'number') return pages;
     after = slice.next;
@@ -50,7 +54,7 @@ async function walk(service: ProductsService, filters: DiscoveryFilters, orderin
 
 describe('prepared list statements', () => {
   it('a category list is prepared once per connection and pages exactly like an unprepared one', async () => {
-    const filters: DiscoveryFilters = { ...PUBLIC, category: 1, minPrice: '5.00', maxPrice: '400.00', inStock: true };
+    const filters: ProductListInput = { ...PUBLIC, category: '1', minPrice: '5.00', maxPrice: '400.00', inStock: true };
     const before = (await statements()).length;
     const pages = await walk(prepared, filters, 'price');
     expect(pages.length).toBeGreaterThan(3);
@@ -73,25 +77,25 @@ describe('prepared list statements', () => {
   });
 
   it('a product detail is prepared too', async () => {
-    const [{ id }] = await orm.em.fork().execute<{ id: number }[]>(`select id from products where is_active order by id limit 1`);
+    const { id } = firstOf(await orm.em.fork().execute<{ id: number }[]>(`select id from products where is_active order by id limit 1`));
     const before = (await statements()).length;
     const detail = await prepared.get(orm.em.fork(), null, id);
     expect(detail.id).toBe(id);
     expect(detail).toEqual(await unprepared.get(orm.em.fork(), null, id));
     const added = (await statements()).slice(before);
     expect(added).toHaveLength(1);
-    expect(added[0].statement).toContain('where p.id = $1');
+    expect(firstOf(added).statement).toContain('where p.id = $1');
   });
 
   it('value-dependent filters, numbered pages and lists inside a transaction are not prepared', async () => {
     const before = await statements();
-    const brand = (await orm.em.fork().execute<{ brand: string }[]>(`select brand from products group by brand order by count(*) desc limit 1`))[0].brand;
-    const byBrand = await prepared.list(orm.em.fork(), { ...PUBLIC, brands: [brand] }, 'price', { kind: 'cursor', size: 10 });
+    const brand = firstOf(await orm.em.fork().execute<{ brand: string }[]>(`select brand from products group by brand order by count(*) desc limit 1`)).brand;
+    const byBrand = await list(prepared, orm.em.fork(), { ...PUBLIC, brands: [brand] }, 'price', { kind: 'cursor', size: 10 });
     expect(byBrand.slice.items.length).toBe(10);
     expect(byBrand.slice.items.every((r) => r.brand === brand)).toBe(true);
-    const numbered = await prepared.list(orm.em.fork(), { ...PUBLIC, category: 1 }, 'name', { kind: 'page', size: 10, page: 2 });
+    const numbered = await list(prepared, orm.em.fork(), { ...PUBLIC, category: '1' }, 'name', { kind: 'page', size: 10, page: 2 });
     expect(numbered.slice.items.length).toBe(10);
-    const inTransaction = await orm.em.fork().transactional((em) => prepared.list(em, { ...PUBLIC, category: 2 }, 'name', { kind: 'cursor', size: 10 }));
+    const inTransaction = await orm.em.fork().transactional((em) => list(prepared, em, { ...PUBLIC, category: '2' }, 'name', { kind: 'cursor', size: 10 }));
     expect(inTransaction.slice.items.length).toBeGreaterThan(0);
     expect(await statements()).toEqual(before);
   });

@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, type Actor, sql, uniqueName } from '../../support/factories';
+import { firstOf, itemAt } from '../../support/narrow';
 
 let app: TestApp;
 let admin: Actor;
@@ -16,9 +17,9 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 const productRow = async (id: number) =>
-  (await sql<{ price: string; max_price: string; stock: number; in_stock: boolean; is_active: boolean; name: string }>(
+  firstOf(await sql<{ price: string; max_price: string; stock: number; in_stock: boolean; is_active: boolean; name: string }>(
     app, 'select price, max_price, stock, in_stock, is_active, name from products where id = ?', [id],
-  ))[0];
+  ));
 
 describe('creating products', () => {
   it('creates a product with a default variant from its price, stock and SKU', async () => {
@@ -89,7 +90,7 @@ describe('creating products', () => {
   });
 
   it('answers 422 for a missing category or price, and 409 for a taken SKU or slug, writing nothing', async () => {
-    const count = async () => Number((await sql<{ n: number }>(app, 'select count(*)::int as n from products'))[0].n);
+    const count = async () => Number(firstOf(await sql<{ n: number }>(app, 'select count(*)::int as n from products')).n);
     const before = await count();
     const noCat = await vendor.api.POST('/api/product/', { body: { name: 'X', category: 999999, sku: uniqueName('X'), price: '1.00' } });
     expect(noCat.error!.code).toBe('UNKNOWN_CATEGORY');
@@ -136,7 +137,7 @@ describe('reading products', () => {
     const p = await makeProduct(vendor, category, { variants: [{ sku: `${base}-a`, price: '5.00' }, { sku: `${base}-b`, price: '6.00', is_active: false }] });
     expect((await app.api.GET('/api/product/{id}/', { params: { path: { id: p.id } } })).data!.variants.map((v) => v.sku)).toEqual([`${base}-a`]);
     expect((await vendor.api.GET('/api/product/{id}/', { params: { path: { id: p.id } } })).data!.variants).toHaveLength(2);
-    const hidden = p.variants[1].id;
+    const hidden = itemAt(p.variants, 1).id;
     expect((await app.api.GET('/api/variant/{id}/', { params: { path: { id: hidden } } })).response.status).toBe(404);
     expect((await vendor.api.GET('/api/variant/{id}/', { params: { path: { id: hidden } } })).response.status).toBe(200);
   });
@@ -233,7 +234,7 @@ describe('variants', () => {
     const p = await makeProduct(vendor, category);
     expect((await rival.api.POST('/api/variant/', { body: { product: p.id, sku: uniqueName('R'), price: '1.00' } })).response.status).toBe(403);
     expect((await rival.api.PATCH('/api/variant/{id}/', { params: { path: { id: p.variants[0].id } }, body: { stock: 999 } })).response.status).toBe(403);
-    const [v] = await sql<{ stock: number }>(app, 'select stock from product_variants where id = ?', [p.variants[0].id]);
+    const v = firstOf(await sql<{ stock: number }>(app, 'select stock from product_variants where id = ?', [p.variants[0].id]));
     expect(v.stock).toBe(5);
     const unknown = await vendor.api.POST('/api/variant/', { body: { product: 99999999, sku: uniqueName('R'), price: '1.00' } });
     expect(unknown.response.status).toBe(422);

@@ -1,6 +1,6 @@
 import { MikroORM, ref } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
-import { ormOptions } from '../../../src/db/orm.config';
+import { ormOptions } from '../../../src/orm.config';
 import { verifyPassword } from '../../../src/modules/accounts/passwords';
 import { User } from '../../../src/modules/accounts/user.entity';
 import { Category } from '../../../src/modules/catalog/category.entity';
@@ -177,10 +177,12 @@ describe('the catalog seed', () => {
       const parent = await em.findOneOrFail(Category, 71);
       const category = new Category('Brand New', 'brand-new');
       category.parent = ref(parent);
-      const product = new Product(ref(vendor), ref(category), 'Added By Hand', 'added-by-hand', 'HAND-1');
+      em.persist(category);
+      await em.flush();
+      const product = new Product(vendor.id, category.id, 'Added By Hand', 'added-by-hand', 'HAND-1');
       const variant = new ProductVariant(ref(product), 'HAND-1-1', '12.34');
       variant.stock = 5;
-      em.persist([category, product, variant]);
+      em.persist([product, variant]);
       await em.flush();
       expect(category.id).toBe(431);
       expect(product.id).toBe(PRODUCTS + 1);

@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from '../../support/app';
 import { buyer, openShop, product, type Shop, stockOf } from '../../support/checkout';
 import { sql } from '../../support/factories';
+import { firstOf, itemAt } from '../../support/narrow';
 
 let app: TestApp;
 let shop: Shop;
@@ -22,8 +23,8 @@ describe('stock is never oversold', () => {
     for (const r of results.filter((r) => r.response.status === 409)) expect(r.error).toMatchObject({ code: 'INSUFFICIENT_STOCK', available: 0 });
     expect(await stockOf(app, variant)).toBe(0);
     const sold = await sql<{ n: number }>(app, 'select coalesce(sum(quantity), 0)::int as n from order_items where variant_id = ?', [variant]);
-    expect(sold[0].n).toBe(3);
-    const [{ in_stock }] = await sql<{ in_stock: boolean }>(app, 'select in_stock from products where id = ?', [p.id]);
+    expect(firstOf(sold).n).toBe(3);
+    const { in_stock } = firstOf(await sql<{ in_stock: boolean }>(app, 'select in_stock from products where id = ?', [p.id]));
     expect(in_stock).toBe(false);
   });
 
@@ -48,18 +49,20 @@ describe('stock is never oversold', () => {
     const placed = await Promise.all(first.map((b) => b.api.POST('/api/order/', { body: { shipping_address: b.address } })));
     expect(await stockOf(app, variant)).toBe(0);
     await Promise.all([
-      ...first.map((b, i) => b.api.POST('/api/order/{id}/cancel/', { params: { path: { id: placed[i].data!.id } } })),
+      ...first.map((b, i) => b.api.POST('/api/order/{id}/cancel/', { params: { path: { id: itemAt(placed, i).data!.id } } })),
       ...second.map((b) => b.api.POST('/api/order/', { body: { shipping_address: b.address } })),
     ]);
-    const [{ stock }] = await sql<{ stock: number }>(app, 'select stock from product_variants where id = ?', [variant]);
-    const [{ live }] = await sql<{ live: number }>(
-      app,
-      `select coalesce(sum(oi.quantity), 0)::int as live from order_items oi join orders o on o.id = oi.order_id
-        where oi.variant_id = ? and o.status <> 'cancelled'`,
-      [variant],
+    const { stock } = firstOf(await sql<{ stock: number }>(app, 'select stock from product_variants where id = ?', [variant]));
+    const { live } = firstOf(
+      await sql<{ live: number }>(
+        app,
+        `select coalesce(sum(oi.quantity), 0)::int as live from order_items oi join orders o on o.id = oi.order_id
+          where oi.variant_id = ? and o.status <> 'cancelled'`,
+        [variant],
+      ),
     );
     expect(stock + live).toBe(6);
-    const [{ moved }] = await sql<{ moved: number }>(app, 'select sum(delta)::int as moved from inventory_movements where variant_id = ?', [variant]);
+    const { moved } = firstOf(await sql<{ moved: number }>(app, 'select sum(delta)::int as moved from inventory_movements where variant_id = ?', [variant]));
     expect(moved).toBe(stock);
   });
 });

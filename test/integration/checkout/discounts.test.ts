@@ -2,6 +2,7 @@ import type { components } from '../../../generated/openapi';
 import { startApp, type TestApp } from '../../support/app';
 import { buyer, openShop, placeOrder, product, type Shop } from '../../support/checkout';
 import { actor, sql, uniqueName } from '../../support/factories';
+import { firstOf } from '../../support/narrow';
 
 let app: TestApp;
 let shop: Shop;
@@ -78,7 +79,7 @@ describe('applying codes', () => {
     const order = await placeOrder(b);
     expect(order).toMatchObject({ coupon: d.code, subtotal: '59.97', discount: '7.50', total: '52.47' });
     expect((await b.api.GET('/api/cart/')).data).toMatchObject({ coupon: null, discount: '0.00' });
-    const [{ times_used }] = await sql<{ times_used: number }>(app, 'select times_used from discounts where id = ?', [d.id]);
+    const { times_used } = firstOf(await sql<{ times_used: number }>(app, 'select times_used from discounts where id = ?', [d.id]));
     expect(times_used).toBe(1);
   });
 
@@ -158,7 +159,7 @@ describe('applying codes', () => {
     const results = await Promise.all(buyers.map((b) => b.api.POST('/api/order/', { body: { shipping_address: b.address, coupon: d.code } })));
     expect(results.filter((r) => r.response.status === 201)).toHaveLength(1);
     for (const r of results.filter((r) => r.response.status !== 201)) expect(r.error!.code).toBe('COUPON_EXHAUSTED');
-    const [{ times_used }] = await sql<{ times_used: number }>(app, 'select times_used from discounts where id = ?', [d.id]);
+    const { times_used } = firstOf(await sql<{ times_used: number }>(app, 'select times_used from discounts where id = ?', [d.id]));
     expect(times_used).toBe(1);
     expect(await sql(app, 'select id from discount_redemptions where discount_id = ?', [d.id])).toHaveLength(1);
   });

@@ -4,6 +4,7 @@ import { startApp, type TestApp } from '../../support/app';
 import { buyer, eventually, openShop, pay, placeOrder, product, type Shop, stockOf } from '../../support/checkout';
 import { sql } from '../../support/factories';
 import { startTestWorker, type TestWorker } from '../../support/jobs';
+import { firstOf } from '../../support/narrow';
 
 /** The jobs an order enqueues, in its own transaction, and what the worker does with them. */
 let app: TestApp;
@@ -32,7 +33,7 @@ describe('order jobs', () => {
     const p = await product(app, shop, '4.00', 5);
     const b = await buyer(app, [{ variant: p.variants[0].id }]);
     const order = await placeOrder(b);
-    const [expiry] = await jobsFor('orders.expire', order.id);
+    const expiry = firstOf(await jobsFor('orders.expire', order.id));
     expect(expiry.state).toBe('created');
     expect(Math.abs(new Date(expiry.start_after).getTime() - Date.parse(order.expires_at!))).toBeLessThan(1000);
     const mail = await eventually(async () => mails().find((m) => m.to === b.user.email), (m) => m !== undefined, 15_000);
@@ -64,7 +65,7 @@ describe('order jobs', () => {
     const order = await placeOrder(b);
     await pay(b, order.id);
     await sql(app, `update ${JOB_SCHEMA}.job set start_after = now() where name = 'orders.expire' and (data->>'orderId')::int = ?`, [order.id]);
-    await eventually(async () => (await jobsFor('orders.expire', order.id))[0].state, (s) => s === 'completed', 15_000);
+    await eventually(async () => firstOf(await jobsFor('orders.expire', order.id)).state, (s) => s === 'completed', 15_000);
     expect((await b.api.GET('/api/order/{id}/', { params: { path: { id: order.id } } })).data!.status).toBe('paid');
     expect(await stockOf(app, p.variants[0].id)).toBe(4);
     await eventually(async () => mails().some((m) => m.subject === `Order #${order.id} is paid`), (v) => v, 15_000);

@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from '../../support/app';
 import { buyer, openShop, placeOrder, product, type Shop, stockOf } from '../../support/checkout';
 import { actor, sql } from '../../support/factories';
+import { firstOf } from '../../support/narrow';
 
 let app: TestApp;
 let shop: Shop;
@@ -50,7 +51,7 @@ describe('placing an order', () => {
     await b.api.DELETE('/api/address/{id}/', { params: { path: { id: b.address } } });
     const again = await b.api.GET('/api/order/{id}/', { params: { path: { id: order!.id } } });
     expect(again.data).toMatchObject({ total: '41.03', shipping_address: { city: 'Springfield' } });
-    expect(again.data!.items[0].unit_price).toBe('19.99');
+    expect(firstOf(again.data!.items).unit_price).toBe('19.99');
   });
 
   it('refuses an empty cart (409 CART_EMPTY) and an address of someone else (422)', async () => {
@@ -86,7 +87,7 @@ describe('placing an order', () => {
     expect(res.error).toMatchObject({ code: 'INSUFFICIENT_STOCK', available: 0, variant: p.variants[0].id });
     expect(await sql(app, 'select id from orders order by id')).toEqual(orders);
     expect(await stockOf(app, p.variants[0].id)).toBe(0);
-    expect((await second.api.GET('/api/cart/')).data!.items[0].quantity).toBe(2);
+    expect(firstOf((await second.api.GET('/api/cart/')).data!.items).quantity).toBe(2);
   });
 
   it('turns a double submit of one cart into one order (the second finds the cart empty)', async () => {
@@ -218,7 +219,7 @@ describe('history', () => {
     const b = await buyer(app, [{ variant: p.variants[0].id }]);
     await placeOrder(b);
     expect((await shop.vendor.api.DELETE('/api/product/{id}/', { params: { path: { id: p.id } } })).response.status).toBe(204);
-    const [row] = await sql<{ is_active: boolean }>(app, 'select is_active from products where id = ?', [p.id]);
+    const row = firstOf(await sql<{ is_active: boolean }>(app, 'select is_active from products where id = ?', [p.id]));
     expect(row.is_active).toBe(false);
   });
 

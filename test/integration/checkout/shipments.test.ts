@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from '../../support/app';
 import { buyer, openShop, pay, placeOrder, product, type Shop, stockOf } from '../../support/checkout';
 import { actor, sql } from '../../support/factories';
+import { firstOf } from '../../support/narrow';
 
 let app: TestApp;
 let shop: Shop;
@@ -47,9 +48,9 @@ describe('the full purchase flow', () => {
     const detail = (await b.api.GET('/api/order/{id}/', { params: { path: { id: order.id } } })).data!;
     expect(detail).toMatchObject({ status: 'refunded', payment_status: 'refunded', shipment: { status: 'returned' } });
     expect(await stockOf(app, variant)).toBe(10);
-    const [{ status }] = await sql<{ status: string }>(app, 'select status from payments where order_id = ?', [order.id]);
+    const { status } = firstOf(await sql<{ status: string }>(app, 'select status from payments where order_id = ?', [order.id]));
     expect(status).toBe('refunded');
-    const [{ reason }] = await sql<{ reason: string }>(app, 'select reason from inventory_movements where variant_id = ? order by id desc limit 1', [variant]);
+    const { reason } = firstOf(await sql<{ reason: string }>(app, 'select reason from inventory_movements where variant_id = ? order by id desc limit 1', [variant]));
     expect(reason).toBe('return');
   });
 });
@@ -69,7 +70,7 @@ describe('refusals', () => {
     for (const status of ['shipped', 'in_transit', 'pending', 'returned'] as const) {
       expect((await shop.admin.api.PATCH('/api/shipments/{order_id}/', { ...path, body: { status } })).response.status).toBe(409);
     }
-    const [row] = await sql<{ status: string }>(app, 'select status from shipments where order_id = ?', [order.id]);
+    const row = firstOf(await sql<{ status: string }>(app, 'select status from shipments where order_id = ?', [order.id]));
     expect(row.status).toBe('delivered');
     const dup = await shop.admin.api.POST('/api/shipments/{order_id}/', { ...path, body: { carrier: 'DHL', tracking_number: 'X2' } });
     expect(dup.error!.code).toBe('SHIPMENT_EXISTS');

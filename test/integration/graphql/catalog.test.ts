@@ -1,7 +1,8 @@
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, type Actor, uniqueName } from '../../support/factories';
-import { codes, gql } from '../../support/graphql';
+import { codes, firstError, gql } from '../../support/graphql';
+import { firstOf, itemAt, lastOf } from '../../support/narrow';
 import { countStatements } from '../../support/statements';
 
 let app: TestApp;
@@ -115,12 +116,12 @@ describe('products: the same answers as GET /api/product/', () => {
       after = res.data!.products.pageInfo.hasNextPage ? res.data!.products.pageInfo.endCursor : null;
     } while (after);
     expect(pages.map((p) => p.edges.map((e) => e.node.id))).toEqual(rest);
-    expect(pages[0].pageInfo.hasPreviousPage).toBe(false);
-    expect(pages[1].pageInfo.hasPreviousPage).toBe(true);
-    expect(pages[pages.length - 1].pageInfo.hasNextPage).toBe(false);
+    expect(firstOf(pages).pageInfo.hasPreviousPage).toBe(false);
+    expect(itemAt(pages, 1).pageInfo.hasPreviousPage).toBe(true);
+    expect(lastOf(pages).pageInfo.hasNextPage).toBe(false);
 
     // Back from the start of the last page: the page before it.
-    const back = await gql<{ products: Page }>(app, PRODUCT_IDS, { ordering: 'PRICE', last: 3, before: pages[2].pageInfo.startCursor });
+    const back = await gql<{ products: Page }>(app, PRODUCT_IDS, { ordering: 'PRICE', last: 3, before: itemAt(pages, 2).pageInfo.startCursor });
     expect(back.data!.products.edges.map((e) => e.node.id)).toEqual(rest[1]);
     expect(back.data!.products.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
 
@@ -142,7 +143,7 @@ describe('products: the same answers as GET /api/product/', () => {
     ]) {
       const res = await gql(app, PRODUCT_IDS, variables);
       expect(codes(res)).toEqual(['INVALID_CURSOR']);
-      expect(res.errors![0].extensions).toMatchObject({ status: 400 });
+      expect(firstError(res).extensions).toMatchObject({ status: 400 });
       expect(res.data).toBeNull();
     }
     for (const variables of [{ first: 0 }, { first: 101 }]) {
@@ -164,7 +165,7 @@ describe('products: the same answers as GET /api/product/', () => {
     for (const [filter, field] of cases) {
       const res = await gql(app, PRODUCT_IDS, { filter });
       expect(codes(res)).toEqual(['VALIDATION_ERROR']);
-      expect(res.errors![0].extensions!.errors.map((e: { field: string }) => e.field)).toContain(field);
+      expect(firstError(res).extensions!.errors.map((e: { field: string }) => e.field)).toContain(field);
     }
     expect(codes(await gql(app, PRODUCT_IDS, { ordering: 'RELEVANCE' }))).toEqual(['VALIDATION_ERROR']);
     // A value of the wrong GraphQL type never reaches a resolver.
@@ -259,7 +260,7 @@ describe('no N+1', () => {
     const cats = [await makeCategory(admin), await makeCategory(admin), await makeCategory(admin)];
     const bulk = await makeCategory(admin);
     for (let i = 0; i < 20; i++) {
-      await makeProduct(vendor, cats[i % 3].id, {
+      await makeProduct(vendor, itemAt(cats, i % 3).id, {
         variants: [
           { sku: uniqueName('N').toUpperCase(), price: '3.00', stock: 1, attributes: { color: 'red' } },
           { sku: uniqueName('N').toUpperCase(), price: '4.00', stock: 1, attributes: { color: 'blue' } },

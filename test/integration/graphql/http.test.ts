@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, sql } from '../../support/factories';
-import { codes, gql } from '../../support/graphql';
+import { codes, firstError, gql } from '../../support/graphql';
 import { countStatements } from '../../support/statements';
 
 let app: TestApp;
@@ -20,7 +20,7 @@ describe('limits: refused while validating, before anything runs', () => {
   async function refused(query: string, code: string, variables?: Record<string, unknown>, token?: string) {
     const { result, statements } = await countStatements(app, () => gql(app, query, variables, token));
     expect(codes(result)).toEqual([code]);
-    expect(result.errors![0].extensions).toMatchObject({ status: 400, limit: expect.any(Number), actual: expect.any(Number) });
+    expect(firstError(result).extensions).toMatchObject({ status: 400, limit: expect.any(Number), actual: expect.any(Number) });
     expect(result.data).toBeUndefined();
     expect(statements).toEqual([]);
     return result;
@@ -30,7 +30,7 @@ describe('limits: refused while validating, before anything runs', () => {
     const nested = (levels: number) => `{ categoryTree { ${'children { '.repeat(levels)}id${' }'.repeat(levels)} } }`;
     expect((await gql(app, nested(6))).errors).toBeUndefined();
     const res = await refused(nested(7), 'QUERY_TOO_DEEP');
-    expect(res.errors![0].extensions).toMatchObject({ limit: 8, actual: 9 });
+    expect(firstError(res).extensions).toMatchObject({ limit: 8, actual: 9 });
     // Fragments count too.
     await refused(
       `query { categoryTree { ...a } } fragment a on CategoryNode { children { children { children { ...b } } } }
@@ -53,7 +53,7 @@ describe('limits: refused while validating, before anything runs', () => {
     const page = 'edges { node { id category { id } variants { id } reviews(first: 20) { id user { username } } } }';
     expect((await gql(app, `{ products(first: 10) { ${page} } }`)).errors).toBeUndefined();
     const res = await refused(`{ products(first: 100) { ${page} } }`, 'QUERY_TOO_COMPLEX');
-    expect(res.errors![0].extensions!.limit).toBe(1000);
+    expect(firstError(res).extensions!.limit).toBe(1000);
     const q = `query($n: Int) { products(first: $n) { ${page} } }`;
     expect((await gql(app, q, { n: 10 })).errors).toBeUndefined();
     await refused(q, 'QUERY_TOO_COMPLEX', { n: 100 });

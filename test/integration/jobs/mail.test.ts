@@ -4,6 +4,7 @@ import { createMailer, LogMailer, mailDomain, SmtpMailer } from '../../../src/jo
 import { startApp, type TestApp } from '../../support/app';
 import { startTestWorker, testLogger, waitForJob } from '../../support/jobs';
 import { loadConfig } from '../../../src/config';
+import { firstOf } from '../../support/narrow';
 
 interface Received {
   from: string;
@@ -45,7 +46,7 @@ describe('mail transports', () => {
     const log = new LogMailer('no-reply@localhost', testLogger(), 2);
     for (const subject of ['one', 'two', 'three']) await log.send({ to: 'a@example.com', subject, text: '.' });
     expect(log.sent.map((m) => m.subject)).toEqual(['two', 'three']);
-    expect(log.sent[0].messageId).toMatch(/^<[0-9a-f-]{36}@localhost>$/);
+    expect(firstOf(log.sent).messageId).toMatch(/^<[0-9a-f-]{36}@localhost>$/);
   });
 
   it('finds the domain of the sender for Message-IDs', () => {
@@ -75,7 +76,7 @@ describe('mail transports', () => {
         );
         expect((await waitForJob(app.services.jobs, 'mail.send', id!)).state).toBe('completed');
         expect(smtp.received).toHaveLength(1);
-        const [mail] = smtp.received;
+        const mail = firstOf(smtp.received);
         expect(mail.from).toBe('orders@shop.example');
         expect(mail.to).toEqual(['ada@example.com', 'bob@example.com']);
         expect(header(mail.raw, 'Subject')).toBe('Order 1001 shipped');

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../../src/config';
-import { ormOptions } from '../../../src/db/orm.config';
+import { ormOptions } from '../../../src/orm.config';
 import { JobQueue } from '../../../src/jobs/queue';
 import { jobDefinitions } from '../../../src/jobs/registry';
 import { createTestDatabase } from '../../support/database';

@@ -3,6 +3,7 @@ import { startApp, type TestApp } from '../../support/app';
 import { createTestDatabase } from '../../support/database';
 import { sql } from '../../support/factories';
 import { testLogger, waitForJob } from '../../support/jobs';
+import { firstOf, itemAt } from '../../support/narrow';
 
 /** Jobs of this file only: the queue is generic over its registry. */
 interface TestJobs {
@@ -42,7 +43,7 @@ afterAll(async () => {
 });
 
 async function jobRows(id: string): Promise<number> {
-  const [row] = await sql<{ n: number }>(app, `select count(*)::int as n from ${JOB_SCHEMA}.job where id = ?`, [id]);
+  const row = firstOf(await sql<{ n: number }>(app, `select count(*)::int as n from ${JOB_SCHEMA}.job where id = ?`, [id]));
   return row.n;
 }
 
@@ -56,7 +57,7 @@ describe('JobQueue', () => {
       app.orm.em.fork().transactional(async (tx) => {
         rolledBack = (await sender.send(tx, 'test.record', { value: 'rolled back' }))!;
         // Visible in the transaction that wrote it, invisible to every other connection until commit.
-        const [inside] = await tx.execute<{ n: number }[]>(`select count(*)::int as n from ${JOB_SCHEMA}.job where id = ?`, [rolledBack]);
+        const inside = firstOf(await tx.execute<{ n: number }[]>(`select count(*)::int as n from ${JOB_SCHEMA}.job where id = ?`, [rolledBack]));
         expect(inside.n).toBe(1);
         expect(await jobRows(rolledBack)).toBe(0);
         throw new Error('the order could not be placed');
@@ -89,8 +90,8 @@ describe('JobQueue', () => {
     expect(done.retryCount).toBe(2);
     expect(attempts.map((a) => a.retryCount)).toEqual([0, 1, 2]);
     // retryDelay 1 s with backoff: the first retry waits 1-2 s, the second 2-4 s (plus up to a poll).
-    const first = attempts[1].at - attempts[0].at;
-    const second = attempts[2].at - attempts[1].at;
+    const first = itemAt(attempts, 1).at - itemAt(attempts, 0).at;
+    const second = itemAt(attempts, 2).at - itemAt(attempts, 1).at;
     expect(first).toBeGreaterThanOrEqual(950);
     expect(first).toBeLessThan(3_000);
     expect(second).toBeGreaterThanOrEqual(1_950);

@@ -3,6 +3,7 @@ import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, type Actor, sql } from '../../support/factories';
 import { startTestWorker, testLogger, waitForJob, type TestWorker } from '../../support/jobs';
+import { firstOf } from '../../support/narrow';
 
 let app: TestApp;
 let vendor: Actor;
@@ -70,17 +71,17 @@ describe('the worker', () => {
 
       await runExpiry();
       expect(await existing(all)).toEqual(live.map((c) => c.cartId).sort((a, b) => a - b));
-      const [lines] = await sql<{ n: number }>(app, 'select count(*)::int as n from cart_items where cart_id in (?)', [stale.map((c) => c.cartId)]);
+      const lines = firstOf(await sql<{ n: number }>(app, 'select count(*)::int as n from cart_items where cart_id in (?)', [stale.map((c) => c.cartId)]));
       expect(lines.n).toBe(0);
 
       await runExpiry();
       expect(await existing(all)).toEqual(live.map((c) => c.cartId).sort((a, b) => a - b));
-      const kept = (await live[0].user.api.GET('/api/cart/')).data!;
-      expect(kept).toMatchObject({ id: live[0].cartId, item_count: 2 });
+      const kept = (await firstOf(live).user.api.GET('/api/cart/')).data!;
+      expect(kept).toMatchObject({ id: firstOf(live).cartId, item_count: 2 });
       // The owner of an expired cart simply gets a new, empty one.
-      const fresh = (await stale[0].user.api.GET('/api/cart/')).data!;
+      const fresh = (await firstOf(stale).user.api.GET('/api/cart/')).data!;
       expect(fresh).toMatchObject({ item_count: 0, items: [] });
-      expect(fresh.id).not.toBe(stale[0].cartId);
+      expect(fresh.id).not.toBe(firstOf(stale).cartId);
     });
   });
 

@@ -1,5 +1,6 @@
 import { startApp, type TestApp } from '../../support/app';
 import { actor, type Actor, sql } from '../../support/factories';
+import { firstOf } from '../../support/narrow';
 
 let app: TestApp;
 let alice: Actor;
@@ -55,7 +56,7 @@ describe('addresses', () => {
     expect((await bob.api.PATCH('/api/address/{id}/', { ...path, body: { city: 'Hacked' } })).response.status).toBe(404);
     expect((await bob.api.DELETE('/api/address/{id}/', path)).response.status).toBe(404);
     expect((await bob.api.GET('/api/address/')).data!.results.map((a) => a.id)).not.toContain(mine.id);
-    const [row] = await sql<{ city: string }>(app, 'select city from addresses where id = ?', [mine.id]);
+    const row = firstOf(await sql<{ city: string }>(app, 'select city from addresses where id = ?', [mine.id]));
     expect(row.city).toBe('Oxford');
     expect((await app.api.GET('/api/address/')).response.status).toBe(401);
   });

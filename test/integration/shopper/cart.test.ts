@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, type Actor, sql, uniqueName } from '../../support/factories';
+import { firstOf, itemAt } from '../../support/narrow';
 
 let app: TestApp;
 let vendor: Actor;
@@ -67,7 +68,7 @@ describe('cart', () => {
     const { error, response } = await u.api.POST('/api/cart/add/', { body: { variant: v, quantity: 2 } });
     expect(response.status).toBe(409);
     expect(error).toMatchObject({ code: 'INSUFFICIENT_STOCK', available: 3, variant: v });
-    expect((await u.api.GET('/api/cart/')).data!.items[0].quantity).toBe(2);
+    expect(firstOf((await u.api.GET('/api/cart/')).data!.items).quantity).toBe(2);
   });
 
   it('refuses missing, inactive and over-limit variants with 422, changing nothing', async () => {
@@ -110,9 +111,10 @@ describe('cart', () => {
     const v2 = await variant('4.00', 5);
     await u.api.POST('/api/cart/add/', { body: { variant: v1 } });
     const { data } = await u.api.POST('/api/cart/add/', { body: { variant: v2 } });
-    const [l1, l2] = data!.items;
+    const l1 = itemAt(data!.items, 0);
+    const l2 = itemAt(data!.items, 1);
     const updated = await u.api.PATCH('/api/cart/update/{item_id}/', { params: { path: { item_id: l1.id } }, body: { quantity: 5 } });
-    expect(updated.data!.items[0].quantity).toBe(5);
+    expect(firstOf(updated.data!.items).quantity).toBe(5);
     const tooMany = await u.api.PATCH('/api/cart/update/{item_id}/', { params: { path: { item_id: l1.id } }, body: { quantity: 6 } });
     expect(tooMany.response.status).toBe(409);
     expect(tooMany.error).toMatchObject({ code: 'INSUFFICIENT_STOCK', available: 5 });
@@ -127,11 +129,11 @@ describe('cart', () => {
   it("cannot touch another user's cart lines (404), and their lines stay as they were", async () => {
     const owner = await actor(app);
     const v = await variant('1.00', 5);
-    const line = (await owner.api.POST('/api/cart/add/', { body: { variant: v, quantity: 2 } })).data!.items[0];
+    const line = firstOf((await owner.api.POST('/api/cart/add/', { body: { variant: v, quantity: 2 } })).data!.items);
     const path = { params: { path: { item_id: line.id } } };
     expect((await shopper.api.PATCH('/api/cart/update/{item_id}/', { ...path, body: { quantity: 1 } })).response.status).toBe(404);
     expect((await shopper.api.DELETE('/api/cart/remove/{item_id}/', path)).response.status).toBe(404);
-    expect((await owner.api.GET('/api/cart/')).data!.items[0].quantity).toBe(2);
+    expect(firstOf((await owner.api.GET('/api/cart/')).data!.items).quantity).toBe(2);
     expect((await app.api.GET('/api/cart/')).response.status).toBe(401);
   });
 
@@ -140,10 +142,12 @@ describe('cart', () => {
     const v = await variant('1.00', 100);
     const results = await Promise.all(Array.from({ length: 8 }, () => u.api.POST('/api/cart/add/', { body: { variant: v, quantity: 3 } })));
     expect(results.map((r) => [r.response.status, r.error])).toEqual(Array(8).fill([200, undefined]));
-    const [row] = await sql<{ quantity: number }>(
-      app,
-      'select ci.quantity from cart_items ci join carts c on c.id = ci.cart_id where c.user_id = ? and ci.variant_id = ?',
-      [u.user.id, v],
+    const row = firstOf(
+      await sql<{ quantity: number }>(
+        app,
+        'select ci.quantity from cart_items ci join carts c on c.id = ci.cart_id where c.user_id = ? and ci.variant_id = ?',
+        [u.user.id, v],
+      ),
     );
     expect(row.quantity).toBe(24);
     expect((await sql(app, 'select id from carts where user_id = ?', [u.user.id])).length).toBe(1);
@@ -155,15 +159,15 @@ describe('cart', () => {
     const results = await Promise.all(Array.from({ length: 6 }, () => u.api.POST('/api/cart/add/', { body: { variant: v, quantity: 3 } })));
     expect(results.filter((r) => r.response.status === 200)).toHaveLength(3);
     expect(results.filter((r) => r.response.status === 409)).toHaveLength(3);
-    expect((await u.api.GET('/api/cart/')).data!.items[0].quantity).toBe(9);
+    expect(firstOf((await u.api.GET('/api/cart/')).data!.items).quantity).toBe(9);
   });
 
   it('drops lines whose variant is deleted', async () => {
     const u = await actor(app);
     const base = uniqueName('CV').toUpperCase();
     const p = await makeProduct(vendor, category, { variants: [{ sku: `${base}-1`, price: '1.00', stock: 5 }, { sku: `${base}-2`, price: '2.00', stock: 5 }] });
-    await u.api.POST('/api/cart/add/', { body: { variant: p.variants[1].id } });
-    await vendor.api.DELETE('/api/variant/{id}/', { params: { path: { id: p.variants[1].id } } });
+    await u.api.POST('/api/cart/add/', { body: { variant: itemAt(p.variants, 1).id } });
+    await vendor.api.DELETE('/api/variant/{id}/', { params: { path: { id: itemAt(p.variants, 1).id } } });
     expect((await u.api.GET('/api/cart/')).data!.items).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from '../../support/app';
 import { makeCategory, makeProduct } from '../../support/catalog';
 import { actor, type Actor, sql } from '../../support/factories';
+import { itemAt } from '../../support/narrow';
 
 let app: TestApp;
 let vendor: Actor;
@@ -62,7 +63,7 @@ describe('reviews', () => {
   it('lists reviews by product and user, newest first or by rating, paginated', async () => {
     const p = await makeProduct(vendor, category);
     const authors = [await actor(app), await actor(app), await actor(app)];
-    for (const [i, a] of authors.entries()) await a.api.POST('/api/review/', { body: { product: p.id, rating: [3, 5, 1][i] } });
+    for (const [i, a] of authors.entries()) await a.api.POST('/api/review/', { body: { product: p.id, rating: itemAt([3, 5, 1], i) } });
     const newest = await app.api.GET('/api/review/', { params: { query: { product: p.id } } });
     expect(newest.data!.results.map((r) => r.user.id)).toEqual([...authors].reverse().map((a) => a.user.id));
     expect(newest.response.headers.get('cache-control')).toBe('public, max-age=60');
@@ -70,7 +71,7 @@ describe('reviews', () => {
     expect(best.data!.results.map((r) => r.rating)).toEqual([5, 3]);
     const rest = await fetch(best.data!.next!);
     expect(((await rest.json()) as { results: { rating: number }[] }).results.map((r) => r.rating)).toEqual([1]);
-    const byUser = await app.api.GET('/api/review/', { params: { query: { user: authors[1].user.id } } });
+    const byUser = await app.api.GET('/api/review/', { params: { query: { user: itemAt(authors, 1).user.id } } });
     expect(byUser.data!.results.map((r) => r.product)).toEqual([p.id]);
   });
 

@@ -1,7 +1,8 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../../src/config';
-import { ormOptions } from '../../../src/db/orm.config';
+import { ormOptions } from '../../../src/orm.config';
 import { createTestDatabase, withAdmin } from '../../support/database';
+import { firstOf } from '../../support/narrow';
 
 /**
  * MikroORM drops the query string of the client URL, so `?sslmode=require` alone would never reach
@@ -13,7 +14,7 @@ describe('TLS to the database', () => {
   let serverHasTls: boolean;
   beforeAll(async () => {
     db = await createTestDatabase();
-    serverHasTls = await withAdmin(async (c) => (await c.query<{ ssl: string }>('show ssl')).rows[0].ssl === 'on');
+    serverHasTls = await withAdmin(async (c) => firstOf((await c.query<{ ssl: string }>('show ssl')).rows).ssl === 'on');
   });
   afterAll(() => db.drop());
 
@@ -22,7 +23,7 @@ describe('TLS to the database', () => {
     let orm: MikroORM | undefined;
     try {
       orm = await MikroORM.init(ormOptions({ clientUrl: config.database.url!, ssl: config.database.ssl, poolMax: 1 }));
-      const [row] = await orm.em.getConnection().execute<{ ssl: boolean }[]>('select ssl from pg_stat_ssl where pid = pg_backend_pid()');
+      const row = firstOf(await orm.em.getConnection().execute<{ ssl: boolean }[]>('select ssl from pg_stat_ssl where pid = pg_backend_pid()'));
       return { encrypted: row.ssl };
     } catch (err) {
       return { error: String((err as Error).message) };

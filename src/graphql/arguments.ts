@@ -1,0 +1,112 @@
+import type { MutationResolvers, QueryResolvers } from '../../generated/graphql';
+import { issuesAgainst } from '../http/schemas';
+import { DomainError } from '../shared/errors';
+import type { GraphQLContext } from './context';
+
+/**
+ * What each GraphQL field asks of its caller and its arguments, in one table: who may call it (a
+ * signed-in user, checked first as REST checks credentials first) and which of the REST contract's
+ * schemas its arguments must satisfy, so a value REST refuses is refused here with the same
+ * VALIDATION_ERROR and field names. `guarded` runs the rule before the resolver; resolvers only map.
+ */
+type ArgsOf<R> = R extends (parent: never, args: infer A, ...rest: never[]) => unknown ? A : never;
+type Rules<T> = { [K in keyof T]?: (args: ArgsOf<NonNullable<T[K]>>, ctx: GraphQLContext) => void };
+
+/** Drops null and undefined members: GraphQL's "not given" is REST's absent field. */
+export function given<T extends Record<string, unknown>>(input: T): { [K in keyof T]?: NonNullable<T[K]> } {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as never;
+}
+
+/** The contract's rules for a REST body or parameter (a JSON pointer into the contract), applied to an argument. */
+function check(pointer: string, value: unknown, field: string): void {
+  const issues = issuesAgainst(pointer, value, field);
+  if (issues.length) throw new DomainError('invalid', 'VALIDATION_ERROR', 'The request does not match the API contract.', { errors: issues });
+}
+
+const schema = (name: string) => `/components/schemas/${name}`;
+const parameter = (name: string) => `/components/parameters/${name}/schema`;
+const id = (value: number, field: string) => check(parameter('Id'), value, field);
+const signedIn = (ctx: GraphQLContext) => void ctx.user();
+
+/** The REST query parameters the product filter's fields are. */
+const FILTER_PARAMETERS: Record<string, string> = {
+  category: 'ProductCategoryFilter',
+  min_price: 'MinPrice',
+  max_price: 'MaxPrice',
+  in_stock: 'InStock',
+  brand: 'BrandFilter',
+  vendor: 'VendorFilter',
+  search: 'ProductSearch',
+};
+
+export const queryRules: Rules<QueryResolvers> = {
+  products: (args) => {
+    for (const [name, value] of Object.entries(given({ ...(args.filter ?? {}) }))) check(parameter(FILTER_PARAMETERS[name] ?? name), value, `filter.${name}`);
+  },
+  product: (args) => {
+    if ((args.id == null) === (args.slug == null)) throw DomainError.invalid(args.id == null ? 'id' : 'slug', 'Give exactly one of id and slug.');
+    if (args.id != null) id(args.id, 'id');
+  },
+  reviews: (args) => id(args.product, 'product'),
+  me: (_args, ctx) => signedIn(ctx),
+  cart: (_args, ctx) => signedIn(ctx),
+  orders: (args, ctx) => {
+    signedIn(ctx);
+    if (args.status != null) check(schema('OrderStatus'), args.status, 'status');
+  },
+  wishlist: (_args, ctx) => signedIn(ctx),
+};
+
+export const mutationRules: Rules<MutationResolvers> = {
+  addToCart: (args, ctx) => {
+    signedIn(ctx);
+    check(schema('CartAdd'), given({ variant: args.variant, quantity: args.quantity }), '');
+  },
+  updateCartItem: (args, ctx) => {
+    signedIn(ctx);
+    id(args.item_id, 'item_id');
+    check(schema('CartUpdate'), { quantity: args.quantity }, '');
+  },
+  removeCartItem: (args, ctx) => {
+    signedIn(ctx);
+    id(args.item_id, 'item_id');
+  },
+  applyCoupon: (args, ctx) => {
+    signedIn(ctx);
+    check(schema('CouponApply'), { code: args.code }, '');
+  },
+  removeCoupon: (_args, ctx) => signedIn(ctx),
+  placeOrder: ({ input }, ctx) => {
+    signedIn(ctx);
+    const { idempotency_key: key, ...order } = given({ ...input });
+    check(schema('OrderCreate'), order, 'input');
+    if (key !== undefined) check(parameter('IdempotencyKey'), key, 'input.idempotency_key');
+  },
+  addToWishlist: (args, ctx) => {
+    signedIn(ctx);
+    check(schema('WishlistAdd'), { product: args.product }, '');
+  },
+  removeFromWishlist: (args, ctx) => {
+    signedIn(ctx);
+    id(args.item_id, 'item_id');
+  },
+  postReview: ({ input }, ctx) => {
+    signedIn(ctx);
+    check(schema('ReviewCreate'), given({ ...input }), 'input');
+  },
+};
+
+/** The resolvers of a root type, each behind its rule (if it has one). */
+export function guarded<T extends object>(resolvers: T, rules: Rules<T>): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, resolve] of Object.entries(resolvers) as [string, (parent: unknown, args: never, ctx: GraphQLContext, info: unknown) => unknown][]) {
+    const rule = (rules as Record<string, ((args: never, ctx: GraphQLContext) => void) | undefined>)[name];
+    out[name] = rule
+      ? (parent: unknown, args: never, ctx: GraphQLContext, info: unknown) => {
+          rule(args, ctx);
+          return resolve(parent, args, ctx, info);
+        }
+      : resolve;
+  }
+  return out as T;
+}

@@ -1,0 +1,12 @@
+import type { Principal } from '../shared/principal';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by the bearer security handler when a valid access token was presented. */
+    principal?: Principal;
+    /** Set when a presented token was refused; reported instead of the validator's generic 401. */
+    authFailure?: Error;
+    /** The raw JSON body, kept for signature checks (webhooks). */
+    rawBody?: Buffer;
+  }
+}

@@ -1,0 +1,23 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { DomainEvents } from '../shared/events';
+import type { AccountsService } from '../modules/accounts';
+import { type CheckoutEvents, type OrderEvent, orderMessage } from '../modules/checkout';
+import type { JobQueue } from './queue';
+
+/**
+ * What jobs do when the contexts announce something, enqueued in the announcing transaction (so a
+ * job exists exactly when the change commits): the buyer's e-mails about their orders, and an
+ * order's expiry at the end of its payment window.
+ */
+export function subscribeJobs(events: DomainEvents<CheckoutEvents, EntityManager>, jobs: JobQueue, accounts: Pick<AccountsService, 'contact'>): void {
+  const mail = async (em: EntityManager, order: OrderEvent) => {
+    const buyer = await accounts.contact(em, order.userId);
+    const message = buyer && orderMessage(order, buyer.name);
+    if (buyer && message) await jobs.send(em, 'mail.send', { to: buyer.email, ...message });
+  };
+  events.on('order.placed', async (em, order) => {
+    if (order.expiresAt) await jobs.send(em, 'orders.expire', { orderId: order.orderId }, { startAfter: order.expiresAt });
+    await mail(em, order);
+  });
+  events.on('order.status_changed', mail);
+}

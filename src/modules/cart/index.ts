@@ -1,0 +1,10 @@
+/** Cart: each shopper's cart and its lines. Owns the tables `carts` and `cart_items`. */
+import { Cart, CartItem } from './cart.entity';
+
+export { cartHandlers, type CartDeps } from './cart.handlers';
+export { toCartDto } from './cart.mapper';
+export { CartRepository } from './cart.repository';
+export { CartService, type CartView, type CheckoutLine } from './cart.service';
+
+/** The entities this context maps. */
+export const cartEntities = [Cart, CartItem];

@@ -1,0 +1,120 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { executePrepared } from '../../db/prepared';
+import type { PageRequest } from '../../shared/paging';
+import type { Crumb } from './categories.repository';
+import { type DiscoveryFilters, facetQueries, type ProductOrdering, type ProductRow, productCountQuery, productListQuery } from './discovery.sql';
+
+/** A variant as the product detail carries it (the same fields as the entity). */
+export interface VariantView {
+  id: number;
+  product: { id: number };
+  sku: string;
+  name: string;
+  attributes: Record<string, string>;
+  price: string | number;
+  stock: number;
+  isActive: boolean;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+}
+
+/** A product with its variants and breadcrumbs, read in one statement. */
+export interface ProductDetail extends Omit<ProductRow, 'image' | 'rank'> {
+  description: string;
+  sku: string;
+  images: string[];
+  updated_at: string | Date;
+  variants: VariantView[];
+  breadcrumbs: Crumb[];
+}
+
+export interface FacetRows {
+  total: { count: number }[];
+  brands: { brand: string; count: number }[];
+  categories: { category_id: number; count: number }[];
+  availability: { in_stock: boolean; count: number }[];
+  price: { bucket: number; count: number }[];
+}
+
+/**
+ * The product detail in one statement: the product, its variants as JSON, and its breadcrumbs from
+ * the category's materialised path (categories.path, kept by the database).
+ */
+const DETAIL_SQL = `
+  select p.id, p.name, p.slug, p.description, p.brand, p.sku, p.category_id, p.vendor_id, p.price, p.max_price,
+         p.stock, p.in_stock, p.rating_avg, p.rating_count, p.images, p.is_active, p.created_at, p.updated_at,
+         coalesce((
+           select json_agg(json_build_object(
+                    'id', v.id, 'product', json_build_object('id', v.product_id), 'sku', v.sku, 'name', v.name,
+                    'attributes', v.attributes, 'price', v.price::text, 'stock', v.stock, 'isActive', v.is_active,
+                    'createdAt', v.created_at, 'updatedAt', v.updated_at) order by v.id)
+             from product_variants v where v.product_id = p.id), '[]') as variants,
+         coalesce((
+           select json_agg(json_build_object('id', c.id, 'name', c.name, 'slug', c.slug) order by array_position(leaf.path, c.id))
+             from categories leaf join categories c on c.id = any(leaf.path) where leaf.id = p.category_id), '[]') as breadcrumbs
+    from products p`;
+const DETAIL_ONE = `${DETAIL_SQL} where p.id = ?`;
+const DETAIL_BY_SLUG = `${DETAIL_SQL} where p.slug = ?`;
+const DETAIL_MANY = `${DETAIL_SQL} where p.id = any(?::int[])`;
+
+/**
+ * The discovery read model's queries (the SQL is built by `discovery.sql.ts`). Statements whose
+ * plan cannot depend on their values run as named prepared statements (src/db/prepared.ts).
+ */
+export class DiscoveryRepository {
+  constructor(private readonly preparedStatements = true) {}
+
+  /** One page of list rows, in scan order (`reversed`: flip them). */
+  async page(em: EntityManager, filters: DiscoveryFilters, ordering: ProductOrdering, page: PageRequest): Promise<{ rows: ProductRow[]; reversed: boolean }> {
+    const built = productListQuery(filters, ordering, page);
+    const rows = await executePrepared<ProductRow>(em, built.sql, built.params, this.preparedStatements && built.stablePlan === true);
+    return { rows, reversed: built.reversed };
+  }
+
+  /** `exact`: a count of the matches; `estimate`: the planner's estimate (EXPLAIN, instant). */
+  async count(em: EntityManager, filters: DiscoveryFilters, mode: 'exact' | 'estimate'): Promise<number> {
+    const q = productCountQuery(filters, mode);
+    const [row] = await em.execute<Record<string, unknown>[]>(q.sql, q.params);
+    if (mode === 'exact') return Number(row?.count);
+    const plans = row?.['QUERY PLAN'] as { Plan: { 'Plan Rows': number } }[] | undefined;
+    return Math.round(plans?.[0]?.Plan['Plan Rows'] ?? 0);
+  }
+
+  /** The facet groups' counts (in parallel) and the active category tree they roll up into. */
+  async facets(em: EntityManager, filters: DiscoveryFilters): Promise<{ rows: FacetRows; tree: { id: number; parent_id: number | null; name: string; slug: string }[] }> {
+    const q = facetQueries(filters);
+    const run = <T>(b: { sql: string; params: unknown[] }) => em.execute<T[]>(b.sql, b.params);
+    const [total, brands, categories, availability, price, tree] = await Promise.all([
+      run<{ count: number }>(q.total),
+      run<{ brand: string; count: number }>(q.brands),
+      run<{ category_id: number; count: number }>(q.categories),
+      run<{ in_stock: boolean; count: number }>(q.availability),
+      run<{ bucket: number; count: number }>(q.price),
+      em.execute<{ id: number; parent_id: number | null; name: string; slug: string }[]>('select id, parent_id, name, slug from categories where is_active order by name, id'),
+    ]);
+    return { rows: { total, brands, categories, availability, price }, tree };
+  }
+
+  /** A product's detail (any status). A primary-key lookup: one plan for every id, so it is prepared. */
+  async detail(em: EntityManager, id: number): Promise<ProductDetail | undefined> {
+    const [row] = await executePrepared<ProductDetail>(em, DETAIL_ONE, [id], this.preparedStatements);
+    return row;
+  }
+
+  async detailBySlug(em: EntityManager, slug: string): Promise<ProductDetail | undefined> {
+    const [row] = await executePrepared<ProductDetail>(em, DETAIL_BY_SLUG, [slug], this.preparedStatements);
+    return row;
+  }
+
+  /** Several products' details in one statement. */
+  details(em: EntityManager, ids: readonly number[]): Promise<ProductDetail[]> {
+    return ids.length ? em.execute<ProductDetail[]>(DETAIL_MANY, [`{${ids.join(',')}}`]) : Promise.resolve([]);
+  }
+
+  /** A product's detail right after a write, read on the writer's connection (it sees the triggers' totals). */
+  async detailAfterWrite(em: EntityManager, id: number): Promise<ProductDetail> {
+    const [row] = await em.execute<ProductDetail[]>(DETAIL_ONE, [id]);
+    if (!row) throw new Error(`product ${id} vanished after its write`);
+    return row;
+  }
+}

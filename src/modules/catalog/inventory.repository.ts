@@ -1,0 +1,46 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/** Why stock moved: recorded on each inventory ledger row (`inventory_movements`). */
+export type StockReason = 'sale' | 'cancellation' | 'return' | 'adjustment';
+
+/**
+ * The stock's SQL. Stock lives on `product_variants`; a product's totals and the ledger rows are
+ * written by database triggers in the same transaction, which read the reason and the order from
+ * transaction-local settings.
+ */
+export class InventoryRepository {
+  /** Says why the following stock changes happen (read by the ledger trigger), until `forget`. */
+  async explain(em: EntityManager, reason: StockReason, orderId: number | null): Promise<void> {
+    await em.execute(`select set_config('app.stock_reason', ?, true), set_config('app.order_id', ?, true)`, [reason, orderId === null ? '' : String(orderId)]);
+  }
+
+  async forget(em: EntityManager): Promise<void> {
+    await em.execute(`select set_config('app.stock_reason', '', true), set_config('app.order_id', '', true)`);
+  }
+
+  /** Locks the products in id order (the first half of the lock order every stock change follows). */
+  async lockProducts(em: EntityManager, productIds: readonly number[]): Promise<void> {
+    const ids = [...new Set(productIds)].sort((a, b) => a - b);
+    await em.execute(`select id from products where id = any(?::int[]) order by id for update`, [`{${ids.join(',')}}`]);
+  }
+
+  /** Takes units out of an active variant's stock if that many are there; whether it did. */
+  async take(em: EntityManager, variantId: number, quantity: number): Promise<boolean> {
+    const moved = await em.execute<{ stock: number }[]>('update product_variants set stock = stock - ? where id = ? and stock >= ? and is_active returning stock', [
+      quantity,
+      variantId,
+      quantity,
+    ]);
+    return moved.length > 0;
+  }
+
+  async put(em: EntityManager, variantId: number, quantity: number): Promise<void> {
+    await em.execute('update product_variants set stock = stock + ? where id = ?', [quantity, variantId]);
+  }
+
+  /** What can be sold of a variant now: its stock, or 0 when it is inactive (or missing). */
+  async available(em: EntityManager, variantId: number): Promise<number> {
+    const [current] = await em.execute<{ stock: number; is_active: boolean }[]>('select stock, is_active from product_variants where id = ?', [variantId]);
+    return current?.is_active ? current.stock : 0;
+  }
+}

@@ -1,0 +1,25 @@
+import { DomainError } from '../../shared/errors';
+
+/** Checkout's failures (orders, payments, shipments); codes are documented in the contract's responses. */
+export const CheckoutErrors = {
+  orderNotFound: () => DomainError.notFound('The order'),
+  shipmentNotFound: () => DomainError.notFound('The shipment'),
+  cartEmpty: () => new DomainError('conflict', 'CART_EMPTY', 'The cart is empty (was the order already placed?).'),
+  cartHasUnavailableItems: (items: number[]) =>
+    new DomainError('conflict', 'CART_HAS_UNAVAILABLE_ITEMS', 'Some cart lines can no longer be bought; remove them first.', { items }),
+  unknownAddress: (id: number) => new DomainError('unprocessable', 'UNKNOWN_ADDRESS', `Address ${id} is not in your address book.`),
+  idempotencyConflict: () =>
+    new DomainError('conflict', 'IDEMPOTENCY_CONFLICT', 'A request with this Idempotency-Key is still being processed; retry later.'),
+  idempotencyKeyReused: () =>
+    new DomainError('unprocessable', 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request.'),
+  userFilterForbidden: () => new DomainError('forbidden', 'FORBIDDEN', 'Only admins may list other users’ orders.'),
+  invalidTransition: (from: string, to: string, what: 'order' | 'order payment' | 'shipment') =>
+    new DomainError('conflict', 'INVALID_TRANSITION', `An ${what} cannot go from ${from} to ${to}.`, { from, to }),
+  notPayable: (status: string) => new DomainError('conflict', 'ORDER_NOT_PAYABLE', `The order is ${status}; only orders waiting for payment can be paid.`),
+  cardTokenRequired: () =>
+    new DomainError('unprocessable', 'CARD_TOKEN_REQUIRED', 'A card payment needs a card_token.', { errors: [{ field: 'body.card_token', message: 'is required for card payments' }] }),
+  phoneRequired: () =>
+    new DomainError('unprocessable', 'PHONE_REQUIRED', 'A mobile payment needs a phone number.', { errors: [{ field: 'body.phone', message: 'is required for mobile payments' }] }),
+  invalidSignature: () => new DomainError('invalid', 'INVALID_SIGNATURE', 'The webhook signature is missing, wrong or too old.'),
+  shipmentExists: () => new DomainError('conflict', 'SHIPMENT_EXISTS', 'The order already has a shipment; update it instead.'),
+};

@@ -1,0 +1,28 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EventPublisher } from '../../shared/events';
+import type { Order } from './order.entity';
+import type { OrderStatus } from './states';
+
+/** An order as its events carry it: what a listener needs without reading checkout's tables. */
+export interface OrderEvent {
+  orderId: number;
+  userId: number;
+  status: OrderStatus;
+  /** A decimal string, in `currency`. */
+  total: string;
+  currency: string;
+  /** Unpaid past this moment, the order is cancelled. */
+  expiresAt: Date | null;
+}
+
+/** What checkout announces, published inside the transaction that makes the change. */
+export interface CheckoutEvents {
+  'order.placed': OrderEvent;
+  'order.status_changed': OrderEvent & { from: OrderStatus };
+}
+
+export type CheckoutPublisher = EventPublisher<CheckoutEvents, EntityManager>;
+
+export function orderEvent(order: Order): OrderEvent {
+  return { orderId: order.id, userId: order.user.id, status: order.status, total: order.total, currency: order.currency, expiresAt: order.expiresAt };
+}

@@ -1,0 +1,26 @@
+/**
+ * Checkout: orders, their payments and shipments, the three state machines, and idempotency.
+ * Owns `orders`, `order_items`, `payments`, `payment_events`, `shipments` and `idempotency_keys`;
+ * announces `order.placed` and `order.status_changed` (CheckoutEvents).
+ */
+import { IdempotencyKey } from './idempotency-key.entity';
+import { Order, OrderItem } from './order.entity';
+import { Payment, PaymentEvent } from './payment.entity';
+import { Shipment } from './shipment.entity';
+
+export { checkoutHandlers, type CheckoutDeps } from './checkout.handlers';
+export type { CheckoutEvents, CheckoutPublisher, OrderEvent } from './checkout.events';
+export { toOrderDto, toOrderSummaryDto } from './checkout.mapper';
+export { CheckoutRepository } from './checkout.repository';
+export { orderMessage } from './order-messages';
+export { OrdersService, type AddressBook, type OrderDetail, type OrderListInput, type OrderSettings } from './orders.service';
+export type { PaymentProvider } from './payment-provider';
+export { PaymentsService, type PaymentSettings } from './payments.service';
+export { SandboxWebhookSender } from './sandbox-webhook';
+export { SandboxProvider } from './sandbox.provider';
+export { ShipmentsService } from './shipments.service';
+export { ORDER_STATUSES, type OrderStatus } from './states';
+export { signWebhook } from './webhook-signature';
+
+/** The entities this context maps. */
+export const checkoutEntities = [Order, OrderItem, IdempotencyKey, Payment, PaymentEvent, Shipment];

@@ -1,0 +1,168 @@
+import { Check, Collection, Entity, Enum, Index, ManyToOne, OneToMany, type Opt, PrimaryKey, Property, type Ref, ref } from '@mikro-orm/core';
+import { BaseEntity } from '../../shared/base.entity';
+import { User } from '../accounts/user.entity';
+import { Address } from '../addresses/address.entity';
+import { ProductVariant } from '../catalog/product-variant.entity';
+import { Product } from '../catalog/product.entity';
+import { Discount } from '../discounts/discount.entity';
+import { ORDER_STATUSES, type OrderStatus, PAYMENT_STATUSES, type PaymentStatus } from './states';
+
+/** An order placed from a cart: price, name and address snapshots keep its history intact. */
+@Entity({ tableName: 'orders' })
+// A buyer's orders, newest first.
+@Index({ name: 'orders_user_created_idx', properties: ['user', 'createdAt', 'id'] })
+// The admin list filtered by status, newest first.
+@Index({ name: 'orders_status_created_idx', properties: ['status', 'createdAt', 'id'] })
+// The expiry job finds unpaid orders past their deadline.
+@Index({ name: 'orders_pending_expiry_idx', expression: `create index "orders_pending_expiry_idx" on "orders" ("expires_at") where "status" = 'pending_payment'` })
+@Check({ name: 'orders_totals_check', expression: 'subtotal >= 0 and discount >= 0 and total >= 0 and total = subtotal - discount' })
+export class Order extends BaseEntity {
+  @ManyToOne(() => User, { ref: true, deleteRule: 'restrict' })
+  user: Ref<User>;
+
+  @Enum({ items: () => [...ORDER_STATUSES], default: 'pending_payment' })
+  status: OrderStatus & Opt = 'pending_payment';
+
+  @Enum({ items: () => [...PAYMENT_STATUSES], default: 'unpaid' })
+  paymentStatus: PaymentStatus & Opt = 'unpaid';
+
+  @Property({ type: 'string', length: 3 })
+  currency: string;
+
+  @Property({ type: 'decimal', precision: 12, scale: 2 })
+  subtotal: string;
+
+  @Property({ type: 'decimal', precision: 12, scale: 2, default: 0 })
+  discount: string & Opt = '0.00';
+
+  @Property({ type: 'decimal', precision: 12, scale: 2 })
+  total: string;
+
+  @Property({ type: 'string', length: 40, nullable: true })
+  couponCode: string | null = null;
+
+  @ManyToOne(() => Discount, { ref: true, nullable: true, deleteRule: 'restrict', index: 'orders_discount_id_index', fieldName: 'discount_id' })
+  discountRef: Ref<Discount> | null = null;
+
+  /** The address book entry it was shipped to; the snapshot below is what counts. */
+  @ManyToOne(() => Address, { ref: true, nullable: true, deleteRule: 'set null', index: 'orders_shipping_address_id_index' })
+  shippingAddress: Ref<Address> | null = null;
+
+  @Property({ type: 'string', length: 150 })
+  shipRecipientName!: string;
+
+  @Property({ type: 'string', length: 20, nullable: true })
+  shipPhone: string | null = null;
+
+  @Property({ type: 'string', length: 200 })
+  shipLine1!: string;
+
+  @Property({ type: 'string', length: 200, default: '' })
+  shipLine2: string & Opt = '';
+
+  @Property({ type: 'string', length: 100 })
+  shipCity!: string;
+
+  @Property({ type: 'string', length: 100, default: '' })
+  shipRegion: string & Opt = '';
+
+  @Property({ type: 'string', length: 20 })
+  shipPostalCode!: string;
+
+  @Property({ type: 'string', length: 2 })
+  shipCountry!: string;
+
+  /** Unpaid past this moment, the order is cancelled and its stock returned. */
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
+  expiresAt: Date | null = null;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
+  paidAt: Date | null = null;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
+  cancelledAt: Date | null = null;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
+  shippedAt: Date | null = null;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
+  deliveredAt: Date | null = null;
+
+  @OneToMany(() => OrderItem, (i) => i.order, { orderBy: { id: 'asc' } })
+  items = new Collection<OrderItem>(this);
+
+  constructor(userId: number, currency: string, subtotal: string, total: string) {
+    super();
+    this.user = ref(User, userId);
+    this.currency = currency;
+    this.subtotal = subtotal;
+    this.total = total;
+  }
+
+  /** Ships to an address of the buyer's book, copied onto the order (the copy is what counts). */
+  shipTo(address: { id: number; recipientName: string; phone: string | null; line1: string; line2: string; city: string; region: string; postalCode: string; country: string }): void {
+    this.shippingAddress = ref(Address, address.id);
+    this.shipRecipientName = address.recipientName;
+    this.shipPhone = address.phone;
+    this.shipLine1 = address.line1;
+    this.shipLine2 = address.line2;
+    this.shipCity = address.city;
+    this.shipRegion = address.region;
+    this.shipPostalCode = address.postalCode;
+    this.shipCountry = address.country;
+  }
+
+  /** Records the discount code used and what it took off. */
+  useDiscount(discountId: number, code: string, amount: string): void {
+    this.discountRef = ref(Discount, discountId);
+    this.couponCode = code;
+    this.discount = amount;
+  }
+}
+
+/** A line of an order; variants and products that were ordered can no longer be deleted (only deactivated). */
+@Entity({ tableName: 'order_items' })
+@Check({ name: 'order_items_quantity_check', expression: 'quantity > 0 and line_total = unit_price * quantity' })
+export class OrderItem {
+  @PrimaryKey({ type: 'integer', autoincrement: true })
+  id!: number;
+
+  @ManyToOne(() => Order, { ref: true, deleteRule: 'cascade', index: 'order_items_order_id_index' })
+  order: Ref<Order>;
+
+  @ManyToOne(() => ProductVariant, { ref: true, deleteRule: 'restrict', index: 'order_items_variant_id_index' })
+  variant: Ref<ProductVariant>;
+
+  /** Also answers "did this user buy this product" (verified reviews). */
+  @ManyToOne(() => Product, { ref: true, deleteRule: 'restrict', index: 'order_items_product_id_index' })
+  product: Ref<Product>;
+
+  @Property({ type: 'string', length: 200 })
+  productName: string;
+
+  @Property({ type: 'string', length: 120, default: '' })
+  variantName: string & Opt = '';
+
+  @Property({ type: 'string', length: 64 })
+  sku: string;
+
+  @Property({ type: 'decimal', precision: 12, scale: 2 })
+  unitPrice: string;
+
+  @Property({ type: 'integer' })
+  quantity: number;
+
+  @Property({ type: 'decimal', precision: 12, scale: 2 })
+  lineTotal: string;
+
+  constructor(orderId: number, variantId: number, productId: number, fields: { productName: string; sku: string; unitPrice: string; quantity: number; lineTotal: string }) {
+    this.order = ref(Order, orderId);
+    this.variant = ref(ProductVariant, variantId);
+    this.product = ref(Product, productId);
+    this.productName = fields.productName;
+    this.sku = fields.sku;
+    this.unitPrice = fields.unitPrice;
+    this.quantity = fields.quantity;
+    this.lineTotal = fields.lineTotal;
+  }
+}

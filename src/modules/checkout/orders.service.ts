@@ -1,0 +1,218 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { components } from '../../../generated/openapi';
+import { fromMinor } from '../../shared/money';
+import type { Listing, PagePicker } from '../../shared/paging';
+import type { Principal } from '../../shared/principal';
+import type { ShippingAddress } from '../addresses';
+import type { CartService } from '../cart';
+import type { InventoryService } from '../catalog';
+import { type DiscountsService, priceLines } from '../discounts';
+import { CheckoutErrors } from './checkout.errors';
+import { type CheckoutPublisher, orderEvent } from './checkout.events';
+import type { CheckoutRepository } from './checkout.repository';
+import { claimIdempotencyKey, idempotent, rememberIdempotencyKey } from './idempotency';
+import { Order, OrderItem } from './order.entity';
+import type { Shipment } from './shipment.entity';
+import { assertPaymentTransition, assertTransition, type OrderStatus } from './states';
+
+export type OrderInput = components['schemas']['OrderCreate'];
+
+export interface OrderListInput {
+  /** Admins: this buyer's orders (others may only name themselves). */
+  user?: number;
+  status?: OrderStatus;
+}
+
+export interface OrderDetail {
+  order: Order;
+  items: OrderItem[];
+  shipment: Shipment | null;
+}
+
+export interface OrderSettings {
+  currency: string;
+  paymentWindowMinutes: number;
+  idempotencyTtlHours: number;
+}
+
+/** Where checkout finds the buyer's shipping address (the address book answers). */
+export interface AddressBook {
+  shippingAddress(em: EntityManager, owner: Principal, id: number): Promise<ShippingAddress | null>;
+}
+
+/**
+ * Checkout and the order lifecycle. Every change to an order's row, its status and its payment
+ * status alike, goes through this service (`transition`, `paymentStarted`, `paymentFailed`).
+ */
+export class OrdersService {
+  constructor(
+    private readonly checkout: CheckoutRepository,
+    private readonly cart: CartService,
+    private readonly discounts: DiscountsService,
+    private readonly addresses: AddressBook,
+    private readonly inventory: InventoryService,
+    private readonly events: CheckoutPublisher,
+    private readonly settings: OrderSettings,
+  ) {}
+
+  /**
+   * Places an order from the owner's cart in one transaction: re-price, take the stock (never below
+   * zero), snapshot the address, apply and redeem the coupon, record the order and empty the cart.
+   * With an Idempotency-Key, a retry answers the order placed before.
+   */
+  async place(em: EntityManager, owner: Principal, input: OrderInput, idempotencyKey?: string): Promise<OrderDetail> {
+    const idem = idempotent(owner.id, 'order', idempotencyKey, input);
+    const orderId = await em.transactional(async (tx) => {
+      if (idem) {
+        const previous = await claimIdempotencyKey(tx, idem, this.settings.idempotencyTtlHours);
+        if (previous !== null) return previous;
+      }
+      // The cart lock serialises checkouts of one cart: a double submit finds it empty.
+      const { id: cartId, couponCode } = await this.cart.lockCart(tx, owner.id);
+      const lines = await this.cart.checkoutLines(tx, cartId);
+      if (lines.length === 0) throw CheckoutErrors.cartEmpty();
+      const unavailable = lines.filter((l) => !l.sellable).map((l) => l.id);
+      if (unavailable.length) throw CheckoutErrors.cartHasUnavailableItems(unavailable);
+      const address = await this.addresses.shippingAddress(tx, owner, input.shipping_address);
+      if (!address) throw CheckoutErrors.unknownAddress(input.shipping_address);
+
+      const { lines: priced, subtotal } = priceLines(lines);
+      const code = input.coupon ?? couponCode;
+      const applied = code ? await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priced, lock: true }) : null;
+      const discount = applied?.amount ?? 0;
+
+      const order = new Order(owner.id, this.settings.currency, fromMinor(subtotal), fromMinor(subtotal - discount));
+      if (applied) order.useDiscount(applied.discount.id, applied.discount.code, fromMinor(discount));
+      order.shipTo(address);
+      order.expiresAt = new Date(Date.now() + this.settings.paymentWindowMinutes * 60_000);
+      tx.persist(order);
+      await tx.flush();
+
+      await this.inventory.sell(tx, order.id, lines);
+      for (const l of priced) {
+        const item = new OrderItem(order.id, l.variantId, l.productId, {
+          productName: l.productName,
+          sku: l.sku,
+          unitPrice: l.price,
+          quantity: l.quantity,
+          lineTotal: fromMinor(l.lineTotal),
+        });
+        item.variantName = l.variantName;
+        tx.persist(item);
+      }
+      if (applied) await this.discounts.redeem(tx, applied, owner.id, order.id, order.discount);
+      await this.cart.empty(tx, cartId);
+      if (idem) rememberIdempotencyKey(tx, idem, order.id);
+      await tx.flush();
+      await this.events.publish(tx, 'order.placed', orderEvent(order));
+      return order.id;
+    });
+    return this.detail(em, orderId);
+  }
+
+  /** The owner's order (admins: any); anyone else's answers 404. */
+  async get(em: EntityManager, viewer: Principal, id: number): Promise<OrderDetail> {
+    const order = await this.checkout.visibleOrder(em, viewer, id);
+    if (!order) throw CheckoutErrors.orderNotFound();
+    return this.detail(em, order);
+  }
+
+  /** The order if the viewer may see it (its buyer, or an admin), else null. `lock`: for update. */
+  findVisible(em: EntityManager, viewer: Principal, id: number, options: { lock?: boolean } = {}): Promise<Order | null> {
+    return this.checkout.visibleOrder(em, viewer, id, options);
+  }
+
+  /** The viewer's orders, newest first (admins: anyone's, or one buyer's), with their unit counts. */
+  list(em: EntityManager, viewer: Principal, input: OrderListInput, pick: PagePicker): Promise<{ orders: Listing<Order>; units: Map<number, number> }> {
+    if (viewer.role !== 'admin' && input.user !== undefined && input.user !== viewer.id) throw CheckoutErrors.userFilterForbidden();
+    const userId = viewer.role === 'admin' ? input.user : viewer.id;
+    return this.checkout.list(em, { userId, status: input.status }, pick);
+  }
+
+  /** The buyer (or an admin) cancels an unpaid order; its stock and coupon use are given back. */
+  async cancel(em: EntityManager, actor: Principal, id: number): Promise<OrderDetail> {
+    await em.transactional(async (tx) => {
+      const order = await this.checkout.visibleOrder(tx, actor, id, { lock: true });
+      if (!order) throw CheckoutErrors.orderNotFound();
+      await this.transition(tx, order, 'cancelled');
+    });
+    return this.detail(em, id);
+  }
+
+  /** Cancels every unpaid order past its deadline (the scheduler runs this); returns how many. */
+  async expireUnpaid(em: EntityManager, now = new Date()): Promise<number> {
+    let cancelled = 0;
+    for (const id of await this.checkout.dueUnpaid(em, now)) if (await this.expire(em, id, now)) cancelled += 1;
+    return cancelled;
+  }
+
+  /** Cancels the order if it is still unpaid past its deadline (idempotent); whether it did. */
+  async expire(em: EntityManager, id: number, now = new Date()): Promise<boolean> {
+    return em.transactional(async (tx) => {
+      const order = await this.checkout.lockExpired(tx, id, now);
+      if (!order) return false; // paid, cancelled, or not due yet
+      await this.transition(tx, order, 'cancelled');
+      return true;
+    });
+  }
+
+  /**
+   * The one place an order's status changes: checks the state machine, moves stock back when an
+   * order is cancelled or refunded (goods that come back, or never left), gives a coupon use back
+   * on cancellation, stamps the dates and the payment status, and announces the change.
+   */
+  async transition(em: EntityManager, order: Order, to: OrderStatus): Promise<void> {
+    const from = order.status;
+    assertTransition(from, to);
+    const now = new Date();
+    if (to === 'cancelled' || to === 'refunded') {
+      const items = await this.checkout.items(em, order.id);
+      const lines = items.map((i) => ({ variantId: i.variant.id, productId: i.product.id, quantity: i.quantity }));
+      await this.inventory.restock(em, to === 'cancelled' ? 'cancellation' : 'return', order.id, lines);
+    }
+    if (to === 'cancelled' && order.discountRef) await this.discounts.release(em, order.discountRef.id, order.id);
+    order.status = to;
+    if (to === 'paid') {
+      this.setPaymentStatus(order, 'paid');
+      order.paidAt = now;
+      order.expiresAt = null;
+    }
+    if (to === 'cancelled') {
+      order.cancelledAt = now;
+      order.expiresAt = null;
+    }
+    if (to === 'shipped') order.shippedAt = now;
+    if (to === 'delivered') order.deliveredAt = now;
+    if (to === 'refunded' && order.paymentStatus === 'paid') this.setPaymentStatus(order, 'refunded');
+    await em.flush();
+    await this.events.publish(em, 'order.status_changed', { ...orderEvent(order), from });
+  }
+
+  /** A payment of the (locked) order started: its payment status is pending. */
+  paymentStarted(order: Order): void {
+    this.setPaymentStatus(order, 'pending');
+  }
+
+  /** A payment of the (locked) order failed: while it still waits for payment, its payment status says so. */
+  paymentFailed(order: Order): void {
+    if (order.status === 'pending_payment') this.setPaymentStatus(order, 'failed');
+  }
+
+  /** Whether the user bought the product (a paid, shipped or delivered order contains it). */
+  hasPurchased(em: EntityManager, userId: number, productId: number): Promise<boolean> {
+    return this.checkout.hasPurchased(em, userId, productId);
+  }
+
+  private setPaymentStatus(order: Order, to: Order['paymentStatus']): void {
+    assertPaymentTransition(order.paymentStatus, to);
+    order.paymentStatus = to;
+  }
+
+  /** The order with its items and shipment; given an id (after a transaction), read afresh. */
+  private async detail(em: EntityManager, ref: Order | number): Promise<OrderDetail> {
+    const order = typeof ref === 'number' ? await this.checkout.order(em, ref, { refresh: true }) : ref;
+    if (!order) throw CheckoutErrors.orderNotFound();
+    const [items, shipment] = [await this.checkout.items(em, order.id), await this.checkout.shipmentOf(em, order.id)];
+    return { order, items, shipment };
+  }
+}

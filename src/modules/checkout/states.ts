@@ -1,0 +1,53 @@
+import { CheckoutErrors } from './checkout.errors';
+
+/**
+ * Checkout's state machines, every transition table in one place: an order's own status, its
+ * payment status, and its shipment's status. The services check each change here and nowhere else.
+ */
+export const ORDER_STATUSES = ['pending_payment', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+export const PAYMENT_STATUSES = ['unpaid', 'pending', 'paid', 'failed', 'refunded'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export const SHIPMENT_STATUSES = ['pending', 'shipped', 'in_transit', 'delivered', 'returned'] as const;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
+
+const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending_payment: ['paid', 'cancelled'],
+  paid: ['shipped', 'refunded'],
+  shipped: ['delivered', 'refunded'],
+  delivered: ['refunded'],
+  cancelled: [],
+  refunded: [],
+};
+
+/** An order's payment status: a payment starts, fails (another may start) or succeeds; money paid may go back. */
+const PAYMENT_TRANSITIONS: Record<PaymentStatus, readonly PaymentStatus[]> = {
+  unpaid: ['pending'],
+  pending: ['paid', 'failed'],
+  failed: ['pending'],
+  paid: ['refunded'],
+  refunded: [],
+};
+
+const SHIPMENT_TRANSITIONS: Record<ShipmentStatus, readonly ShipmentStatus[]> = {
+  pending: ['shipped'],
+  shipped: ['in_transit', 'delivered', 'returned'],
+  in_transit: ['delivered', 'returned'],
+  delivered: [],
+  returned: [],
+};
+
+/** Throws 409 INVALID_TRANSITION unless an order may go from `from` to `to`. */
+export function assertTransition(from: OrderStatus, to: OrderStatus): void {
+  if (!ORDER_TRANSITIONS[from].includes(to)) throw CheckoutErrors.invalidTransition(from, to, 'order');
+}
+
+/** Throws 409 INVALID_TRANSITION unless an order's payment status may go from `from` to `to`. */
+export function assertPaymentTransition(from: PaymentStatus, to: PaymentStatus): void {
+  if (!PAYMENT_TRANSITIONS[from].includes(to)) throw CheckoutErrors.invalidTransition(from, to, 'order payment');
+}
+
+/** Throws 409 INVALID_TRANSITION unless a shipment may go from `from` to `to`. */
+export function assertShipmentTransition(from: ShipmentStatus, to: ShipmentStatus): void {
+  if (!SHIPMENT_TRANSITIONS[from].includes(to)) throw CheckoutErrors.invalidTransition(from, to, 'shipment');
+}

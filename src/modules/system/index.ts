@@ -1,0 +1,2 @@
+/** System: the probes and the API root. Owns no data. */
+export { systemHandlers, type SystemDeps } from './system.handlers';
