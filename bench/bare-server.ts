@@ -27,6 +27,14 @@ function filtersOf(q: URLSearchParams): DiscoveryFilters {
   return f;
 }
 
+/** `after=<key>,<id>` (the key may hold commas, the id is after the last one): undefined when absent, null when malformed. */
+function afterOf(value: string | null): [string, number] | undefined | null {
+  if (value === null) return undefined;
+  const comma = value.lastIndexOf(',');
+  const id = value.slice(comma + 1);
+  return comma >= 0 && /^\d{1,15}$/.test(id) ? [value.slice(0, comma), Number(id)] : null;
+}
+
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname !== '/products') {
@@ -44,8 +52,12 @@ const server = createServer((req, res) => {
     res.writeHead(400).end();
     return;
   }
-  const after = q.get('after')?.split(',');
-  const built = productListQuery(filtersOf(q), ordering, { kind: 'cursor', size, after: after && [after[0], Number(after[1])] });
+  const after = afterOf(q.get('after'));
+  if (after === null) {
+    res.writeHead(400).end();
+    return;
+  }
+  const built = productListQuery(filtersOf(q), ordering, { kind: 'cursor', size, after });
   const statement = built.stablePlan && q.get('unnamed') !== '1' ? namedStatement(built.sql) : { text: toPgPlaceholders(built.sql) };
   pool.query<ProductRow>({ ...statement, values: built.params }).then(
     ({ rows }) => {

@@ -6,23 +6,48 @@
  *    products (`--reseed` forces a new one).
  * 2. Builds the app and starts it in production mode (response validation off, LOG_LEVEL=warn) as a
  *    child process, and the bare `http` + `pg` baseline (bench/bare-server.ts) beside it.
+ *    With `--baseline DIR` it also starts a second API server from DIR: another checkout of this
+ *    project, already built (DIR/dist/src/main.js, DIR/node_modules), run with the same node binary
+ *    and the same env (production, the same bench database, the same JWT_SECRET, so a cursor is
+ *    valid on both), on its own port, cwd DIR. The bench database is migrated by this checkout:
+ *    the baseline build must run on that schema.
  * 3. Measures each scenario with autocannon (32 connections, a warm-up, then ~12 s): the filtered
  *    list, the same at cursor page 1,000, full-text search, product detail over many ids, the bare
  *    baseline (and its page 1,000), and the API root (the stack without the database).
  *    An endpoint the server does not have yet is reported as "endpoint not available".
+ *    With `--baseline`, every API scenario ((a) to (d), (f)) is measured on both servers in the same
+ *    rounds, back to back, so the noise of a shared machine weighs on both alike: old then new in odd
+ *    rounds, new then old in even rounds (the second of a pair tends to gain a few % on the database
+ *    scenarios: use an even --rounds). Page 1,000 uses the same cursor on both when the baseline
+ *    answers it with the same page, else the cursors are walked on each server.
  * 4. Measures the raw SQL of the filtered list with pgbench (simple, extended and prepared
  *    protocols: the prepared one shows what a generic plan does), if pgbench is installed.
- * 5. Writes bench/results.md, fills the table of the README's "Benchmark" section, prints a summary.
+ * 5. Writes the results (bench/results.md, or --results FILE; with --baseline, a section "Side by
+ *    side with <label>": req/s, p50, p99 of both builds and new/old, overall and per round), fills
+ *    the table of the README's "Benchmark" section (the current build's; not with --no-readme),
+ *    prints a summary.
  *
  * Options: --products N (1000000) --seed S (1) --database-url URL --connections C (32)
  *          --duration SEC (12, split into --rounds 3 interleaved rounds) --warmup SEC (3)
  *          --reseed --skip-build --skip-pgbench --no-readme
+ *          --results FILE (bench/results.md; a relative path is from the current directory, which
+ *            `npm run` sets to the project root)
+ *          --baseline DIR (side by side with DIR's build) --baseline-label TEXT (default: DIR's git
+ *            short commit, else DIR's directory name)
+ *
+ * Side by side, e.g. this checkout against another commit checked out and built in /tmp/bench-old
+ * (git worktree add --detach /tmp/bench-old COMMIT && cd /tmp/bench-old && npm ci && npm run build):
+ *   npm run bench -- --products 100000 --database-url postgresql://postgres@127.0.0.1:5432/ecom_bench_100k \
+ *     --baseline /tmp/bench-old --rounds 4 --duration 16 --no-readme --results bench/results-issue-11.md
+ * (the same without --products and --database-url: the 1,000,000-product `ecom_bench`, the only
+ * one deep enough for page 1,000). With the same code on both sides, new/old stays within about
+ * ±1% overall and ±8% per round on this machine: the noise floor.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, type as osType, release } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { MikroORM } from '@mikro-orm/postgresql';
@@ -30,7 +55,7 @@ import { Client } from 'pg';
 import { ProgressBar } from '../src/cli/progress';
 import { migrate } from '../src/db/database';
 import { freePort } from '../src/db/embedded';
-import { ormOptions } from '../src/db/orm.config';
+import { ormOptions } from '../src/orm.config';
 import { toPgPlaceholders } from '../src/db/prepared';
 import { type DiscoveryFilters, productListQuery } from '../src/modules/catalog/discovery.sql';
 import { seedCatalog, type SeedProgress } from '../src/seed/catalog';
@@ -54,6 +79,9 @@ const { values: opts } = parseArgs({
     'skip-build': { type: 'boolean', default: false },
     'skip-pgbench': { type: 'boolean', default: false },
     'no-readme': { type: 'boolean', default: false },
+    results: { type: 'string' },
+    baseline: { type: 'string' },
+    'baseline-label': { type: 'string' },
   },
 });
 const PRODUCTS = Number(opts.products.replace(/_/g, ''));
@@ -61,8 +89,53 @@ const CONNECTIONS = Number(opts.connections);
 const DURATION = Number(opts.duration);
 const WARMUP = Number(opts.warmup);
 const ROUNDS = Math.max(1, Number(opts.rounds));
+const RESULTS = opts.results ? resolve(opts.results) : join(__dirname, 'results.md');
 
 const log = (message: string) => console.error(`[bench] ${message}`);
+
+/** A path as shown to the reader: relative to the project when inside it. */
+function shown(path: string): string {
+  const rel = relative(ROOT, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+/** The single row a query must return: a clear error when it returns none. */
+function firstRow<T>(rows: T[], what: string): T {
+  const row = rows[0];
+  if (row === undefined) throw new Error(`the query for ${what} returned no row`);
+  return row;
+}
+
+function git(dir: string, ...args: string[]): string | undefined {
+  const run = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' });
+  return run.status === 0 ? run.stdout.trim() : undefined;
+}
+
+/** A checkout's commit for the report: short hash, "+ uncommitted changes" when its tree differs. */
+function describeCheckout(dir: string): string {
+  const commit = git(dir, 'rev-parse', '--short', 'HEAD');
+  if (!commit) return 'not a git checkout';
+  return git(dir, 'status', '--porcelain', '--untracked-files=no') ? `commit ${commit} + uncommitted changes` : `commit ${commit}`;
+}
+
+interface BaselineBuild {
+  dir: string;
+  label: string;
+}
+
+/** --baseline DIR, checked before anything else is done: a built checkout of this project. */
+function baselineBuild(): BaselineBuild | undefined {
+  if (!opts.baseline) {
+    if (opts['baseline-label']) throw new Error('--baseline-label needs --baseline DIR');
+    return undefined;
+  }
+  const dir = resolve(opts.baseline);
+  for (const needed of ['dist/src/main.js', 'node_modules']) {
+    if (!existsSync(join(dir, needed))) throw new Error(`--baseline ${dir}: no ${needed} there (it must be a checkout of this project, built with npm ci && npm run build)`);
+  }
+  const label = opts['baseline-label'] ?? git(dir, 'rev-parse', '--short', 'HEAD') ?? basename(dir);
+  return { dir, label };
+}
 
 function benchDatabaseUrl(): string {
   if (opts['database-url']) return opts['database-url'];
@@ -94,6 +167,17 @@ async function ensureDatabase(url: string): Promise<void> {
   });
 }
 
+/** A row of bench_seed (numeric comes back as a string). */
+interface SeedMarker {
+  products: number;
+  seed: number;
+  seconds: string;
+  report: SeedReport;
+  seeded_at: Date;
+}
+
+type SeedReport = { variants: number; seconds: { load: number; indexes: number; analyze: number } };
+
 interface SeedInfo {
   reused: boolean;
   seconds?: number;
@@ -104,9 +188,9 @@ interface SeedInfo {
 async function seedOrReuse(url: string): Promise<SeedInfo> {
   return withClient(url, async (c) => {
     await c.query(`create table if not exists bench_seed (products int not null, seed int not null, seconds numeric not null, report jsonb not null, seeded_at timestamptz not null default now())`);
-    const { rows: [{ n }] } = await c.query<{ n: number }>('select count(*)::int as n from products');
+    const { n } = firstRow((await c.query<{ n: number }>('select count(*)::int as n from products')).rows, 'the product count');
     if (n === PRODUCTS && !opts.reseed) {
-      const marker = (await c.query('select * from bench_seed order by seeded_at desc limit 1')).rows[0];
+      const marker = (await c.query<SeedMarker>('select * from bench_seed order by seeded_at desc limit 1')).rows[0];
       const detail = marker && marker.products === PRODUCTS
         ? `reused; seeded ${new Date(marker.seeded_at).toISOString().slice(0, 10)} in ${marker.seconds} s (${describeSeed(marker.report)})`
         : 'reused; seeded outside the benchmark (no timing recorded)';
@@ -131,7 +215,7 @@ async function seedOrReuse(url: string): Promise<SeedInfo> {
   });
 }
 
-function describeSeed(report: { variants: number; seconds: { load: number; indexes: number; analyze: number } }): string {
+function describeSeed(report: SeedReport): string {
   return `${report.variants.toLocaleString('en-US')} variants; COPY ${report.seconds.load} s, indexes ${report.seconds.indexes} s, analyze ${report.seconds.analyze} s`;
 }
 
@@ -148,31 +232,42 @@ async function scenarioParams(url: string): Promise<Params> {
   return withClient(url, async (c) => {
     // The mid-level category with the most products for sale (path[2] of its leaves), and the
     // price range of its middle 90%.
-    const { rows: [top] } = await c.query(`
+    const top = firstRow(
+      (await c.query<{ id: number; n: number }>(`
       select c.path[2] as id, count(*)::int as n from products p join categories c on c.id = p.category_id
-       where p.is_active and p.in_stock and cardinality(c.path) >= 2 group by 1 order by 2 desc limit 1`);
-    const { rows: [cat] } = await c.query(`
+       where p.is_active and p.in_stock and cardinality(c.path) >= 2 group by 1 order by 2 desc limit 1`)).rows,
+      'the largest mid-level category with products in stock (is the catalog seeded?)',
+    );
+    const cat = firstRow(
+      (await c.query<{ id: number; slug: string; lo: number; hi: number }>(`
       select m.id, m.slug, floor(percentile_disc(0.05) within group (order by p.price))::int as lo,
              ceil(percentile_disc(0.95) within group (order by p.price))::int as hi
         from categories m join categories c on c.path @> array[m.id] join products p on p.category_id = c.id
-       where m.id = $1 and p.is_active and p.in_stock group by m.id, m.slug`, [top.id]);
-    cat.n = top.n;
+       where m.id = $1 and p.is_active and p.in_stock group by m.id, m.slug`, [top.id])).rows,
+      `the price range of category ${top.id}`,
+    );
     const minPrice = `${cat.lo}.00`;
     const maxPrice = `${cat.hi}.00`;
-    const { rows: [{ n }] } = await c.query(
-      `select count(*)::int as n from products where is_active and in_stock and price between $2 and $3
-          and category_id in (select id from categories where path @> array[$1::int])`,
-      [cat.id, minPrice, maxPrice],
+    const { n } = firstRow(
+      (await c.query<{ n: number }>(
+        `select count(*)::int as n from products where is_active and in_stock and price between $2 and $3
+            and category_id in (select id from categories where path @> array[$1::int])`,
+        [cat.id, minPrice, maxPrice],
+      )).rows,
+      'the filtered list count',
     );
     const deepEnough = n > PAGE * DEEP_PAGE;
     if (!deepEnough) log(`only ${n} products match the price range: the list scenarios drop it to reach page ${DEEP_PAGE}`);
     const detailIds = (await c.query<{ id: number }>('select id from products where is_active and id % 97 = 13 order by id limit 10000')).rows.map((r) => r.id);
-    const { rows: [{ s }] } = await c.query(
-      `select count(*)::int as s from products p where p.is_active and (p.search_vector @@ websearch_to_tsquery('english', $1) or $1 <% p.name)`,
-      [SEARCH],
+    const { s } = firstRow(
+      (await c.query<{ s: number }>(
+        `select count(*)::int as s from products p where p.is_active and (p.search_vector @@ websearch_to_tsquery('english', $1) or $1 <% p.name)`,
+        [SEARCH],
+      )).rows,
+      'the search count',
     );
     return {
-      category: { id: cat.id, slug: cat.slug, matching: deepEnough ? n : cat.n },
+      category: { id: cat.id, slug: cat.slug, matching: deepEnough ? n : top.n },
       minPrice: deepEnough ? minPrice : undefined,
       maxPrice: deepEnough ? maxPrice : undefined,
       detailIds,
@@ -191,12 +286,13 @@ function listQuery(p: Params, extra: Record<string, string> = {}): string {
   return q.toString();
 }
 
-async function waitFor(url: string, child: ChildProcess, what: string): Promise<void> {
+/** Waits until `url` answers as `ready` says (by default: 2xx). */
+async function waitFor(url: string, child: ChildProcess, what: string, ready = (res: Response) => res.ok): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     try {
-      if ((await fetch(url)).ok) return;
+      if (ready(await fetch(url))) return;
     } catch {
       // not listening yet
     }
@@ -217,31 +313,49 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
+/** Which API server a scenario runs on: this checkout's build, or the --baseline one. */
+type Build = 'new' | 'old';
+
 interface Measured {
+  /** The scenario's letter ("a", "e2"...): the same on both builds. */
+  key: string;
   name: string;
   target: string;
+  build?: Build;
   rps?: number;
   p50?: number;
   p99?: number;
+  /** req/s of each round, in round order. */
+  roundRps?: number[];
   requests?: number;
   non2xx?: number;
   errors?: number;
   note?: string;
-  baseline?: boolean;
+  /** The bare baseline, the 100% of "vs bare". */
+  bare?: boolean;
 }
 
 interface Scenario {
+  key: string;
   name: string;
   base: string;
   next: () => string;
   shape: (body: unknown) => boolean;
-  baseline?: boolean;
+  build?: Build;
+  bare?: boolean;
+  /** Known before probing: why the scenario cannot run (it is reported, not measured). */
+  unavailable?: string;
 }
 
-function scenario(name: string, base: string, paths: string[] | (() => string), shape: (body: unknown) => boolean, baseline = false): Scenario {
+/** Cycles through the paths (at least one). */
+function cycle(paths: string[]): () => string {
+  if (!paths.length) throw new Error('a scenario needs at least one path');
   let i = 0;
-  const next = typeof paths === 'function' ? paths : () => paths[i++ % paths.length];
-  return { name, base, next, shape, baseline };
+  return () => {
+    const path = paths[i++ % paths.length];
+    if (path === undefined) throw new Error('a scenario path is missing');
+    return path;
+  };
 }
 
 /** One GET of the scenario: undefined when it answers 200 with the expected shape, else why not. */
@@ -265,50 +379,65 @@ function cannon(s: Scenario, seconds: number): Promise<autocannon.Result> {
   });
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** The median (the upper one of an even count); undefined for none. */
+const median = (values: number[]): number | undefined => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const rpsOf = (r: autocannon.Result) => r.requests.total / r.duration;
+
+/** The build a scenario runs on, in the logs (only with --baseline, where there are two). */
+const tag = (s: Scenario) => (s.build ? ` [${s.build}]` : '');
 
 /**
  * Probes every scenario, warms up the available ones, then measures them in ROUNDS interleaved
  * rounds (a, b, c... a, b, c...), so that background load on a shared machine weighs on all of them
- * alike. Between two runs it waits for the database to finish the requests still queued (a slow
- * scenario would otherwise weigh on the next one). req/s is the total over all rounds; p50 and p99 are the medians of the rounds' values.
+ * alike. Scenarios with the same key (one per build, with --baseline) run back to back: in the
+ * given order in odd rounds, reversed in even rounds, so neither build always goes first. Between
+ * two runs it waits for the database to finish the requests still queued (a slow scenario would
+ * otherwise weigh on the next one). req/s is the total over all rounds; p50 and p99 are the medians
+ * of the rounds' values.
  */
 async function measureAll(scenarios: Scenario[], drained: () => Promise<void>): Promise<Measured[]> {
-  const results = new Map<Scenario, { rounds: autocannon.Result[]; note?: string }>();
+  const runs: { s: Scenario; rounds: autocannon.Result[]; note?: string }[] = [];
   for (const s of scenarios) {
-    const note = await probe(s);
-    if (note) log(`${s.name}: ${note}`);
-    results.set(s, { rounds: [], note });
+    const note = s.unavailable ?? (await probe(s));
+    if (note && !s.unavailable) log(`${s.name}${tag(s)}: ${note}`);
+    runs.push({ s, rounds: [], note });
   }
-  const live = scenarios.filter((s) => !results.get(s)!.note);
-  for (const s of live) {
-    log(`${s.name}: warm-up ${WARMUP} s`);
-    await cannon(s, WARMUP);
+  // The live runs, those of one key together.
+  const groups: (typeof runs)[] = [];
+  for (const run of runs.filter((r) => !r.note)) {
+    const group = groups.find((g) => g[0]?.s.key === run.s.key);
+    if (group) group.push(run);
+    else groups.push([run]);
+  }
+  for (const run of groups.flat()) {
+    log(`${run.s.name}${tag(run.s)}: warm-up ${WARMUP} s`);
+    await cannon(run.s, WARMUP);
     await drained();
   }
   const slice = Math.max(1, Math.round(DURATION / ROUNDS));
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const s of live) {
-      const r = await cannon(s, slice);
+    for (const run of groups.flatMap((g) => (round % 2 ? g : [...g].reverse()))) {
+      const r = await cannon(run.s, slice);
       await drained();
-      results.get(s)!.rounds.push(r);
-      log(`round ${round}/${ROUNDS} ${s.name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+      run.rounds.push(r);
+      log(`round ${round}/${ROUNDS} ${run.s.name}${tag(run.s)}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
     }
   }
-  return scenarios.map((s) => {
-    const { rounds, note } = results.get(s)!;
-    if (note) return { name: s.name, target: s.next(), note };
+  return runs.map(({ s, rounds, note }) => {
+    const common = { key: s.key, name: s.name, target: s.next(), build: s.build };
+    if (note) return { ...common, note };
     const seconds = rounds.reduce((t, r) => t + r.duration, 0);
     return {
-      name: s.name,
-      target: s.next(),
+      ...common,
       rps: rounds.reduce((t, r) => t + r.requests.total, 0) / seconds,
       p50: median(rounds.map((r) => r.latency.p50)),
       p99: median(rounds.map((r) => r.latency.p99)),
+      roundRps: rounds.map(rpsOf),
       requests: rounds.reduce((t, r) => t + r.requests.total, 0),
       non2xx: rounds.reduce((t, r) => t + r.non2xx, 0),
       errors: rounds.reduce((t, r) => t + r.errors, 0),
-      baseline: s.baseline,
+      bare: s.bare,
     };
   });
 }
@@ -316,8 +445,14 @@ async function measureAll(scenarios: Scenario[], drained: () => Promise<void>): 
 const isList = (b: unknown) => typeof b === 'object' && b !== null && Array.isArray((b as { results?: unknown }).results);
 const isObject = (b: unknown) => typeof b === 'object' && b !== null && 'id' in b;
 
+interface DeepWalk {
+  path?: string;
+  note?: string;
+  seconds?: number;
+}
+
 /** Follows `next` links from page 1 to page DEEP_PAGE; the path of that page, or why not. */
-async function deepPagePath(base: string, firstPath: string): Promise<{ path?: string; note?: string; seconds?: number }> {
+async function deepPagePath(base: string, firstPath: string): Promise<DeepWalk> {
   const started = performance.now();
   let url = base + firstPath;
   for (let page = 1; page < DEEP_PAGE; page++) {
@@ -329,6 +464,18 @@ async function deepPagePath(base: string, firstPath: string): Promise<{ path?: s
   }
   const u = new URL(url);
   return { path: u.pathname + u.search, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The ids of the list page at `path` on the server at `base`, or undefined when it does not answer one. */
+async function pageIds(base: string, path: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(base + path);
+    if (res.status !== 200) return undefined;
+    const body = (await res.json()) as { results?: { id?: unknown }[] };
+    return Array.isArray(body.results) && body.results.length ? JSON.stringify(body.results.map((r) => r.id)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface PgbenchResult {
@@ -373,17 +520,45 @@ function pgbench(url: string, p: Params): { results: PgbenchResult[]; custom?: s
 
 const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
+const notesOf = (r: Measured) => [r.note, r.non2xx ? `${r.non2xx} non-2xx` : '', r.errors ? `${r.errors} errors` : ''].filter(Boolean).join('; ');
+
+const vsBare = (r: Measured, bare?: Measured) => (r.rps !== undefined && bare?.rps ? `${Math.round((r.rps / bare.rps) * 100)}%` : '-');
+
 function table(rows: Measured[], bare?: Measured): string {
   const lines = ['| Scenario | req/s | p50 ms | p99 ms | vs bare | Notes |', '| --- | ---: | ---: | ---: | ---: | --- |'];
   for (const r of rows) {
-    const ratio = r.rps !== undefined && bare?.rps ? `${Math.round((r.rps / bare.rps) * 100)}%` : '-';
-    const notes = [r.note, r.non2xx ? `${r.non2xx} non-2xx` : '', r.errors ? `${r.errors} errors` : ''].filter(Boolean).join('; ');
-    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.baseline ? 'baseline' : ratio} | ${notes} |`);
+    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.bare ? 'baseline' : vsBare(r, bare)} | ${notesOf(r)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Each API scenario on this build (new) beside the --baseline build (old), with new/old over all rounds and per round. */
+function sideBySide(rows: Measured[], bare?: Measured): string {
+  const lines = [
+    '| Scenario | new req/s | new p50 ms | new p99 ms | new vs bare | old req/s | old p50 ms | old p99 ms | new/old req/s | new/old per round | Notes |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const old of rows.filter((r) => r.build === 'old')) {
+    const cur = rows.find((r) => r.build === 'new' && r.key === old.key);
+    if (!cur) throw new Error(`no measurement of the new build for ${old.name}`);
+    const ratio = cur.rps !== undefined && old.rps ? fmt(cur.rps / old.rps, 2) : '-';
+    const oldRounds = old.roundRps ?? [];
+    const perRound = cur.roundRps?.length
+      ? cur.roundRps.map((v, i) => {
+          const o = oldRounds[i];
+          return o ? fmt(v / o, 2) : '-';
+        }).join(' ')
+      : '-';
+    const notes = [notesOf(cur) && `new: ${notesOf(cur)}`, notesOf(old) && `old: ${notesOf(old)}`].filter(Boolean).join('; ');
+    lines.push(
+      `| ${old.name} | ${fmt(cur.rps)} | ${fmt(cur.p50)} | ${fmt(cur.p99)} | ${vsBare(cur, bare)} | ${fmt(old.rps)} | ${fmt(old.p50)} | ${fmt(old.p99)} | ${ratio} | ${perRound} | ${notes} |`,
+    );
   }
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
+  const baseline = baselineBuild();
   const url = benchDatabaseUrl();
   await ensureDatabase(url);
   const orm = await MikroORM.init(ormOptions({ clientUrl: url, poolMax: 2 }));
@@ -393,6 +568,7 @@ async function main(): Promise<void> {
   } finally {
     await orm.close();
   }
+  if (baseline && ROUNDS % 2) log(`--rounds ${ROUNDS} is odd: the baseline goes first in one round more than this build (an even count balances the order)`);
   const seed = await seedOrReuse(url);
   const params = await scenarioParams(url);
   log(`filtered list: category ${params.category.slug} (${params.category.matching.toLocaleString('en-US')} products in stock${params.minPrice ? ` between ${params.minPrice} and ${params.maxPrice}` : ''})`);
@@ -402,31 +578,40 @@ async function main(): Promise<void> {
     const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     if (build.status !== 0) throw new Error('npm run build failed');
   }
-  const loadBefore = loadavg()[0];
+  const [loadBefore = 0] = loadavg();
   const [apiPort, barePort] = [await freePort(), await freePort()];
+  const oldPort = baseline ? await freePort() : undefined;
   const jwtSecret = randomBytes(32).toString('base64url');
+  // Both API servers get this env: the same JWT_SECRET, so a cursor signed by one is valid on the other.
+  const apiEnv = (port: number): NodeJS.ProcessEnv => ({
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: url,
+    JWT_SECRET: jwtSecret,
+    PAYMENT_WEBHOOK_SECRET: jwtSecret,
+    // One client address sends all the load: per-address throttling would measure itself.
+    RATE_LIMIT_MAX: '0',
+    VALIDATE_RESPONSES: 'false',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+  });
+  const startApi = (cwd: string, port: number) =>
+    spawn(process.execPath, ['dist/src/main.js'], { cwd, env: apiEnv(port), stdio: ['ignore', 'inherit', 'inherit'] });
   let api: ChildProcess | undefined;
+  let old: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
   const measured: Measured[] = [];
-  let deepWalk: Awaited<ReturnType<typeof deepPagePath>> = {};
+  let deepWalk: DeepWalk;
+  let oldDeepWalk: DeepWalk = {};
+  // How the baseline got its page-1,000 cursor, for the report.
+  let oldCursor = '';
   try {
-    api = spawn(process.execPath, ['dist/src/main.js'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        DATABASE_URL: url,
-        JWT_SECRET: jwtSecret,
-        PAYMENT_WEBHOOK_SECRET: jwtSecret,
-        // One client address sends all the load: per-address throttling would measure itself.
-        RATE_LIMIT_MAX: '0',
-        VALIDATE_RESPONSES: 'false',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(apiPort),
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    api = startApi(ROOT, apiPort);
+    if (baseline && oldPort !== undefined) {
+      log(`starting the baseline ${baseline.label} from ${baseline.dir}`);
+      old = startApi(baseline.dir, oldPort);
+    }
     bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: url, PORT: String(barePort) },
@@ -434,13 +619,32 @@ async function main(): Promise<void> {
     });
     const apiBase = `http://127.0.0.1:${apiPort}`;
     const bareBase = `http://127.0.0.1:${barePort}`;
+    const oldBase = old && oldPort !== undefined ? `http://127.0.0.1:${oldPort}` : undefined;
     await waitFor(`${apiBase}/healthz`, api, 'the server');
+    // An older build may not have /healthz: any answer but a 5xx means it is listening.
+    if (old && oldBase) await waitFor(`${oldBase}/healthz`, old, 'the baseline server', (res) => res.status < 500);
     await waitFor(`${bareBase}/products?page_size=1`, bare, 'the bare server');
 
     const list = `/api/product/?${listQuery(params)}`;
     const bareList = `/products?${listQuery(params)}`;
     log(`walking the cursors to page ${DEEP_PAGE}`);
     deepWalk = await deepPagePath(apiBase, list);
+    if (oldBase) {
+      const ids = deepWalk.path ? await pageIds(apiBase, deepWalk.path) : undefined;
+      if (deepWalk.path && ids && ids === (await pageIds(oldBase, deepWalk.path))) {
+        oldDeepWalk = { path: deepWalk.path };
+        oldCursor = 'the same cursor on both (the baseline answers it with the same page)';
+        log(`page ${DEEP_PAGE}: ${oldCursor}`);
+      } else {
+        oldCursor = deepWalk.path
+          ? "the baseline does not answer this build's cursor with the same page, so its own `next` links were followed"
+          : `this build has no cursor there (${deepWalk.note ?? 'none'}), so the baseline's own \`next\` links were followed`;
+        log(`page ${DEEP_PAGE}: ${oldCursor}`);
+        oldDeepWalk = await deepPagePath(oldBase, list);
+        oldCursor += oldDeepWalk.seconds ? ` (${oldDeepWalk.seconds.toFixed(1)} s)` : `: ${oldDeepWalk.note ?? 'no cursor'} there too`;
+        if (!oldDeepWalk.path) log(`page ${DEEP_PAGE} on the baseline: ${oldDeepWalk.note ?? 'no cursor'}`);
+      }
+    }
     // The bare server's page 1,000 starts after row 19,980 of the same ordering.
     const after = await withClient(url, async (c) => {
       const q = productListQuery(
@@ -448,49 +652,64 @@ async function main(): Promise<void> {
         'price',
         { kind: 'page', size: 1, page: PAGE * (DEEP_PAGE - 1) },
       );
-      const { rows } = await c.query(toPgPlaceholders(q.sql), q.params);
-      return rows[0] ? `${rows[0].price},${rows[0].id}` : undefined;
+      const { rows } = await c.query<{ price: string; id: number }>(toPgPlaceholders(q.sql), q.params);
+      const row = rows[0];
+      return row ? `${row.price},${row.id}` : undefined;
     });
 
-    let k = 0;
-    const scenarios = [
-      scenario('(a) filtered list: category + price range + in stock, by price', apiBase, [list], isList),
-      deepWalk.path ? scenario(`(b) the same at cursor page ${DEEP_PAGE}`, apiBase, [deepWalk.path], isList) : undefined,
-      scenario(`(c) full-text search "${SEARCH}"`, apiBase, [`/api/product/?${new URLSearchParams({ search: SEARCH, ordering: 'relevance' })}`], isList),
-      scenario(`(d) product detail (${params.detailIds.length.toLocaleString('en-US')} ids)`, apiBase, () => `/api/product/${params.detailIds[k++ % params.detailIds.length]}/`, isObject),
-      scenario('(e) bare http + pg, same SQL as (a)', bareBase, [bareList], isList, true),
-      after ? scenario(`(e2) bare, page ${DEEP_PAGE} (keyset)`, bareBase, [`${bareList}&after=${encodeURIComponent(after)}`], isList) : undefined,
-      scenario('(e3) bare, (a) as an unnamed statement (planned every time)', bareBase, [`${bareList}&unnamed=1`], isList),
-      scenario('(f) API root GET /api/ (the stack, no database)', apiBase, ['/api/'], (b) => typeof b === 'object' && b !== null),
+    // An API scenario runs on each build: the baseline (old) first, then this one (new).
+    const builds: { build?: Build; base: string; deep: DeepWalk }[] = oldBase
+      ? [
+          { build: 'old', base: oldBase, deep: oldDeepWalk },
+          { build: 'new', base: apiBase, deep: deepWalk },
+        ]
+      : [{ base: apiBase, deep: deepWalk }];
+    const onApi = (key: string, name: string, paths: (b: (typeof builds)[number]) => string[], shape: (body: unknown) => boolean, unavailable?: (b: (typeof builds)[number]) => string | undefined): Scenario[] =>
+      builds.map((b) => ({ key, name, base: b.base, next: cycle(paths(b)), shape, build: b.build, unavailable: unavailable?.(b) }));
+    const onBare = (key: string, name: string, paths: string[], isBare = false): Scenario => ({ key, name, base: bareBase, next: cycle(paths), shape: isList, bare: isBare });
+    const scenarios: Scenario[] = [
+      ...onApi('a', '(a) filtered list: category + price range + in stock, by price', () => [list], isList),
+      ...onApi('b', `(b) the same at cursor page ${DEEP_PAGE}`, (b) => [b.deep.path ?? list], isList, (b) => (b.deep.path ? undefined : (b.deep.note ?? 'no cursor'))),
+      ...onApi('c', `(c) full-text search "${SEARCH}"`, () => [`/api/product/?${new URLSearchParams({ search: SEARCH, ordering: 'relevance' })}`], isList),
+      ...onApi('d', `(d) product detail (${params.detailIds.length.toLocaleString('en-US')} ids)`, () => params.detailIds.map((id) => `/api/product/${id}/`), isObject),
+      onBare('e', '(e) bare http + pg, same SQL as (a)', [bareList], true),
+      ...(after ? [onBare('e2', `(e2) bare, page ${DEEP_PAGE} (keyset)`, [`${bareList}&after=${encodeURIComponent(after)}`])] : []),
+      onBare('e3', '(e3) bare, (a) as an unnamed statement (planned every time)', [`${bareList}&unnamed=1`]),
+      ...onApi('f', '(f) API root GET /api/ (the stack, no database)', () => ['/api/'], (b) => typeof b === 'object' && b !== null),
     ];
     const watcher = new Client({ connectionString: url });
     await watcher.connect();
     const drained = async () => {
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
-        const { rows: [{ busy }] } = await watcher.query<{ busy: number }>(
-          `select count(*)::int as busy from pg_stat_activity where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`,
+        const { busy } = firstRow(
+          (await watcher.query<{ busy: number }>(
+            `select count(*)::int as busy from pg_stat_activity where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`,
+          )).rows,
+          'the active connections',
         );
         if (busy === 0) return;
         await new Promise((r) => setTimeout(r, 100));
       }
     };
     try {
-      measured.push(...(await measureAll(scenarios.filter((s): s is Scenario => s !== undefined), drained)));
+      measured.push(...(await measureAll(scenarios, drained)));
     } finally {
       await watcher.end();
     }
-    if (!deepWalk.path) measured.splice(1, 0, { name: `(b) the same at cursor page ${DEEP_PAGE}`, target: list, note: deepWalk.note });
   } finally {
-    await Promise.all([stopChild(api), stopChild(bare)]);
+    await Promise.all([stopChild(api), stopChild(old), stopChild(bare)]);
   }
 
   const sql = opts['skip-pgbench'] ? undefined : pgbench(url, params);
-  const bareRow = measured.find((m) => m.baseline);
-  const pg = await withClient(url, async (c) => (await c.query('show server_version')).rows[0].server_version as string);
+  const current = measured.filter((m) => m.build !== 'old');
+  const bareRow = current.find((m) => m.bare);
+  const pg = await withClient(url, async (c) => firstRow((await c.query<{ server_version: string }>('show server_version')).rows, 'the server version').server_version);
   const cpu = cpus();
   const now = new Date();
-  const summary = table(measured, bareRow);
+  const summary = table(current, bareRow);
+  const comparison = baseline ? sideBySide(measured, bareRow) : undefined;
+  const [loadAfter = 0] = loadavg();
   const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}`;
   const md = [
     '# Benchmark results',
@@ -498,7 +717,7 @@ async function main(): Promise<void> {
     `Written by \`npm run bench\` on ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC. Not a test: numbers from a shared 2-core`,
     'machine where the load generator (autocannon, in the bench process), the server and PostgreSQL compete for the same cores.',
     '',
-    `- Machine: ${machine}; load average ${loadBefore.toFixed(1)} before the HTTP runs, ${loadavg()[0].toFixed(1)} after (other work on the machine counts too)`,
+    `- Machine: ${machine}; load average ${loadBefore.toFixed(1)} before the HTTP runs, ${loadAfter.toFixed(1)} after (other work on the machine counts too)`,
     `- Node ${process.version} (server and load generator), PostgreSQL ${pg}, autocannon ${readJson('node_modules/autocannon/package.json').version}`,
     `- Catalog: ${PRODUCTS.toLocaleString('en-US')} products, seed ${opts.seed}; ${seed.detail}`,
     `- Load: ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario in ${ROUNDS} interleaved rounds (req/s over all rounds, p50/p99 the median of the rounds); the server is one process (\`node dist/src/main.js\`, NODE_ENV=production, response validation off, LOG_LEVEL=warn, pool of 10); the bare baseline is one process with a \`pg.Pool\` of 10, sending (a) as the same named prepared statement as the API does ((e3): unnamed, as node-postgres sends a query by default).`,
@@ -509,6 +728,19 @@ async function main(): Promise<void> {
     '',
     summary,
     '',
+    ...(baseline && comparison
+      ? [
+          `## Side by side with ${baseline.label}`,
+          '',
+          `- new: this checkout, \`${ROOT}\` (${describeCheckout(ROOT)}), the build measured above; old: \`${baseline.dir}\` (${describeCheckout(baseline.dir)}).`,
+          `- Both API servers: \`node dist/src/main.js\` with the same node binary and the same env (NODE_ENV=production, the same database and JWT_SECRET, response validation off, LOG_LEVEL=warn, pool of 10), one process each, both running during the whole run; each scenario is measured on both in the same rounds, back to back (old then new in odd rounds, new then old in even rounds${ROUNDS % 2 ? `: with ${ROUNDS} rounds, old goes first once more` : ''}), after a warm-up of each.`,
+          `- Page ${DEEP_PAGE}: ${oldCursor}.`,
+          '- new/old: req/s of the new build over the old one (above 1: the new build is faster), over all rounds, then in each round (their spread is the noise of this run).',
+          '',
+          comparison,
+          '',
+        ]
+      : []),
     '## Raw SQL of (a) with pgbench',
     '',
     sql
@@ -523,11 +755,13 @@ async function main(): Promise<void> {
   ]
     .filter((l) => l !== undefined)
     .join('\n');
-  writeFileSync(join(__dirname, 'results.md'), md);
+  mkdirSync(dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, md);
   if (!opts['no-readme']) fillReadme(summary, now, machine);
   console.log(`\n${summary}\n`);
+  if (baseline && comparison) console.log(`Side by side with ${baseline.label} (new/old above 1: the new build is faster):\n\n${comparison}\n`);
   if (sql) for (const r of sql.results) console.log(`pgbench -M ${r.mode}: ${r.tps ? `${fmt(r.tps)} tps, ${fmt(r.latency, 2)} ms` : r.note}`);
-  console.log('\nWritten to bench/results.md');
+  console.log(`\nWritten to ${shown(RESULTS)}`);
 }
 
 function readJson(path: string): { version: string } {
@@ -544,7 +778,8 @@ function fillReadme(summary: string, when: Date, machine: string): void {
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   if (from < 0 || to < from) return;
-  const block = `${start}\nMeasured ${when.toISOString().slice(0, 10)} on ${machine}, Node ${process.version} (details: [bench/results.md](bench/results.md)):\n\n${summary}\n`;
+  const details = isAbsolute(shown(RESULTS)) ? `\`${RESULTS}\`` : `[${shown(RESULTS)}](${shown(RESULTS)})`;
+  const block = `${start}\nMeasured ${when.toISOString().slice(0, 10)} on ${machine}, Node ${process.version} (details: ${details}):\n\n${summary}\n`;
   writeFileSync(file, text.slice(0, from) + block + text.slice(to));
 }
 
