@@ -13,11 +13,16 @@ import type { Config } from './config';
 import { handlers as appHandlers, type Handlers } from './handlers';
 import { bearerSecurityHandler } from './http/auth';
 import { graphqlRouter } from './graphql/server';
+import { answerClientErrors } from './http/client-errors';
 import { docsRouter } from './http/docs';
+import { strictFormats } from './http/formats';
+import { refuseDisallowedHosts } from './http/hosts';
+import { normalizeQuery, refuseNulCharacters, validationError } from './http/input-guard';
 import { mountOperations } from './http/operations';
 import { problemHandler } from './http/problem';
 import { memoizeValidatorRouteCompilation } from './http/route-cache';
 import { rateLimitRequests } from './http/rate-limit';
+import { serializeError } from './logger';
 import type { Services } from './services';
 
 export interface AppDeps {
@@ -54,6 +59,8 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
         genReqId: requestId,
         customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
         quietReqLogger: true,
+        // pino-http's own serializers replace the logger's: errors are scrubbed of values here too.
+        serializers: { err: serializeError },
       }),
     );
   } else {
@@ -80,6 +87,7 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
     if (services.lifecycle.draining) res.set('Connection', 'close');
     next();
   });
+  const probes = new Set([operationIndex.getHealth.path, operationIndex.getReadiness.path]);
 
   // 2. Security headers and CORS (an allow-list; no origin is allowed by default outside development).
   app.use(helmet());
@@ -91,11 +99,15 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
     }),
   );
 
+  // 2b. Links are built on PUBLIC_URL, or on the request's host only when it is an allowed one:
+  // any other host is refused (400 DISALLOWED_HOST) before anything runs (src/http/hosts.ts).
+  app.use(refuseDisallowedHosts(config.http.allowedHosts, probes));
+
   // 3. Documentation (outside the contract).
   app.use(docsRouter(spec));
 
   // 4. Every API request counts against its client's allowance (the health probes never do).
-  if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, new Set([operationIndex.getHealth.path, operationIndex.getReadiness.path])));
+  if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, probes));
 
   // 4b. GraphQL (/graphql/, its SDL at /graphql/schema.graphql): outside the OpenAPI contract, so
   // before the validator; its own unit of work, body limit and errors (src/graphql/).
@@ -106,8 +118,13 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
 
   // 6. Body parsing, then the contract: every request is validated (body, query, path, headers, security).
   app.use((req, _res, next) => {
-    // Express 5 re-parses req.query on every read; pin it so the validator's coercion and defaults stick.
-    Object.defineProperty(req, 'query', { value: { ...req.query }, writable: true, configurable: true, enumerable: true });
+    // Express 5 re-parses req.query on every read; pin it so the validator's coercion and defaults
+    // stick, with the bracket forms of array parameters (`brand[]=A`, `brand[0]=A`) folded into
+    // `brand` (src/http/input-guard.ts). The text as sent is kept for the integer rule.
+    const { query, issues } = normalizeQuery(req.query);
+    if (issues.length) return next(validationError(issues));
+    req.rawQuery = Object.fromEntries(Object.entries(query).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
+    Object.defineProperty(req, 'query', { value: query, writable: true, configurable: true, enumerable: true });
     next();
   });
   app.use(
@@ -120,6 +137,8 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
       },
     }),
   );
+  // U+0000 anywhere in the path, query, headers or body: 400 naming each field, before the contract.
+  app.use(refuseNulCharacters());
   memoizeValidatorRouteCompilation();
   app.use(
     OpenApiValidator.middleware({
@@ -131,6 +150,8 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
         handlers: bearerSecurityHandler(services.bearer, () => RequestContext.getEntityManager() as EntityManager),
       },
       validateFormats: true,
+      // Calendar-exact dates (no 2030-02-30, month 13, leap second or year 0000): src/http/formats.ts.
+      formats: strictFormats,
       ignoreUndocumented: false,
     }),
   );
@@ -142,5 +163,13 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
 
   // 8. Every failure becomes application/problem+json.
   app.use(problemHandler({ exposeInternals: config.env !== 'production', strictContract: config.http.validateResponses }));
+
+  // Requests Node's HTTP parser refuses (a NUL in a header...) get a problem document too.
+  const listen = app.listen.bind(app) as (...args: unknown[]) => import('node:http').Server;
+  app.listen = ((...args: unknown[]) => {
+    const server = listen(...args);
+    answerClientErrors(server);
+    return server;
+  }) as Express['listen'];
   return app;
 }

@@ -1,4 +1,11 @@
+/**
+ * Every setting, read from the environment and validated once (zod): one schema on purpose, so an
+ * operator reads every variable, its default and its bounds in one place, and every problem is
+ * reported at once. (Over 300 lines for that reason; `.env.example` documents each variable.)
+ */
 import { z } from 'zod';
+import { HOST_PATTERN } from './http/hosts';
+import { FAILPOINT_NAMES, type FailpointName } from './shared/failpoints';
 
 /** Thrown when the environment does not describe a runnable configuration. */
 export class ConfigError extends Error {
@@ -27,6 +34,12 @@ const schema = z.object({
   DATABASE_POOL_MAX: int(1, 500).default(10),
   DATABASE_DEBUG: bool.default(false),
   DATABASE_PREPARED_STATEMENTS: bool.default(true),
+  DATABASE_READ_POOL_MAX: int(0, 500).default(10),
+  DATABASE_ACQUIRE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  DATABASE_LOCK_TIMEOUT_MS: int(0, 600_000).default(3_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(15_000),
+  DATABASE_READ_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
+  DATABASE_CHECKOUT_LOCK_TIMEOUT_MS: int(0, 600_000).default(10_000),
   EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_PG_PORT: int(0, 65535).default(0),
   MIGRATE_ON_START: bool.optional(),
@@ -38,6 +51,8 @@ const schema = z.object({
   REFRESH_TOKEN_TTL: int(300, 31_536_000).default(2_592_000),
   LOGIN_MAX_FAILURES: int(1, 1000).default(5),
   LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
+  LOGIN_ADDRESS_MAX_USERNAMES: int(1, 100_000).default(10),
+  LOGIN_ADDRESS_WINDOW_SECONDS: int(1, 86_400).default(900),
   RATE_LIMIT_MAX: int(0, 1_000_000).default(600),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
   CORS_ORIGINS: list.optional(),
@@ -46,6 +61,10 @@ const schema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
     .default('100kb'),
   TRUST_PROXY: z.string().default('false'),
+  ALLOWED_HOSTS: list
+    .refine((hosts) => hosts.length > 0, 'must list at least one host')
+    .refine((hosts) => hosts.every((h) => HOST_PATTERN.test(h.toLowerCase())), 'must be host names (example.com, .example.com for subdomains, 127.0.0.1, [::1]), comma-separated')
+    .optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -59,10 +78,14 @@ const schema = z.object({
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   IDEMPOTENCY_TTL_HOURS: int(1, 720).default(24),
   SANDBOX_CONFIRM_MS: int(0, 600_000).default(5_000),
+  PAYMENT_PROVIDER_TIMEOUT_MS: int(100, 600_000).default(10_000),
   WORKER_IN_PROCESS: bool.optional(),
   JOBS_CONCURRENCY: int(1, 100).default(2),
   JOBS_POLL_SECONDS: z.coerce.number({ message: 'must be a number' }).min(0.5).max(3600).default(2),
   JOBS_POOL_MAX: int(1, 100).default(5),
+  JOBS_SUPERVISE_SECONDS: int(1, 3600).default(60),
+  FAILPOINTS: list.pipe(z.array(z.enum(FAILPOINT_NAMES, { message: `must be failpoint names: ${FAILPOINT_NAMES.join(', ')}` }))).optional(),
+  FAILPOINTS_ALLOW_PRODUCTION: bool.default(false),
   CART_TTL_DAYS: int(1, 3650).default(30),
   CART_EXPIRY_CRON: z
     .string()
@@ -92,6 +115,18 @@ export interface Config {
     debug: boolean;
     /** Catalog list queries as named prepared statements (off behind PgBouncer < 1.21 in transaction mode). */
     preparedStatements: boolean;
+    /** Connections for reads outside a transaction, a pool apart from the writers' (0: they share `poolMax`). */
+    readPoolMax: number;
+    /** Longest wait for a pooled connection, or for a new one to connect; then 503 DATABASE_BUSY (readiness: its bound too). */
+    acquireTimeoutMs: number;
+    /** lock_timeout of the server's sessions (0: the database's own setting). */
+    lockTimeoutMs: number;
+    /** statement_timeout of the writers' sessions (changes and transactions; 0: the database's own setting). */
+    statementTimeoutMs: number;
+    /** statement_timeout of the readers' sessions (0: the database's own setting). */
+    readStatementTimeoutMs: number;
+    /** lock_timeout while placing an order (it queues behind other checkouts of the same stock). */
+    checkoutLockTimeoutMs: number;
     embeddedDir: string;
     /** 0 picks a free port. */
     embeddedPort: number;
@@ -107,11 +142,19 @@ export interface Config {
     refreshTtlSeconds: number;
     loginMaxFailures: number;
     loginWindowSeconds: number;
+    /** Password spraying: distinct usernames whose logins may fail from one address per window. */
+    loginAddressMaxUsernames: number;
+    loginAddressWindowSeconds: number;
   };
   http: {
     corsOrigins: string[];
     bodyLimit: string;
     trustProxy: boolean | number | string;
+    /**
+     * Hosts the request's host (links are built on it without PUBLIC_URL) must be one of; others
+     * get 400 DISALLOWED_HOST. Null: any host, because with PUBLIC_URL links never use it.
+     */
+    allowedHosts: string[] | null;
     validateResponses: boolean;
     shutdownTimeoutMs: number;
     /** Requests per client address per window; 0 turns rate limiting off. */
@@ -131,6 +174,11 @@ export interface Config {
     webhookSecret?: string;
     /** How long the sandbox provider waits before confirming pending payments. */
     sandboxConfirmMs: number;
+    /**
+     * A call to the payment provider is abandoned after this long (its outcome is then unknown and
+     * reconciled); a payment still without the provider's answer after it is asked about again.
+     */
+    providerTimeoutMs: number;
   };
   jobs: {
     /** Run the job worker inside the web process (`npm start`); otherwise run `npm run worker`. */
@@ -141,6 +189,8 @@ export interface Config {
     pollIntervalSeconds: number;
     /** Connections of the job queue's own pool (on top of DATABASE_POOL_MAX) in a worker. */
     poolMax: number;
+    /** How often a worker fails (for retry) jobs whose worker died or that ran past their expiry. */
+    superviseSeconds: number;
   };
   carts: {
     /** A cart nobody changed for this many days is deleted (carts.expire-abandoned). */
@@ -153,6 +203,8 @@ export interface Config {
     smtpUrl?: string;
     from: string;
   };
+  /** Failpoints armed in this process (test-only: each kills the process when reached; see shared/failpoints.ts). */
+  failpoints: FailpointName[];
 }
 
 export type DatabaseSsl = false | { rejectUnauthorized: boolean };
@@ -173,6 +225,19 @@ function databaseSsl(setting: 'false' | 'true' | 'no-verify' | undefined, url: s
   return false;
 }
 
+/** The local names a development or test server is reached by. */
+const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * ALLOWED_HOSTS (lower-cased, with PUBLIC_URL's host); without it, any host when PUBLIC_URL is set
+ * (links are built on PUBLIC_URL, never on the request's host), else the local names only.
+ */
+function allowedHosts(listed: string[] | undefined, publicUrl: string | undefined): string[] | null {
+  const publicHost = publicUrl ? new URL(publicUrl).hostname.toLowerCase() : undefined;
+  if (listed) return [...new Set([...listed.map((h) => h.toLowerCase()), ...(publicHost ? [publicHost] : [])])];
+  return publicHost ? null : LOCAL_HOSTS;
+}
+
 function parseTrustProxy(raw: string): boolean | number | string {
   if (raw === 'true') return true;
   if (raw === 'false' || raw === '') return false;
@@ -189,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!input.JWT_SECRET) issues.push('JWT_SECRET: required in production (32+ random characters)');
     if (!input.DATABASE_URL) issues.push('DATABASE_URL: required in production');
     if (!input.PAYMENT_WEBHOOK_SECRET) issues.push('PAYMENT_WEBHOOK_SECRET: required in production (the provider signs webhooks with it)');
+    if (input.FAILPOINTS && input.FAILPOINTS_ALLOW_PRODUCTION !== 'true') issues.push('FAILPOINTS: test-only (they kill the process); refused in production unless FAILPOINTS_ALLOW_PRODUCTION=true');
   }
   if (!parsed.success || issues.length) throw new ConfigError(issues);
   const e = parsed.data;
@@ -204,6 +270,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       poolMax: e.DATABASE_POOL_MAX,
       debug: e.DATABASE_DEBUG,
       preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+      readPoolMax: e.DATABASE_READ_POOL_MAX,
+      acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+      lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      readStatementTimeoutMs: e.DATABASE_READ_STATEMENT_TIMEOUT_MS,
+      checkoutLockTimeoutMs: e.DATABASE_CHECKOUT_LOCK_TIMEOUT_MS,
       embeddedDir: e.EMBEDDED_PG_DIR,
       embeddedPort: e.EMBEDDED_PG_PORT,
       migrateOnStart: e.MIGRATE_ON_START ?? e.NODE_ENV !== 'production',
@@ -217,12 +289,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       refreshTtlSeconds: e.REFRESH_TOKEN_TTL,
       loginMaxFailures: e.LOGIN_MAX_FAILURES,
       loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
+      loginAddressMaxUsernames: e.LOGIN_ADDRESS_MAX_USERNAMES,
+      loginAddressWindowSeconds: e.LOGIN_ADDRESS_WINDOW_SECONDS,
     },
     http: {
       corsOrigins:
         e.CORS_ORIGINS ?? (e.NODE_ENV === 'development' ? ['http://localhost:3000', 'http://localhost:5173'] : []),
       bodyLimit: e.BODY_LIMIT,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      allowedHosts: allowedHosts(e.ALLOWED_HOSTS, e.PUBLIC_URL),
       validateResponses: e.VALIDATE_RESPONSES ?? e.NODE_ENV === 'test',
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
@@ -236,14 +311,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
       webhookSecret: e.PAYMENT_WEBHOOK_SECRET,
       sandboxConfirmMs: e.SANDBOX_CONFIRM_MS,
+      providerTimeoutMs: e.PAYMENT_PROVIDER_TIMEOUT_MS,
     },
     jobs: {
       workerInProcess: e.WORKER_IN_PROCESS ?? e.NODE_ENV !== 'production',
       concurrency: e.JOBS_CONCURRENCY,
       pollIntervalSeconds: e.JOBS_POLL_SECONDS,
       poolMax: e.JOBS_POOL_MAX,
+      superviseSeconds: e.JOBS_SUPERVISE_SECONDS,
     },
     carts: { ttlDays: e.CART_TTL_DAYS, expiryCron: e.CART_EXPIRY_CRON },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    failpoints: e.FAILPOINTS ?? [],
   };
 }

@@ -16,7 +16,7 @@ import { createServices } from './services';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const db = await openDatabase(config, logger, entities);
+  const db = await openDatabase(config, logger, entities, { serving: true });
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, {
         lazyConnect: false,

@@ -45,6 +45,7 @@ import type { SystemDeps } from './modules/system';
 import { WishlistRepository, WishlistService, type WishlistDeps } from './modules/wishlist';
 import { CursorCodec } from './shared/cursor';
 import { DomainEvents } from './shared/events';
+import { armFailpoints } from './shared/failpoints';
 
 /** A key for one purpose derived from the JWT secret (HMAC-SHA256 of the label), never the secret itself. */
 const deriveKey = (secret: string, label: string): Buffer => createHmac('sha256', secret).update(label).digest();
@@ -71,12 +72,19 @@ export interface Services extends AccountsDeps, AddressesDeps, CatalogDeps, Cart
 }
 
 export function createServices(config: Config, jwtSecret: string, redis: Redis | undefined, jobs: JobQueue): Services {
+  // Test-only crash points (FAILPOINTS): armed for this process, none unless configured.
+  armFailpoints(config.failpoints);
   const events = new DomainEvents<AppEvents, EntityManager>();
 
   // Accounts
   const tokens = new TokenService({ secret: jwtSecret, ...config.auth });
   const users = new AccountsRepository();
-  const auth = new AuthService(users, tokens, createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis));
+  const auth = new AuthService(
+    users,
+    tokens,
+    createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis),
+    createFailureLimiter('login-address', config.auth.loginAddressMaxUsernames, config.auth.loginAddressWindowSeconds, redis),
+  );
   const accounts = new AccountsService(users, auth);
   const addresses = new AddressesService(new AddressesRepository());
 
@@ -97,12 +105,14 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     currency: config.currency,
     paymentWindowMinutes: config.checkout.paymentWindowMinutes,
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
+    lockTimeoutMs: config.database.checkoutLockTimeoutMs,
   });
   const webhookSecret = config.checkout.webhookSecret ?? deriveKey(jwtSecret, 'payment-webhook').toString('hex');
   const sandboxWebhooks = new SandboxWebhookSender(webhookSecret, config.checkout.sandboxConfirmMs);
-  const payments = new PaymentsService(checkout, orders, new SandboxProvider(sandboxWebhooks.send), {
+  const payments = new PaymentsService(checkout, orders, new SandboxProvider(sandboxWebhooks.send, config.checkout.sandboxConfirmMs), {
     webhookSecret,
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
+    providerTimeoutMs: config.checkout.providerTimeoutMs,
   });
 
   const reviews = new ReviewsService(
@@ -132,12 +142,13 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     discounts,
     orders,
     payments,
-    shipments: new ShipmentsService(checkout, orders, payments),
+    shipments: new ShipmentsService(checkout, orders),
     events,
     sandboxWebhooks,
     jobs,
     currency: config.currency,
     requestLimiter: config.http.rateLimit.max ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, redis) : undefined,
     lifecycle: { draining: false },
+    readiness: { timeoutMs: config.database.acquireTimeoutMs },
   };
 }

@@ -16,7 +16,7 @@ import { createServices } from './services';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel).child({ process: 'worker' });
-  const db = await openDatabase(config, logger, entities);
+  const db = await openDatabase(config, logger, entities, { serving: true });
   const jobs = new JobQueue(config, db, logger, { worker: true });
   const services = createServices(config, jwtSecretFor(config), undefined, jobs);
   await jobs.start();

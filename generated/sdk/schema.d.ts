@@ -29,7 +29,11 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when the service can serve traffic (the database answers), 503 otherwise.
+         * @description Answers 200 when this server can take traffic: the database answers, within the pool's acquire
+         *     wait (5 s by default), and neither of its connection pools is saturated. Otherwise 503, fast:
+         *     `SERVICE_UNAVAILABLE` while the database cannot be reached, `DATABASE_BUSY` while a pool is
+         *     stuck (every connection in use, requests queued for one, and none handed out or returned for a
+         *     second), `SHUTTING_DOWN` while the server drains. Not rate limited.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -94,8 +98,10 @@ export interface paths {
          * Log in (obtain a JWT pair)
          * @description Exchanges a username and password for an access token (about 15 minutes) and a refresh token.
          *     Every failure (unknown user, wrong password, deactivated account) gets the same 401
-         *     `INVALID_CREDENTIALS`. Repeated failures for one username from one address are throttled with 429
-         *     and `Retry-After`.
+         *     `INVALID_CREDENTIALS`. Repeated failures for one username from one address, and failures for
+         *     many usernames from one address (password spraying: 10 usernames in 15 minutes by default), are
+         *     throttled with 429 `LOGIN_THROTTLED` and `Retry-After`; while an address is throttled, every
+         *     login from it is refused.
          */
         post: operations["login"];
         delete?: never;
@@ -818,7 +824,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel an unpaid order
-         * @description The buyer (or an admin) cancels an order still waiting for payment; its stock is returned. Any other state is 409 `INVALID_TRANSITION`.
+         * @description The buyer (or an admin) cancels an order still waiting for payment; its stock is returned. A payment still pending is voided at the provider (or refunded, if it succeeded meanwhile) by a background job a few seconds later, as when an unpaid order expires. Any other state is 409 `INVALID_TRANSITION`.
          */
         post: operations["cancelOrder"];
         delete?: never;
@@ -898,6 +904,16 @@ export interface paths {
          *     provider confirms them through the webhook. While a payment is pending or after one succeeded,
          *     initiating again answers that payment (200) instead of charging twice. A declined payment can be
          *     retried.
+         *
+         *     The payment is recorded before the provider is called, and the charge is keyed by it (the
+         *     provider's idempotency key), so a payment is never charged twice. If the provider's answer is
+         *     not known (the call failed or timed out, or the server stopped during it), the payment is
+         *     answered with `status: pending` and `provider_answered: false`, and is reconciled by asking the
+         *     provider: by a job within about a minute, and by the next initiate for the order once the
+         *     provider call's timeout has passed. That initiate first records what the provider did, then
+         *     answers the payment if it succeeded or is still pending (200), or charges again if the provider
+         *     never took it (`failure_code: not_processed`). A retry with the first attempt's
+         *     `Idempotency-Key` answers that attempt as recorded; a new key pays again.
          */
         post: operations["initiatePayment"];
         delete?: never;
@@ -944,7 +960,11 @@ export interface paths {
          *     `X-Sandbox-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the webhook secret>`,
          *     within 5 minutes of now; anything else is 400 `INVALID_SIGNATURE` and changes nothing. Each
          *     event id is processed once (a repeat answers `duplicate: true`). A success moves the order to
-         *     paid exactly once.
+         *     paid exactly once; a success for an order cancelled meanwhile is refunded. The event's record
+         *     and its effect commit in one transaction: a delivery that fails (or that the server does not
+         *     finish) leaves nothing recorded, so the provider's retry is processed. An event for a payment
+         *     the server does not know by that reference yet is not recorded (the payment is reconciled with
+         *     the provider instead).
          */
         post: operations["paymentWebhook"];
         delete?: never;
@@ -979,7 +999,7 @@ export interface paths {
         head?: never;
         /**
          * Update a shipment
-         * @description Admins record progress; the order follows (shipped, delivered, or refunded with its stock returned on a return). A move the shipment's state machine forbids is 409 `INVALID_TRANSITION`.
+         * @description Admins record progress; the order follows (shipped, delivered, or refunded with its stock returned on a return). On a return the order's `payment_status` is `refunded` at once, and the money goes back through the provider in a background job, which turns the payment `refunded` when the provider confirms it. A move the shipment's state machine forbids is 409 `INVALID_TRANSITION`.
          */
         patch: operations["updateShipment"];
         trace?: never;
@@ -1393,6 +1413,19 @@ export interface components {
          */
         Sku: string;
         /**
+         * @description A unit price as a decimal string (up to two decimals), in the store currency, at most `999999.99`.
+         *     The bound keeps every cart the API accepts payable: a cart holds at most 100 lines of at most 100
+         *     units, so its total stays below `9999999999.99`, the most an order can hold. Never a JSON number.
+         * @example 19.99
+         */
+        PriceInput: string;
+        /**
+         * Format: uri
+         * @description An absolute `https:` URL of an image. Other schemes (`http:`, `javascript:`, `data:`...) are refused.
+         * @example https://cdn.example.com/trail-runner.jpg
+         */
+        ImageUrl: string;
+        /**
          * @description Free-form attributes such as size and colour.
          * @example {
          *       "size": "42",
@@ -1419,7 +1452,7 @@ export interface components {
             sku: components["schemas"]["Sku"];
             name?: string;
             attributes?: components["schemas"]["Attributes"];
-            price: components["schemas"]["MoneyInput"];
+            price: components["schemas"]["PriceInput"];
             /** Format: int32 */
             stock?: number;
             is_active?: boolean;
@@ -1461,10 +1494,10 @@ export interface components {
             /** Format: int32 */
             category: number;
             sku: components["schemas"]["Sku"];
-            price?: components["schemas"]["MoneyInput"];
+            price?: components["schemas"]["PriceInput"];
             /** Format: int32 */
             stock?: number;
-            images?: string[];
+            images?: components["schemas"]["ImageUrl"][];
             is_active?: boolean;
             /**
              * Format: int32
@@ -1581,9 +1614,9 @@ export interface components {
             brand?: string;
             /** Format: int32 */
             category?: number;
-            images?: string[];
+            images?: components["schemas"]["ImageUrl"][];
             is_active?: boolean;
-            price?: components["schemas"]["MoneyInput"];
+            price?: components["schemas"]["PriceInput"];
             /** Format: int32 */
             stock?: number;
         };
@@ -1611,7 +1644,7 @@ export interface components {
             sku?: components["schemas"]["Sku"];
             name?: string;
             attributes?: components["schemas"]["Attributes"];
-            price?: components["schemas"]["MoneyInput"];
+            price?: components["schemas"]["PriceInput"];
             /** Format: int32 */
             stock?: number;
             is_active?: boolean;
@@ -1741,6 +1774,9 @@ export interface components {
          */
         Quantity: number;
         /**
+         * @description Units of a variant to add (summed into its line). A cart holds at most 100 lines
+         *     (`CART_LINE_LIMIT`) of at most 100 units (`QUANTITY_LIMIT`), and its total at most `9999999999.99`
+         *     (`CART_TOTAL_LIMIT`).
          * @example {
          *       "variant": 41,
          *       "quantity": 2
@@ -1849,7 +1885,11 @@ export interface components {
          */
         OrderStatus: "pending_payment" | "paid" | "shipped" | "delivered" | "cancelled" | "refunded";
         /**
-         * @description The order's payment state, summarised from its payments.
+         * @description The order's payment state, summarised from its payments: `unpaid` (no attempt yet), `pending` (an
+         *     attempt is under way, or its outcome is being reconciled with the provider), `paid`, `failed` (the
+         *     last attempt took nothing; the order can be paid again while it waits for payment, and a cancelled
+         *     order whose pending payment was voided ends here), `refunded` (money taken was given back: a
+         *     returned shipment, or a charge that succeeded after the order was cancelled or expired).
          * @enum {string}
          */
         PaymentStatus: "unpaid" | "pending" | "paid" | "failed" | "refunded";
@@ -2003,9 +2043,17 @@ export interface components {
             kind?: "percentage" | "fixed";
             /** @description A percentage (0.01-100.00) or a fixed amount in the store currency. */
             value?: components["schemas"]["MoneyInput"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description From when the code applies (null: at once). An RFC 3339 date-time with a real calendar date and time: year 0001-9999,
+             *     no leap second (`23:59:60`), offset `Z` or within `±23:59`; `2030-02-30` or month 13 is a 400.
+             */
             valid_from?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description Until when the code applies, exclusive (null: no end). An RFC 3339 date-time with a real calendar date and time: year 0001-9999,
+             *     no leap second (`23:59:60`), offset `Z` or within `±23:59`; `2030-02-30` or month 13 is a 400.
+             */
             valid_to?: string | null;
             is_active?: boolean;
             min_subtotal?: components["schemas"]["MoneyInput"] | null;
@@ -2061,12 +2109,34 @@ export interface components {
             amount: components["schemas"]["Money"];
             currency: components["schemas"]["Currency"];
             /**
-             * @description `pending`: waiting for the provider (mobile payments, cards needing confirmation).
+             * @description `pending`: no outcome yet. With `provider_answered: true` the provider accepted the charge and
+             *     confirms it later through the webhook (mobile payments, cards needing confirmation); with
+             *     `provider_answered: false` the outcome is unknown (see `provider_answered`). `succeeded`: the
+             *     money was taken. `failed`: nothing was taken (see `failure_code`). `refunded`: the money was
+             *     taken and given back in full (a returned shipment, or a charge that succeeded after its order
+             *     was cancelled or expired). A payment becomes `refunded` once the provider confirmed the refund,
+             *     which a background job asks for a few seconds after the order's change.
              * @enum {string}
              */
             status: "pending" | "succeeded" | "failed" | "refunded";
+            /**
+             * @description Whether the provider's answer to the charge is recorded. `false` (with `status: pending`):
+             *     the payment was recorded and sent to the provider, but what the provider did is not known yet,
+             *     because the call is still running, failed on the network, timed out, or the server stopped
+             *     during it. The charge is keyed by this payment, so it is never taken twice; a job asks the
+             *     provider about it within about a minute, and so does the next `POST /api/payment/initiate/`
+             *     for the order, and records the outcome. Poll `GET /api/payment/{order_id}/status/`.
+             */
+            provider_answered: boolean;
             provider: string;
             provider_reference: string | null;
+            /**
+             * @description Why a `failed` payment took nothing: the provider's decline code (sandbox: `card_declined`,
+             *     `insufficient_funds`, `invalid_token`, `mobile_declined`), `voided` (its order was cancelled
+             *     or expired while the payment was pending, and the provider cancelled the charge), or
+             *     `not_processed` (the provider never received the charge: the server stopped before sending
+             *     it; pay again).
+             */
             failure_code: string | null;
             /** Format: date-time */
             created_at: string;
@@ -2140,7 +2210,12 @@ export interface components {
         };
     };
     responses: {
-        /** @description The request breaks the contract (a missing, unknown or malformed field or parameter). */
+        /**
+         * @description The request breaks the contract (`VALIDATION_ERROR`, naming every offending field in `errors`: a
+         *     missing, unknown or malformed field or parameter, a string holding U+0000, an integer parameter
+         *     that is not a plain decimal integer, an impossible date), names a host the server does not serve
+         *     (`DISALLOWED_HOST`), or is not valid HTTP (`MALFORMED_REQUEST`). Nothing is changed.
+         */
         BadRequest: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -2153,8 +2228,8 @@ export interface components {
             };
         };
         /**
-         * @description An unexpected failure. The answer says nothing about internals; the log has the details under the
-         *     `request_id`.
+         * @description An unexpected failure. In every environment the answer says nothing about internals (no SQL, no
+         *     parameters, no row values); the log has the details under the `request_id`.
          */
         InternalServerError: {
             headers: {
@@ -2165,9 +2240,23 @@ export interface components {
             };
         };
         /**
-         * @description Service unavailable: the database cannot be reached, or cannot take the request in time (every
-         *     connection busy, a row held by another transaction past the wait this operation allows), or the
-         *     server is shutting down (`SHUTTING_DOWN`). Nothing was changed; retry after `Retry-After` seconds.
+         * @description Service unavailable: the server could not get the database to do this in time, or it is shutting
+         *     down. Retry after `Retry-After` seconds. `code` says which:
+         *
+         *     - `SERVICE_UNAVAILABLE` (`Retry-After: 5`): the database cannot be reached: it is down or
+         *       restarting, refuses connections, or the connection was lost during the request. A read whose
+         *       pooled connection turns out to be dead is first retried once on a fresh connection; a change is
+         *       never retried by the server.
+         *     - `DATABASE_BUSY` (`Retry-After: 2`): the database is reachable but could not take the request
+         *       in time. Every wait is bounded (the server's defaults; operators may change them): a free
+         *       connection of the server's pool, 5 s; a row or table another transaction holds locked, 3 s
+         *       (placing an order waits up to 10 s for the stock it takes); one statement, 10 s for a read and
+         *       15 s within a change.
+         *     - `SHUTTING_DOWN` (`Retry-After: 5`, readiness only): the server is draining before it stops.
+         *
+         *     Nothing was changed, with one exception the server cannot rule out: when the connection is lost
+         *     while a change is being committed, the change may have been applied. Retrying an order or a payment
+         *     with the same `Idempotency-Key` is safe either way.
          */
         ServiceUnavailable: {
             headers: {
@@ -2180,7 +2269,8 @@ export interface components {
         };
         /**
          * @description Too many requests: the client's allowance for the window is spent (`RATE_LIMITED`, see the
-         *     `RateLimit-*` headers), or, on login, too many failures for one username (`LOGIN_THROTTLED`).
+         *     `RateLimit-*` headers), or, on login, too many failures for one username from one address, or
+         *     failures for too many usernames from one address (`LOGIN_THROTTLED`).
          *     Wait `Retry-After` seconds.
          */
         TooManyRequests: {
@@ -2330,8 +2420,10 @@ export interface components {
         };
         /**
          * @description The request names something that cannot be used now: a missing or withdrawn product
-         *     (`UNKNOWN_PRODUCT`) or variant (`UNKNOWN_VARIANT`, `VARIANT_UNAVAILABLE`), or a cart line would
-         *     exceed 100 units (`QUANTITY_LIMIT`).
+         *     (`UNKNOWN_PRODUCT`) or variant (`UNKNOWN_VARIANT`, `VARIANT_UNAVAILABLE`), a cart line would
+         *     exceed 100 units (`QUANTITY_LIMIT`), the cart would hold more than 100 lines (`CART_LINE_LIMIT`),
+         *     or the cart's total would exceed `9999999999.99`, the most an order can hold (`CART_TOTAL_LIMIT`,
+         *     with `max_total`). Nothing is changed.
          */
         ShopperUnprocessable: {
             headers: {
@@ -2348,8 +2440,10 @@ export interface components {
          * @description The request is well formed but cannot be honoured: `UNKNOWN_ADDRESS`, `UNKNOWN_ORDER`, a coupon
          *     that does not apply (`UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`,
          *     `COUPON_EXHAUSTED`, `COUPON_USER_LIMIT`, `COUPON_MIN_SUBTOTAL` with `min_subtotal`,
-         *     `COUPON_NOT_APPLICABLE`), `IDEMPOTENCY_KEY_REUSED`, or a payment method without its details
-         *     (`CARD_TOKEN_REQUIRED`, `PHONE_REQUIRED`).
+         *     `COUPON_NOT_APPLICABLE`), `IDEMPOTENCY_KEY_REUSED`, a payment method without its details
+         *     (`CARD_TOKEN_REQUIRED`, `PHONE_REQUIRED`), or a cart whose total exceeds `9999999999.99`, the
+         *     most an order can hold (`CART_TOTAL_LIMIT`, with `max_total`; prices set before unit prices
+         *     were bounded can add up to that).
          */
         CheckoutUnprocessable: {
             headers: {
@@ -2407,7 +2501,11 @@ export interface components {
         MaxPrice: components["schemas"]["MoneyInput"];
         /** @description Only products that can (true) or cannot (false) be bought now. */
         InStock: boolean;
-        /** @description One or more brands (exact names, as facets list them); repeat the parameter for several (`brand=A&brand=B`). */
+        /**
+         * @description One or more brands (exact names, as facets list them); repeat the parameter for several
+         *     (`brand=A&brand=B`). The bracket forms of some clients, `brand[]=A&brand[]=B` and
+         *     `brand[0]=A&brand[1]=B`, mean the same; any other bracket form is a 400.
+         */
         BrandFilter: string[];
         /** @description Only the products of this vendor (a user id). */
         VendorFilter: number;
@@ -3173,7 +3271,11 @@ export interface operations {
                 max_price?: components["parameters"]["MaxPrice"];
                 /** @description Only products that can (true) or cannot (false) be bought now. */
                 in_stock?: components["parameters"]["InStock"];
-                /** @description One or more brands (exact names, as facets list them); repeat the parameter for several (`brand=A&brand=B`). */
+                /**
+                 * @description One or more brands (exact names, as facets list them); repeat the parameter for several
+                 *     (`brand=A&brand=B`). The bracket forms of some clients, `brand[]=A&brand[]=B` and
+                 *     `brand[0]=A&brand[1]=B`, mean the same; any other bracket form is a 400.
+                 */
                 brand?: components["parameters"]["BrandFilter"];
                 /** @description Only the products of this vendor (a user id). */
                 vendor?: components["parameters"]["VendorFilter"];
@@ -3284,7 +3386,11 @@ export interface operations {
                 max_price?: components["parameters"]["MaxPrice"];
                 /** @description Only products that can (true) or cannot (false) be bought now. */
                 in_stock?: components["parameters"]["InStock"];
-                /** @description One or more brands (exact names, as facets list them); repeat the parameter for several (`brand=A&brand=B`). */
+                /**
+                 * @description One or more brands (exact names, as facets list them); repeat the parameter for several
+                 *     (`brand=A&brand=B`). The bracket forms of some clients, `brand[]=A&brand[]=B` and
+                 *     `brand[0]=A&brand[1]=B`, mean the same; any other bracket form is a 400.
+                 */
                 brand?: components["parameters"]["BrandFilter"];
                 /** @description Only the products of this vendor (a user id). */
                 vendor?: components["parameters"]["VendorFilter"];

@@ -3,7 +3,8 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config, DatabaseSsl } from '../config';
 import { startEmbeddedPostgres } from './embedded';
-import { ormOptions } from './orm-options';
+import { ormOptions, type OrmSettings } from './orm-options';
+import type { DatabaseLimits } from './timeouts';
 
 export interface Database {
   orm: MikroORM;
@@ -16,15 +17,40 @@ export interface Database {
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  /**
+   * A process that serves requests or jobs (`main.ts`, `worker.ts`): its pools get the configured
+   * bounded waits and read pool (`databaseLimits`). The command-line tools leave it off, so a
+   * migration or a seed is never cut by a statement timeout.
+   */
+  serving?: boolean;
+}
+
+/** The bounded waits and the read pool a serving process's database gets (DATABASE_* settings). */
+export function databaseLimits(config: Config): DatabaseLimits {
+  const d = config.database;
+  return {
+    readPoolMax: d.readPoolMax,
+    acquireTimeoutMs: d.acquireTimeoutMs,
+    lockTimeoutMs: d.lockTimeoutMs,
+    statementTimeoutMs: d.statementTimeoutMs,
+    readStatementTimeoutMs: d.readStatementTimeoutMs,
+  };
+}
+
 /** Connects to DATABASE_URL, or starts the embedded PostgreSQL when there is none; migrates if configured. */
-export async function openDatabase(config: Config, logger: Logger, entities: EntityClass<object>[]): Promise<Database> {
+export async function openDatabase(config: Config, logger: Logger, entities: EntityClass<object>[], { serving = false }: OpenOptions = {}): Promise<Database> {
   const embedded = config.database.url
     ? undefined
     : await startEmbeddedPostgres(config.database.embeddedDir, config.database.embeddedPort, logger);
   const url = config.database.url ?? embedded!.url;
   const ssl = embedded ? false : config.database.ssl;
-  const orm = await MikroORM.init(ormOptions({ clientUrl: url, entities, poolMax: config.database.poolMax, debug: config.database.debug, ssl }));
-  if (config.database.migrateOnStart) await migrate(orm, logger);
+  const settings: OrmSettings = { clientUrl: url, entities, poolMax: config.database.poolMax, debug: config.database.debug, ssl };
+  const limits = serving ? databaseLimits(config) : undefined;
+  // Migrations at start run before the serving pools exist, on a connection without their limits.
+  if (config.database.migrateOnStart && limits) await migrateApart(settings, logger);
+  const orm = await MikroORM.init(ormOptions({ ...settings, limits }));
+  if (config.database.migrateOnStart && !limits) await migrate(orm, logger);
   return {
     orm,
     url,
@@ -35,6 +61,16 @@ export async function openDatabase(config: Config, logger: Logger, entities: Ent
       await embedded?.stop();
     },
   };
+}
+
+/** Applies pending migrations through an ORM of their own (one connection, no statement or lock timeout), then closes it. */
+async function migrateApart(settings: OrmSettings, logger: Logger): Promise<void> {
+  const orm = await MikroORM.init(ormOptions({ ...settings, poolMax: 1 }));
+  try {
+    await migrate(orm, logger);
+  } finally {
+    await orm.close();
+  }
 }
 
 /** Applies pending migrations, each in its own transaction. */

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { type EntityClass, type Options, ReflectMetadataProvider } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import type { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { knexLog, ResilientPostgreSqlDriver } from './pools';
+import { type DatabaseLimits, sessionSettings } from './timeouts';
 
 const projectRoot = join(__dirname, '..', '..', __dirname.includes(`${join('dist', 'src')}`) ? '..' : '');
 const compiled = __filename.endsWith('.js');
@@ -21,21 +23,35 @@ export interface OrmSettings {
   snapshot?: boolean;
   /** TLS options for the `pg` driver (`Config.database.ssl`); false or absent: no TLS. */
   ssl?: false | { rejectUnauthorized: boolean };
+  /**
+   * A serving process's bounded waits and read pool (`databaseLimits(config)`); absent (the CLI,
+   * migrations, the seed): one pool, the database's own timeouts, knex's 60 s acquire wait.
+   */
+  limits?: DatabaseLimits;
 }
 
 /** MikroORM options for a database URL and the entities it maps. */
-export function ormOptions({ clientUrl, entities, poolMax = 10, debug = false, snapshot = false, ssl = false }: OrmSettings): Options<PostgreSqlDriver> {
+export function ormOptions({ clientUrl, entities, poolMax = 10, debug = false, snapshot = false, ssl = false, limits }: OrmSettings): Options<PostgreSqlDriver> {
+  // MikroORM reads host, port, user, password and database from the URL and drops its query
+  // string (so `?sslmode=` never reaches pg): TLS is passed to the driver explicitly.
+  const tls = ssl ? { ssl } : {};
   return {
-    driver: PostgreSqlDriver,
+    driver: ResilientPostgreSqlDriver,
     clientUrl,
     entities,
     metadataProvider: ReflectMetadataProvider,
     discovery: { warnWhenNoEntities: true },
     forceUtcTimezone: true,
-    pool: { min: 0, max: poolMax },
-    // MikroORM reads host, port, user, password and database from the URL and drops its query
-    // string (so `?sslmode=` never reaches pg): TLS is passed to the driver explicitly.
-    ...(ssl ? { driverOptions: { connection: { ssl } } } : {}),
+    pool: { min: 0, max: poolMax, ...(limits ? { acquireTimeoutMillis: limits.acquireTimeoutMs } : {}) },
+    driverOptions: { log: knexLog, connection: { ...tls, ...(limits ? sessionSettings(limits, 'write') : {}) } },
+    // The read pool: the same server again, for reads outside a transaction (src/db/pools.ts). A
+    // replica's pool settings are its driverOptions' (MikroORM gives every replica the main `pool`).
+    ...(limits?.readPoolMax
+      ? {
+          replicas: [{ name: 'read', driverOptions: { pool: { max: limits.readPoolMax }, connection: { ...tls, ...sessionSettings(limits, 'read') } } }],
+          preferReadReplicas: true,
+        }
+      : {}),
     debug,
     // Query logs only when asked for (DATABASE_DEBUG); the app logs what matters (e.g. migrations) itself.
     logger: debug ? (message: string) => console.log(message) : () => undefined,

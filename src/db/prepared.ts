@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { onPooledConnection, poolClient } from './pools';
 
 /** The most distinct statements kept by name; beyond it, statements run unnamed (planned each time). */
 const MAX_NAMED = 256;
@@ -31,26 +32,33 @@ export function namedStatement(sql: string): { name?: string; text: string } {
  * sees that transaction's writes. The SQL uses `?` placeholders, like `em.execute`; every value is
  * a bound parameter.
  *
+ * Outside a transaction it runs on the read pool when there is one (src/db/pools.ts: reads never
+ * queue behind writers), and a connection that turns out dead is dropped and the read retried once
+ * on another (each connection prepares its statements itself, so a fresh one just prepares again).
+ *
  * Behind PgBouncer in transaction mode, prepared statements need PgBouncer 1.21+ with
  * `max_prepared_statements`; `DATABASE_PREPARED_STATEMENTS=false` turns them off.
  */
 export async function executePrepared<T>(em: EntityManager, sql: string, params: unknown[], enabled = true): Promise<T[]> {
   if (!enabled || em.getTransactionContext()) return em.execute<T[]>(sql, params);
-  const client = em.getKnex().client;
   const statement = namedStatement(sql);
-  const started = Date.now();
-  const connection = await client.acquireConnection();
-  // Logged like every statement MikroORM runs (DATABASE_DEBUG, tests that count statements).
-  const log = (level: 'info' | 'error', results?: number) =>
-    em.config.getLogger().logQuery({ level, query: statement.text, params, took: Date.now() - started, results, connection: { type: 'write', name: statement.name } });
-  try {
-    const { rows } = await connection.query({ ...statement, values: params });
-    log('info', rows.length);
-    return rows as T[];
-  } catch (err) {
-    log('error');
-    throw err;
-  } finally {
-    await client.releaseConnection(connection);
-  }
+  const pool = em.getConnection('read') === em.getConnection('write') ? 'write' : 'read';
+  return onPooledConnection(
+    poolClient(em, 'read'),
+    async (connection) => {
+      const started = Date.now();
+      // Logged like every statement MikroORM runs (DATABASE_DEBUG, tests that count statements).
+      const log = (level: 'info' | 'error', results?: number) =>
+        em.config.getLogger().logQuery({ level, query: statement.text, params, took: Date.now() - started, results, connection: { type: pool, name: statement.name } });
+      try {
+        const { rows } = await connection.query({ ...statement, values: params });
+        log('info', rows.length);
+        return rows as T[];
+      } catch (err) {
+        log('error');
+        throw err;
+      }
+    },
+    true,
+  );
 }

@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import type { Services } from '../services';
 import { createContext, type GraphQLContext } from './context';
 import { maskError } from './errors';
+import { useNoNulCharacters } from './input-guard';
 import { DEFAULT_LIMITS, limitRules, type QueryLimits } from './limits';
 import { resolvers } from './resolvers';
 
@@ -68,7 +69,8 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: maskError(logger, config.env !== 'production') },
-    plugins: [useLimits(limits)],
+    // U+0000 in variables or literals is refused like REST's (src/http/input-guard.ts), before the limits.
+    plugins: [useNoNulCharacters(), useLimits(limits)],
     // Parsed documents are cached; validation is not: the cost depends on each request's variables.
     parserAndValidationCache: { validationCache: false },
     context: async ({ req }) => {

@@ -91,7 +91,15 @@ function emOf(req: Request): EntityManager {
 export function bearerSecurityHandler(verifier: BearerVerifier, em: () => EntityManager) {
   return {
     bearerAuth: async (req: Request) => {
-      const outcome = await verifier.verify(req, em());
+      let outcome: BearerOutcome;
+      try {
+        outcome = await verifier.verify(req, em());
+      } catch (err) {
+        // Reading the account failed (the database is down or busy): reported as that failure (a
+        // 503 from the problem mapper), never as the validator's generic 401.
+        req.authFailure = err instanceof Error ? err : new Error(String(err));
+        return false;
+      }
       if (outcome.failure) req.authFailure = outcome.failure;
       if (outcome.principal) req.principal = outcome.principal;
       return outcome.principal !== null;

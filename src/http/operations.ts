@@ -5,6 +5,8 @@ import type { operations } from '../../generated/openapi';
 import { operationIndex, type OperationId } from '../../generated/operations';
 import { DomainError } from '../shared/errors';
 import type { Principal } from '../shared/principal';
+import { baseUrlOf } from './hosts';
+import { checkIntegerParameters, integerParametersOf } from './input-guard';
 import './request';
 
 type Op<K extends OperationId> = operations[K];
@@ -97,10 +99,6 @@ export function pathOf<K extends OperationId>(operationId: K, params: PathParams
   return operationIndex[operationId].path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(String(values[name])));
 }
 
-export function baseUrlOf(req: Request, publicUrl?: string): string {
-  return publicUrl ?? `${req.protocol}://${req.get('host')}`;
-}
-
 /**
  * One request as a handler sees it (HandlerContext). A class, so every request's context has the
  * same shape and its lazy members (the client address and the URLs, which run the proxy trust rules)
@@ -165,7 +163,10 @@ export function mountOperations<S>(
     const roles: readonly string[] | null = meta.roles;
     const cacheSeconds: number | null = meta.cacheSeconds;
     const headerParams: readonly string[] = meta.headerParams;
+    const integers = integerParametersOf(meta.path, meta.method);
     const route: RequestHandler = async (req, res) => {
+      // The validator took `0x1` or ` 1` for 1; an integer parameter is a plain decimal integer.
+      if (integers.length) checkIntegerParameters(integers, { path: req.params, query: req.rawQuery ?? {} });
       if (req.authFailure) throw req.authFailure;
       const user = req.principal ?? null;
       if (meta.auth === 'required' && !user) throw DomainError.unauthenticated('NOT_AUTHENTICATED', 'Authentication credentials were not provided.');

@@ -7,6 +7,7 @@ import {
   NotNullConstraintViolationException,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
+import { databaseFault } from '../db/faults';
 import { DomainError, type ErrorKind } from '../shared/errors';
 import { declaresStatus } from './operations';
 
@@ -106,6 +107,9 @@ export function toProblem(err: unknown, exposeInternals = false): ProblemRespons
   if (err instanceof NotNullConstraintViolationException) {
     return problem(400, 'VALIDATION_ERROR', 'A required value is missing.');
   }
+  // The database is gone or did not take the request in time (src/db/faults.ts): 503, never a 500.
+  const fault = databaseFault(err);
+  if (fault) return problem(503, fault.code, fault.detail, {}, { 'Retry-After': String(fault.retryAfterSeconds) }, true);
 
   const e = err as {
     status?: number;
@@ -159,14 +163,8 @@ export function toProblem(err: unknown, exposeInternals = false): ProblemRespons
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return problem(status, 'HTTP_ERROR', 'The request failed.');
   }
-  return problem(
-    500,
-    'INTERNAL_ERROR',
-    exposeInternals && err instanceof Error ? `An unexpected error occurred: ${err.message}` : 'An unexpected error occurred.',
-    {},
-    {},
-    true,
-  );
+  // Never the error's own message, in any environment: a driver's carries the SQL with its values.
+  return problem(500, 'INTERNAL_ERROR', 'An unexpected error occurred.', {}, {}, true);
 }
 
 /** Writes a problem document. Serialised by hand so response validation of success bodies does not apply. */
@@ -187,8 +185,10 @@ export function problemHandler({ exposeInternals, strictContract }: { exposeInte
     let p = toProblem(req.authFailure && (err as { status?: number }).status === 401 ? req.authFailure : err, exposeInternals);
     const operationId = (req as { openapi?: { schema?: { operationId?: string } } }).openapi?.schema?.operationId;
     if (strictContract && p.body.status < 500 && !declaresStatus(operationId, p.body.status)) {
-      p = toProblem(new Error(`${operationId} answered ${p.body.status} ${p.body.code}, which its contract does not declare`), true);
+      const undeclared = `${operationId} answered ${p.body.status} ${p.body.code}, which its contract does not declare`;
+      p = toProblem(new Error(undeclared), true);
       p.body.code = 'UNDECLARED_RESPONSE';
+      p.body.detail = undeclared;
     }
     if (p.unexpected) req.log?.error({ err }, 'request failed');
     else req.log?.debug({ code: p.body.code }, 'request refused');

@@ -8,6 +8,8 @@ import { DomainError } from '../shared/errors';
 export interface FailureLimiter {
   /** Seconds to wait when the key is blocked, otherwise 0. */
   blockedFor(key: string): Promise<number>;
+  /** Failures recorded for the key in the current window. */
+  failures(key: string): Promise<number>;
   /** Records a failure; returns the seconds to wait if this failure exhausted the allowance, otherwise 0. */
   fail(key: string): Promise<number>;
   reset(key: string): Promise<void>;
@@ -30,6 +32,9 @@ export function createFailureLimiter(
     async blockedFor(key) {
       const res = await limiter.get(key);
       return res && res.consumedPoints >= points ? seconds(res.msBeforeNext) : 0;
+    },
+    async failures(key) {
+      return (await limiter.get(key))?.consumedPoints ?? 0;
     },
     async fail(key) {
       try {

@@ -8,5 +8,7 @@ declare module 'express-serve-static-core' {
     authFailure?: Error;
     /** The raw JSON body, kept for signature checks (webhooks). */
     rawBody?: Buffer;
+    /** The query parameters as sent (bracket array forms folded), before the validator coerces them. */
+    rawQuery?: Record<string, string | string[]>;
   }
 }

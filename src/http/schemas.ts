@@ -2,6 +2,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import spec from '../../generated/openapi.bundle.json';
 import type { components } from '../../generated/openapi';
+import { strictFormats } from './formats';
 
 type SchemaName = keyof components['schemas'];
 
@@ -24,6 +25,8 @@ export function issuesAgainst(pointer: string, value: unknown, prefix = ''): { f
   if (!ajv) {
     ajv = new Ajv2020({ allErrors: true, strict: false });
     addFormats(ajv);
+    // The same calendar-exact dates as the REST validator (src/http/formats.ts).
+    for (const [name, format] of Object.entries(strictFormats)) ajv.addFormat(name, format);
     ajv.addSchema({ ...spec, $id: 'contract' }, 'contract');
   }
   const validate = ajv.getSchema(`contract#${pointer}`);

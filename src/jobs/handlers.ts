@@ -36,6 +36,27 @@ export function jobHandlers({ services, config, mailer }: JobDeps): JobHandlers<
       if (cancelled) job.logger.info({ cancelled }, 'unpaid orders expired');
     },
 
+    'payments.reconcile': async (_data, job) => {
+      const { reconciled, failed } = await services.payments.reconcileDue(job.em);
+      for (const r of reconciled) {
+        // An unknown outcome is worth a warning: the process died, or the provider did not answer.
+        const line = { paymentId: r.paymentId, orderId: r.orderId, status: r.status, failureCode: r.failureCode };
+        if (r.wasAnswered) job.logger.info(line, 'pending payment reconciled with the provider');
+        else job.logger.warn(line, 'payment with an unknown outcome reconciled with the provider');
+      }
+      for (const f of failed) job.logger.warn({ paymentId: f.paymentId, err: f.error }, 'payment not reconciled: the provider did not answer (next run retries)');
+    },
+
+    'payments.refund-order': async ({ orderId }, job) => {
+      const reversals = await services.payments.refundOrder(job.em, orderId);
+      for (const r of reversals) job.logger.info({ orderId, paymentId: r.paymentId, provider: r.outcome, status: r.status }, 'payment given back');
+    },
+
+    'checkout.purge-idempotency-keys': async (_data, job) => {
+      const purged = await services.orders.purgeIdempotencyKeys(job.em);
+      job.logger.info({ purged, ttlHours: config.checkout.idempotencyTtlHours }, 'old idempotency keys purged');
+    },
+
     'jobs.prune-effects': async (_data, job) => {
       const { affectedRows } = await job.em.execute<QueryResult>(
         'delete from job_effects where done_at < now() - make_interval(days => ?)',

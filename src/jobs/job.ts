@@ -24,6 +24,12 @@ export interface JobDefinition<P> {
   retryDelayMax?: number;
   /** Seconds one attempt may run before pg-boss fails it (and retries it). pg-boss default: 15 minutes. */
   expireInSeconds?: number;
+  /**
+   * The worker running a job of this queue writes a heartbeat every half of this (≥ 10 s); a job
+   * whose heartbeat stops (its worker was killed) is failed and retried by the next supervision
+   * (JOBS_SUPERVISE_SECONDS) instead of waiting out `expireInSeconds`. Fixed when the queue is created.
+   */
+  heartbeatSeconds?: number;
   /** See QueuePolicy; default `standard`. */
   policy?: QueuePolicy;
   /** Deduplication key computed from the payload; what it dedupes depends on `policy`. */

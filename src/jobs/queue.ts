@@ -120,6 +120,9 @@ export class JobQueue<M extends object = JobPayloads> {
       migrate: false,
       supervise: this.worker,
       schedule: this.worker,
+      // How soon a job whose worker died (missed heartbeats) or that overran its expiry is failed and retried.
+      superviseIntervalSeconds: this.config.jobs.superviseSeconds,
+      monitorIntervalSeconds: this.config.jobs.superviseSeconds,
     });
     boss.on('error', (err) => this.logger.error({ err }, 'job queue error'));
     boss.on('warning', (warning) => this.logger.warn({ warning: warning.data }, `job queue: ${warning.message}`));
@@ -258,7 +261,7 @@ export class JobQueue<M extends object = JobPayloads> {
       const policy = d.policy ?? 'standard';
       const existing = await boss.getQueue(name);
       if (!existing) {
-        await boss.createQueue(name, { ...options, policy });
+        await boss.createQueue(name, { ...options, policy, ...(d.heartbeatSeconds !== undefined && { heartbeatSeconds: d.heartbeatSeconds }) });
         continue;
       }
       if (existing.policy !== policy) {

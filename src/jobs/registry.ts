@@ -22,6 +22,19 @@ export interface JobPayloads {
   'orders.expire': { orderId: number };
   /** Cancels every unpaid order past its window (scheduled: a safety net for missed expiry jobs). */
   'orders.expire-unpaid': NoPayload;
+  /**
+   * Asks the provider about every payment pending past the provider timeout, and records what it
+   * did (scheduled every minute): payments whose answer was lost, and confirmations that never came.
+   */
+  'payments.reconcile': NoPayload;
+  /**
+   * Voids or refunds whatever a cancelled or refunded order's payments reached (sent by
+   * `order.refund_due`, in the transaction that cancels the order, records a return, or records a
+   * charge that succeeded after its order was cancelled).
+   */
+  'payments.refund-order': { orderId: number };
+  /** Deletes Idempotency-Keys older than IDEMPOTENCY_TTL_HOURS (scheduled hourly). */
+  'checkout.purge-idempotency-keys': NoPayload;
 }
 
 export type JobName = keyof JobPayloads;
@@ -35,6 +48,13 @@ export const jobDefinitions: JobDefinitions<JobPayloads> = {
   // Idempotent: an order already paid or cancelled is left alone.
   'orders.expire': { retryLimit: 10, retryDelay: 30, retryBackoff: true, retryDelayMax: 900, singletonKey: (d) => `order-${d.orderId}` },
   'orders.expire-unpaid': { retryLimit: 3, retryDelay: 60, retryBackoff: true, policy: 'exclusive' },
+  // A run that cannot reach the provider leaves those payments for the next tick.
+  'payments.reconcile': { retryLimit: 2, retryDelay: 20, retryBackoff: true, policy: 'exclusive', expireInSeconds: 600, heartbeatSeconds: 30 },
+  // Money owed back: a provider that is down for a while is retried for about 8 hours (5 s, 10 s, ...
+  // capped at 30 min). Idempotent: each reversal is keyed by the payment's charge, and a payment is
+  // changed only once the provider did it. A worker killed mid-job: the heartbeat stops and the job is retried.
+  'payments.refund-order': { retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 1800, expireInSeconds: 600, heartbeatSeconds: 10 },
+  'checkout.purge-idempotency-keys': { retryLimit: 3, retryDelay: 60, retryBackoff: true, policy: 'exclusive' },
 };
 
 export interface JobSchedule {
@@ -49,5 +69,7 @@ export function jobSchedules(config: Config): JobSchedule[] {
     { name: 'carts.expire-abandoned', cron: config.carts.expiryCron },
     { name: 'jobs.prune-effects', cron: '17 3 * * *' },
     { name: 'orders.expire-unpaid', cron: '*/5 * * * *' },
+    { name: 'payments.reconcile', cron: '* * * * *' },
+    { name: 'checkout.purge-idempotency-keys', cron: '41 * * * *' },
   ];
 }

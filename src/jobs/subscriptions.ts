@@ -6,8 +6,9 @@ import type { JobQueue } from './queue';
 
 /**
  * What jobs do when the contexts announce something, enqueued in the announcing transaction (so a
- * job exists exactly when the change commits): the buyer's e-mails about their orders, and an
- * order's expiry at the end of its payment window.
+ * job exists exactly when the change commits): the buyer's e-mails about their orders, an order's
+ * expiry at the end of its payment window, and giving back what a cancelled or refunded order's
+ * payments reached.
  */
 export function subscribeJobs(events: DomainEvents<CheckoutEvents, EntityManager>, jobs: JobQueue, accounts: Pick<AccountsService, 'contact'>): void {
   const mail = async (em: EntityManager, order: OrderEvent) => {
@@ -20,4 +21,7 @@ export function subscribeJobs(events: DomainEvents<CheckoutEvents, EntityManager
     await mail(em, order);
   });
   events.on('order.status_changed', mail);
+  events.on('order.refund_due', async (em, order) => {
+    await jobs.send(em, 'payments.refund-order', { orderId: order.orderId });
+  });
 }

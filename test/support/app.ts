@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { MikroORM } from '@mikro-orm/postgresql';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createApiClient, type ApiClient } from '../../generated/sdk/index';
 import { createApp } from '../../src/app';
 import type { Handlers } from '../../src/handlers';
@@ -34,7 +34,7 @@ export interface TestApp {
  * The real app on its own fresh database (cloned from the migrated template), listening on a free
  * port, with response validation on: every test also checks the contract.
  */
-export async function startApp(env: Record<string, string> = {}, handlers?: Handlers): Promise<TestApp> {
+export async function startApp(env: Record<string, string> = {}, handlers?: Handlers, options: { logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -46,7 +46,7 @@ export async function startApp(env: Record<string, string> = {}, handlers?: Hand
     ...env,
   });
   const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 20 }));
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // Like a web process: it sends jobs; tests that work them start a worker (test/support/jobs.ts).
   const jobs = new JobQueue(config, { url: db.url, ssl: false }, logger);
   await jobs.start();

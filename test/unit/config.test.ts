@@ -41,7 +41,7 @@ describe('loadConfig', () => {
 
   it('runs the job worker in process outside production only, and validates the job and mail settings', () => {
     const dev = loadConfig({});
-    expect(dev.jobs).toEqual({ workerInProcess: true, concurrency: 2, pollIntervalSeconds: 2, poolMax: 5 });
+    expect(dev.jobs).toEqual({ workerInProcess: true, concurrency: 2, pollIntervalSeconds: 2, poolMax: 5, superviseSeconds: 60 });
     expect(dev.carts).toEqual({ ttlDays: 30, expiryCron: '0 * * * *' });
     expect(dev.mail).toEqual({ smtpUrl: undefined, from: 'no-reply@localhost' });
     const production = { NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), DATABASE_URL: 'postgres://db/shop', PAYMENT_WEBHOOK_SECRET: 'w'.repeat(16) };
@@ -52,6 +52,29 @@ describe('loadConfig', () => {
       /CART_EXPIRY_CRON: must be a cron expression[\s\S]*JOBS_POLL_SECONDS|JOBS_POLL_SECONDS[\s\S]*CART_EXPIRY_CRON/,
     );
     expect(() => loadConfig({ SMTP_URL: 'mail.example.com' })).toThrow(/SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/);
+  });
+});
+
+describe('payments and failpoints', () => {
+  const production = { NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), DATABASE_URL: 'postgres://db/shop', PAYMENT_WEBHOOK_SECRET: 'w'.repeat(16) };
+
+  it('bounds provider calls (10 s by default) and supervises jobs every minute by default', () => {
+    expect(loadConfig({}).checkout.providerTimeoutMs).toBe(10_000);
+    expect(loadConfig({ PAYMENT_PROVIDER_TIMEOUT_MS: '2500', JOBS_SUPERVISE_SECONDS: '2' })).toMatchObject({ checkout: { providerTimeoutMs: 2500 }, jobs: { superviseSeconds: 2 } });
+    expect(() => loadConfig({ PAYMENT_PROVIDER_TIMEOUT_MS: '10' })).toThrow(/PAYMENT_PROVIDER_TIMEOUT_MS/);
+    expect(() => loadConfig({ JOBS_SUPERVISE_SECONDS: '0' })).toThrow(/JOBS_SUPERVISE_SECONDS/);
+  });
+
+  it('arms no failpoint unless FAILPOINTS names some, and refuses unknown names', () => {
+    expect(loadConfig({}).failpoints).toEqual([]);
+    expect(loadConfig({ FAILPOINTS: 'payment.after-charge, auth.refresh.after-use' }).failpoints).toEqual(['payment.after-charge', 'auth.refresh.after-use']);
+    expect(() => loadConfig({ FAILPOINTS: 'payment.after-charge,payment.typo' })).toThrow(/FAILPOINTS[\s\S]*must be failpoint names: payment.before-charge/);
+  });
+
+  it('refuses failpoints in production unless explicitly allowed', () => {
+    expect(() => loadConfig({ ...production, FAILPOINTS: 'payment.after-charge' })).toThrow(/FAILPOINTS: test-only[\s\S]*FAILPOINTS_ALLOW_PRODUCTION=true/);
+    expect(loadConfig(production).failpoints).toEqual([]);
+    expect(loadConfig({ ...production, FAILPOINTS: 'payment.after-charge', FAILPOINTS_ALLOW_PRODUCTION: 'true' }).failpoints).toEqual(['payment.after-charge']);
   });
 });
 
@@ -81,10 +104,68 @@ describe('DATABASE_SSL', () => {
   });
 });
 
+describe('database limits', () => {
+  it('bound every wait by default: a read pool of 10 beside the 10 writers, 5 s for a connection, 3 s for a lock (10 s placing an order), 15 s a statement (10 s a read)', () => {
+    expect(loadConfig({}).database).toMatchObject({
+      poolMax: 10,
+      readPoolMax: 10,
+      acquireTimeoutMs: 5000,
+      lockTimeoutMs: 3000,
+      statementTimeoutMs: 15000,
+      readStatementTimeoutMs: 10000,
+      checkoutLockTimeoutMs: 10000,
+    });
+  });
+
+  it('takes each from the environment; 0 turns the read pool and the timeouts off, never the acquire wait', () => {
+    const d = loadConfig({
+      DATABASE_READ_POOL_MAX: '0',
+      DATABASE_ACQUIRE_TIMEOUT_MS: '250',
+      DATABASE_LOCK_TIMEOUT_MS: '0',
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
+      DATABASE_READ_STATEMENT_TIMEOUT_MS: '1500',
+      DATABASE_CHECKOUT_LOCK_TIMEOUT_MS: '0',
+    }).database;
+    expect(d).toMatchObject({ readPoolMax: 0, acquireTimeoutMs: 250, lockTimeoutMs: 0, statementTimeoutMs: 0, readStatementTimeoutMs: 1500, checkoutLockTimeoutMs: 0 });
+    expect(() => loadConfig({ DATABASE_ACQUIRE_TIMEOUT_MS: '0' })).toThrow(/DATABASE_ACQUIRE_TIMEOUT_MS/);
+    expect(() => loadConfig({ DATABASE_LOCK_TIMEOUT_MS: 'soon' })).toThrow(/DATABASE_LOCK_TIMEOUT_MS: must be a number/);
+    expect(() => loadConfig({ DATABASE_READ_POOL_MAX: '-1' })).toThrow(/DATABASE_READ_POOL_MAX/);
+  });
+});
+
 describe('REDIS_TLS', () => {
   it('verifies the certificate of a rediss:// server unless told not to (Heroku Key-Value Store)', () => {
     expect(loadConfig({ REDIS_URL: 'rediss://:p@redis.example.com:6380' }).redisTlsVerify).toBe(true);
     expect(loadConfig({ REDIS_URL: 'rediss://:p@redis.example.com:6380', REDIS_TLS: 'no-verify' }).redisTlsVerify).toBe(false);
     expect(() => loadConfig({ REDIS_TLS: 'off' })).toThrow(/REDIS_TLS: must be verify or no-verify/);
+  });
+});
+
+describe('ALLOWED_HOSTS', () => {
+  it('defaults to the local names without PUBLIC_URL, and to any host with it (links then use PUBLIC_URL only)', () => {
+    expect(loadConfig({}).http.allowedHosts).toEqual(['localhost', '127.0.0.1', '[::1]']);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), DATABASE_URL: 'postgres://db/shop', PAYMENT_WEBHOOK_SECRET: 'w'.repeat(16) }).http.allowedHosts).toEqual([
+      'localhost',
+      '127.0.0.1',
+      '[::1]',
+    ]);
+    expect(loadConfig({ PUBLIC_URL: 'https://shop.example.com' }).http.allowedHosts).toBeNull();
+  });
+
+  it('lists hosts (lower-cased), adding PUBLIC_URL’s host, and refuses what is not a host name', () => {
+    expect(loadConfig({ ALLOWED_HOSTS: 'Shop.Example.com, .cdn.example.com,[::1]' }).http.allowedHosts).toEqual(['shop.example.com', '.cdn.example.com', '[::1]']);
+    expect(loadConfig({ ALLOWED_HOSTS: 'api.example.com', PUBLIC_URL: 'https://Shop.Example.com/' }).http.allowedHosts).toEqual(['api.example.com', 'shop.example.com']);
+    expect(() => loadConfig({ ALLOWED_HOSTS: '*' })).toThrow(/ALLOWED_HOSTS: must be host names/);
+    expect(() => loadConfig({ ALLOWED_HOSTS: 'shop.example.com:8000' })).toThrow(/ALLOWED_HOSTS/);
+    expect(() => loadConfig({ ALLOWED_HOSTS: ' , ' })).toThrow(/ALLOWED_HOSTS: must list at least one host/);
+  });
+});
+
+describe('login throttling per address (password spraying)', () => {
+  it('allows 10 failing usernames per address in 15 minutes by default, configurable', () => {
+    expect(loadConfig({}).auth).toMatchObject({ loginAddressMaxUsernames: 10, loginAddressWindowSeconds: 900 });
+    expect(loadConfig({ LOGIN_ADDRESS_MAX_USERNAMES: '25', LOGIN_ADDRESS_WINDOW_SECONDS: '3600' }).auth).toMatchObject({ loginAddressMaxUsernames: 25, loginAddressWindowSeconds: 3600 });
+    expect(() => loadConfig({ LOGIN_ADDRESS_MAX_USERNAMES: '0' })).toThrow(/LOGIN_ADDRESS_MAX_USERNAMES/);
+    expect(() => loadConfig({ LOGIN_ADDRESS_WINDOW_SECONDS: 'long' })).toThrow(/LOGIN_ADDRESS_WINDOW_SECONDS: must be a number/);
   });
 });

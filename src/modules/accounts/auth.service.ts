@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
+import { failpoint } from '../../shared/failpoints';
 import type { Principal } from '../../shared/principal';
 import { AccountErrors } from './accounts.errors';
 import type { AccountsRepository } from './accounts.repository';
@@ -15,6 +16,8 @@ export type PasswordChangeInput = components['schemas']['PasswordChangeRequest']
 export interface FailureCounter {
   /** Seconds to wait when the key is blocked, otherwise 0. */
   blockedFor(key: string): Promise<number>;
+  /** Failures recorded for the key in the current window. */
+  failures(key: string): Promise<number>;
   fail(key: string): Promise<number>;
   reset(key: string): Promise<void>;
 }
@@ -28,6 +31,8 @@ export class AuthService {
     private readonly users: AccountsRepository,
     private readonly tokens: TokenService,
     private readonly failures: FailureCounter,
+    /** Per client address, counting the distinct usernames whose logins failed from it (password spraying). */
+    private readonly addressFailures: FailureCounter,
   ) {}
 
   /** Issues a pair; the refresh token is recorded (hashed) in the unit of work, not yet flushed. */
@@ -37,14 +42,20 @@ export class AuthService {
     return { access: this.tokens.signAccess(user), refresh: refresh.token };
   }
 
-  /** Checks a username and password; one generic failure for every reason; throttled per username and address. */
+  /**
+   * Checks a username and password; one generic failure for every reason. Throttled per username
+   * and address (guessing one account's password), and per address across usernames (spraying one
+   * password over many accounts): each username failing from an address counts once against it in
+   * the window, and a success does not wipe that count, so a valid account cannot launder a spray.
+   */
   async login(em: EntityManager, input: { username: string; password: string }, clientAddress: string): Promise<TokenPair> {
     const key = `${input.username.toLowerCase()}|${clientAddress}`;
-    const wait = await this.failures.blockedFor(key);
+    const wait = Math.max(await this.addressFailures.blockedFor(clientAddress), await this.failures.blockedFor(key));
     if (wait > 0) throw AccountErrors.loginThrottled(wait);
     const user = await this.users.byUsername(em, input.username);
     const ok = user ? await verifyPassword(user.passwordHash, input.password) : (await burnVerification(input.password), false);
     if (!user || !ok || !user.isActive) {
+      if ((await this.failures.failures(key)) === 0) await this.addressFailures.fail(clientAddress);
       await this.failures.fail(key);
       throw AccountErrors.invalidCredentials();
     }
@@ -55,23 +66,30 @@ export class AuthService {
     return pair;
   }
 
-  /** Rotates a refresh token. A token already used revokes its whole family (it was probably stolen). */
+  /**
+   * Rotates a refresh token: marking it used and recording its successor commit together, so a
+   * failure (or a crash) between the two leaves the presented token valid instead of consuming the
+   * session. A token already used revokes its whole family (it was probably stolen); that revocation
+   * commits even though the request is refused.
+   */
   async refresh(em: EntityManager, token: string): Promise<TokenPair> {
     const claims = this.tokens.verifyRefresh(token);
     if (!claims) throw AccountErrors.invalidRefreshToken();
-    if (!(await this.users.useRefreshToken(em, claims.jti, sha256(token), new Date()))) {
-      const row = await this.users.refreshToken(em, claims.jti, sha256(token));
-      if (row?.usedAt) {
-        await this.users.revokeFamily(em, row.familyId);
-        throw AccountErrors.refreshTokenReused();
+    const rotated = await em.transactional(async (tx): Promise<TokenPair | 'reused' | 'invalid'> => {
+      if (!(await this.users.useRefreshToken(tx, claims.jti, sha256(token), new Date()))) {
+        const row = await this.users.refreshToken(tx, claims.jti, sha256(token));
+        if (!row?.usedAt) return 'invalid';
+        await this.users.revokeFamily(tx, row.familyId);
+        return 'reused';
       }
-      throw AccountErrors.invalidRefreshToken();
-    }
-    const user = await this.users.byId(em, Number(claims.sub));
-    if (!user?.isActive) throw AccountErrors.invalidRefreshToken();
-    const pair = this.issue(em, user, claims.fam);
-    await em.flush();
-    return pair;
+      failpoint('auth.refresh.after-use');
+      const user = await this.users.byId(tx, Number(claims.sub));
+      if (!user?.isActive) return 'invalid';
+      return this.issue(tx, user, claims.fam);
+    });
+    if (rotated === 'reused') throw AccountErrors.refreshTokenReused();
+    if (rotated === 'invalid') throw AccountErrors.invalidRefreshToken();
+    return rotated;
   }
 
   /** Revokes the session (token family) a refresh token belongs to. Idempotent. */

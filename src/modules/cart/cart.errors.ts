@@ -6,4 +6,7 @@ export const CartErrors = {
   unknownVariant: (id: number) => new DomainError('unprocessable', 'UNKNOWN_VARIANT', `Variant ${id} does not exist.`),
   variantUnavailable: (id: number) => new DomainError('unprocessable', 'VARIANT_UNAVAILABLE', `Variant ${id} is not for sale.`),
   quantityLimit: (max: number) => new DomainError('unprocessable', 'QUANTITY_LIMIT', `A cart line holds at most ${max} units.`),
+  lineLimit: (max: number) => new DomainError('unprocessable', 'CART_LINE_LIMIT', `A cart holds at most ${max} lines.`),
+  totalLimit: (max: string) =>
+    new DomainError('unprocessable', 'CART_TOTAL_LIMIT', `The cart's total would exceed ${max}, the most an order can hold.`, { max_total: max }),
 };

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '../../shared/errors';
-import { toMinor } from '../../shared/money';
+import { fromMinor, toMinor } from '../../shared/money';
 import type { Principal } from '../../shared/principal';
 import { CatalogErrors, type CatalogReader, type SaleLine } from '../catalog';
 import { type DiscountsService, priceLines, subtotalOf } from '../discounts';
@@ -8,6 +8,14 @@ import { CartErrors } from './cart.errors';
 import type { CartItemRow, CartRepository } from './cart.repository';
 
 const MAX_LINE_QUANTITY = 100;
+/** Lines of one cart (the contract's Cart.items holds at most 100). */
+export const MAX_CART_LINES = 100;
+/**
+ * The most an order can hold, in minor units: its amounts are numeric(12,2), so 9999999999.99.
+ * Unit prices are at most 999999.99 (the contract's PriceInput), so 100 lines of 100 units stay
+ * below it; prices stored before that bound can still add up past it.
+ */
+export const MAX_ORDER_TOTAL = 999_999_999_999;
 
 export interface CartLine {
   id: number;
@@ -123,6 +131,7 @@ export class CartService {
       const total = await this.carts.addUnits(tx, cartId, variantId, quantity, variant.price, MAX_LINE_QUANTITY);
       if (total === undefined) throw CartErrors.quantityLimit(MAX_LINE_QUANTITY);
       if (total > variant.stock) throw CatalogErrors.insufficientStock(variantId, variant.stock);
+      await this.checkLimits(tx, cartId);
     });
     return this.view(em, owner);
   }
@@ -138,6 +147,7 @@ export class CartService {
       if (!variant.sellable) throw CartErrors.variantUnavailable(item.variantId);
       if (quantity > variant.stock) throw CatalogErrors.insufficientStock(item.variantId, variant.stock);
       await this.carts.setQuantity(tx, itemId, quantity);
+      await this.checkLimits(tx, cartId);
     });
     return this.view(em, owner);
   }
@@ -159,16 +169,36 @@ export class CartService {
     return this.carts.lock(em, userId);
   }
 
-  /** The lines of a (locked) cart with what checkout needs, in variant order. */
+  /**
+   * The lines of a (locked) cart with what checkout needs, in variant order. A cart no order can
+   * hold (its sellable lines add up past MAX_ORDER_TOTAL) is refused: 422 CART_TOTAL_LIMIT.
+   */
   async checkoutLines(em: EntityManager, cartId: number): Promise<CheckoutLine[]> {
+    const { lines } = await this.linesOf(em, cartId);
+    assertOrderable(lines);
+    return lines;
+  }
+
+  private async linesOf(em: EntityManager, cartId: number): Promise<{ items: CartItemRow[]; lines: CheckoutLine[] }> {
     const items = await this.carts.items(em, cartId);
     const sale = await this.catalog.saleLines(em, items.map((i) => i.variantId));
-    return items
+    const lines = items
       .flatMap((item) => {
         const line = sale.get(item.variantId);
         return line ? [checkoutLine(item, line)] : [];
       })
       .sort((a, b) => a.variantId - b.variantId);
+    return { items, lines };
+  }
+
+  /**
+   * After a change, inside its transaction: the cart still has at most MAX_CART_LINES lines and a
+   * total an order can hold, or the change is undone (422 CART_LINE_LIMIT, CART_TOTAL_LIMIT).
+   */
+  private async checkLimits(em: EntityManager, cartId: number): Promise<void> {
+    const { items, lines } = await this.linesOf(em, cartId);
+    if (items.length > MAX_CART_LINES) throw CartErrors.lineLimit(MAX_CART_LINES);
+    assertOrderable(lines);
   }
 
   /** Empties a cart and forgets its code (after checkout). */
@@ -205,6 +235,11 @@ function priced(item: CartItemRow, line: SaleLine): CartLine {
     problem,
     lineTotal: line.sellable ? toMinor(line.price) * item.quantity : 0,
   };
+}
+
+/** Refuses lines whose sellable part adds up to more than an order can hold. */
+function assertOrderable(lines: readonly CheckoutLine[]): void {
+  if (priceLines(lines.filter((l) => l.sellable)).subtotal > MAX_ORDER_TOTAL) throw CartErrors.totalLimit(fromMinor(MAX_ORDER_TOTAL));
 }
 
 function checkoutLine(item: CartItemRow, line: SaleLine): CheckoutLine {

@@ -120,7 +120,7 @@ export class DiscoveryService {
   }
 
   private filters(filter: ProductFilter, visibility: DiscoveryFilters['visibility']): DiscoveryFilters {
-    const category = filter.category === undefined ? undefined : /^\d+$/.test(filter.category) ? Number(filter.category) : filter.category;
+    const category = filter.category === undefined ? undefined : categoryRef(filter.category);
     return {
       visibility,
       category,
@@ -155,6 +155,20 @@ export class DiscoveryService {
 const isFirst = (page: PageRequest) => (page.kind === 'page' ? page.page === 1 : page.after === undefined && page.before === undefined);
 
 /** Counts per child of the filtered category (or per top-level category), each over its whole subtree. */
+/** The largest id a row can have (ids are int4). */
+const MAX_ID = 2_147_483_647;
+
+/**
+ * A category filter as the read model takes it: digits are an id, anything else a slug. Digits
+ * beyond any id (`2147483648`, twenty nines) name no category, like any other missing id: 0 (ids
+ * start at 1) rather than a number PostgreSQL's int would refuse.
+ */
+function categoryRef(value: string): number | string {
+  if (!/^\d+$/.test(value)) return value;
+  const id = Number(value);
+  return id <= MAX_ID ? id : 0;
+}
+
 function rollUp(tree: CategoryRow[], counts: FacetRows['categories'], selected: number | string | undefined): Facets['categories'] {
   const byId = new Map(tree.map((c) => [c.id, c]));
   const root = selected === undefined ? null : tree.find((c) => (typeof selected === 'number' ? c.id === selected : c.slug === selected));

@@ -19,6 +19,12 @@ export interface OrderEvent {
 export interface CheckoutEvents {
   'order.placed': OrderEvent;
   'order.status_changed': OrderEvent & { from: OrderStatus };
+  /**
+   * Whatever the order's payments reached must go back: a charge still pending is voided, one that
+   * succeeded is refunded (the order was cancelled or expired while a payment was under way, a
+   * charge succeeded after the order was cancelled, or a returned shipment refunded the order).
+   */
+  'order.refund_due': OrderEvent;
 }
 
 export type CheckoutPublisher = EventPublisher<CheckoutEvents, EntityManager>;

@@ -67,6 +67,7 @@ export function toPaymentDto(p: Payment): components['schemas']['Payment'] {
     amount: moneyOut(p.amount),
     currency: p.currency,
     status: p.status,
+    provider_answered: p.providerAnswered,
     provider: p.provider,
     provider_reference: p.providerReference,
     failure_code: p.failureCode,

@@ -3,6 +3,7 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { findListing } from '../../db/keyset';
 import type { Listing, PagePicker } from '../../shared/paging';
 import type { Principal } from '../../shared/principal';
+import { IdempotencyKey } from './idempotency-key.entity';
 import { Order, OrderItem } from './order.entity';
 import { Payment } from './payment.entity';
 import { Shipment } from './shipment.entity';
@@ -76,8 +77,8 @@ export class CheckoutRepository {
     return rows.length > 0;
   }
 
-  payment(em: EntityManager, id: number, options: { lock?: boolean } = {}): Promise<Payment | null> {
-    return em.findOne(Payment, id, lockedIf(options.lock));
+  payment(em: EntityManager, id: number, options: { lock?: boolean; refresh?: boolean } = {}): Promise<Payment | null> {
+    return em.findOne(Payment, id, { ...lockedIf(options.lock), refresh: options.refresh });
   }
 
   /** The order's pending or succeeded payment (at most one, a unique index says). */
@@ -85,8 +86,19 @@ export class CheckoutRepository {
     return em.findOne(Payment, { order: orderId, status: { $in: ['pending', 'succeeded'] } });
   }
 
-  paymentByReference(em: EntityManager, providerReference: string): Promise<Payment | null> {
-    return em.findOne(Payment, { providerReference });
+  paymentByReference(em: EntityManager, providerReference: string, options: { lock?: boolean } = {}): Promise<Payment | null> {
+    return em.findOne(Payment, { providerReference }, lockedIf(options.lock));
+  }
+
+  /** Payments still pending whose last change is older than `before` (their outcome is due), oldest first. */
+  async pendingSince(em: EntityManager, before: Date, limit: number): Promise<number[]> {
+    const rows = await em.execute<{ id: number }[]>(`select id from payments where status = 'pending' and updated_at < ? order by updated_at, id limit ?`, [before, limit]);
+    return rows.map((r) => r.id);
+  }
+
+  /** The order's payments that may have reached the provider's books: pending or succeeded. */
+  reachedPaymentsOf(em: EntityManager, orderId: number): Promise<Payment[]> {
+    return em.find(Payment, { order: orderId, status: { $in: ['pending', 'succeeded'] } }, { orderBy: { id: 'asc' } });
   }
 
   /** An order's payments, newest first. */
@@ -94,14 +106,17 @@ export class CheckoutRepository {
     return em.find(Payment, { order: orderId }, { orderBy: { id: 'desc' } });
   }
 
-  succeededPaymentsOf(em: EntityManager, orderId: number): Promise<Payment[]> {
-    return em.find(Payment, { order: orderId, status: 'succeeded' });
-  }
-
   /** Records a provider event by id; false when it was recorded before (a repeated delivery). */
   async recordPaymentEvent(em: EntityManager, id: string, type: string): Promise<boolean> {
     const inserted = await em.execute<{ id: string }[]>('insert into payment_events (id, type) values (?, ?) on conflict (id) do nothing returning id', [id, type]);
     return inserted.length > 0;
+  }
+
+  /** Deletes up to `limit` Idempotency-Keys created before `before`, oldest first; how many. */
+  async deleteIdempotencyKeysBefore(em: EntityManager, before: Date, limit: number): Promise<number> {
+    const ids = await em.execute<{ id: number }[]>('select id from idempotency_keys where created_at < ? order by created_at limit ?', [before, limit]);
+    if (ids.length === 0) return 0;
+    return em.nativeDelete(IdempotencyKey, { id: { $in: ids.map((r) => r.id) } });
   }
 
   shipmentOf(em: EntityManager, orderId: number, options: { lock?: boolean } = {}): Promise<Shipment | null> {

@@ -1,7 +1,8 @@
 /**
  * Checkout: orders, their payments and shipments, the three state machines, and idempotency.
- * Owns `orders`, `order_items`, `payments`, `payment_events`, `shipments` and `idempotency_keys`;
- * announces `order.placed` and `order.status_changed` (CheckoutEvents).
+ * Owns `orders`, `order_items`, `payments`, `payment_events`, `shipments` and `idempotency_keys`
+ * (and the sandbox provider's stand-in ledger, `sandbox_provider_charges`); announces `order.placed`,
+ * `order.status_changed` and `order.refund_due` (CheckoutEvents).
  */
 import { IdempotencyKey } from './idempotency-key.entity';
 import { Order, OrderItem } from './order.entity';
@@ -14,8 +15,8 @@ export { toOrderDto, toOrderSummaryDto } from './checkout.mapper';
 export { CheckoutRepository } from './checkout.repository';
 export { orderMessage } from './order-messages';
 export { OrdersService, type AddressBook, type OrderDetail, type OrderListInput, type OrderSettings } from './orders.service';
-export type { PaymentProvider } from './payment-provider';
-export { PaymentsService, type PaymentSettings } from './payments.service';
+export type { ChargeOutcome, ChargeRequest, PaymentProvider, ReversalOutcome } from './payment-provider';
+export { PaymentsService, type PaymentSettings, type Reconciliation, type Reversal } from './payments.service';
 export { SandboxWebhookSender } from './sandbox-webhook';
 export { SandboxProvider } from './sandbox.provider';
 export { ShipmentsService } from './shipments.service';

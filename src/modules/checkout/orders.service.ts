@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
+import { allowLockWait } from '../../db/timeouts';
 import { fromMinor } from '../../shared/money';
 import type { Listing, PagePicker } from '../../shared/paging';
 import type { Principal } from '../../shared/principal';
@@ -33,6 +34,8 @@ export interface OrderSettings {
   currency: string;
   paymentWindowMinutes: number;
   idempotencyTtlHours: number;
+  /** lock_timeout while placing an order: it queues behind other checkouts of the same stock (0: the session's). */
+  lockTimeoutMs?: number;
 }
 
 /** Where checkout finds the buyer's shipping address (the address book answers). */
@@ -42,7 +45,8 @@ export interface AddressBook {
 
 /**
  * Checkout and the order lifecycle. Every change to an order's row, its status and its payment
- * status alike, goes through this service (`transition`, `paymentStarted`, `paymentFailed`).
+ * status alike, goes through this service (`transition`, `paymentStarted`, `paymentFailed`,
+ * `paymentReversed`).
  */
 export class OrdersService {
   constructor(
@@ -63,6 +67,7 @@ export class OrdersService {
   async place(em: EntityManager, owner: Principal, input: OrderInput, idempotencyKey?: string): Promise<OrderDetail> {
     const idem = idempotent(owner.id, 'order', idempotencyKey, input);
     const orderId = await em.transactional(async (tx) => {
+      await allowLockWait(tx, this.settings.lockTimeoutMs ?? 0);
       if (idem) {
         const previous = await claimIdempotencyKey(tx, idem, this.settings.idempotencyTtlHours);
         if (previous !== null) return previous;
@@ -159,11 +164,15 @@ export class OrdersService {
   /**
    * The one place an order's status changes: checks the state machine, moves stock back when an
    * order is cancelled or refunded (goods that come back, or never left), gives a coupon use back
-   * on cancellation, stamps the dates and the payment status, and announces the change.
+   * on cancellation, stamps the dates and the payment status, and announces the change. When money
+   * may have to go back (a payment under way at cancellation, a paid order refunded) it also
+   * announces `order.refund_due`, in the same transaction: the refund job exists exactly when the
+   * change commits.
    */
   async transition(em: EntityManager, order: Order, to: OrderStatus): Promise<void> {
     const from = order.status;
     assertTransition(from, to);
+    const refundDue = (to === 'cancelled' && order.paymentStatus === 'pending') || (to === 'refunded' && order.paymentStatus === 'paid');
     const now = new Date();
     if (to === 'cancelled' || to === 'refunded') {
       const items = await this.checkout.items(em, order.id);
@@ -186,6 +195,12 @@ export class OrdersService {
     if (to === 'refunded' && order.paymentStatus === 'paid') this.setPaymentStatus(order, 'refunded');
     await em.flush();
     await this.events.publish(em, 'order.status_changed', { ...orderEvent(order), from });
+    if (refundDue) await this.events.publish(em, 'order.refund_due', orderEvent(order));
+  }
+
+  /** A charge succeeded for the (locked) order after it stopped waiting for payment: the money must go back. */
+  async refundDue(em: EntityManager, order: Order): Promise<void> {
+    await this.events.publish(em, 'order.refund_due', orderEvent(order));
   }
 
   /** A payment of the (locked) order started: its payment status is pending. */
@@ -193,9 +208,33 @@ export class OrdersService {
     this.setPaymentStatus(order, 'pending');
   }
 
-  /** A payment of the (locked) order failed: while it still waits for payment, its payment status says so. */
+  /**
+   * A payment of the (locked) order failed: its payment status says so (while it waits for payment,
+   * another may start; a cancelled order's payment under way ends there).
+   */
   paymentFailed(order: Order): void {
-    if (order.status === 'pending_payment') this.setPaymentStatus(order, 'failed');
+    if (order.paymentStatus === 'pending') this.setPaymentStatus(order, 'failed');
+  }
+
+  /**
+   * A payment of the (locked) order was voided or refunded at the provider. An order still waiting
+   * for payment may be paid again (failed); a cancelled one whose payment was under way ends
+   * refunded if money had been taken, else failed. A refunded order already says refunded.
+   */
+  paymentReversed(order: Order, moneyReturned: boolean): void {
+    if (order.paymentStatus !== 'pending') return;
+    this.setPaymentStatus(order, order.status !== 'pending_payment' && moneyReturned ? 'refunded' : 'failed');
+  }
+
+  /** Forgets the Idempotency-Keys older than their time to live (the scheduler runs this); how many. */
+  async purgeIdempotencyKeys(em: EntityManager, now = new Date(), batch = 5_000): Promise<number> {
+    const before = new Date(now.getTime() - this.settings.idempotencyTtlHours * 3_600_000);
+    let purged = 0;
+    for (;;) {
+      const deleted = await this.checkout.deleteIdempotencyKeysBefore(em, before, batch);
+      purged += deleted;
+      if (deleted < batch) return purged;
+    }
   }
 
   /** Whether the user bought the product (a paid, shipped or delivered order contains it). */

@@ -7,10 +7,16 @@ export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 export const PAYMENT_ATTEMPT_STATUSES = ['pending', 'succeeded', 'failed', 'refunded'] as const;
 export type PaymentAttemptStatus = (typeof PAYMENT_ATTEMPT_STATUSES)[number];
 
-/** One payment attempt for an order; the amount is the order's total, never the client's. */
+/**
+ * One payment attempt for an order; the amount is the order's total, never the client's. It is
+ * recorded before the provider is called, and the charge is keyed by its id (`chargeKey`), so the
+ * provider never charges one attempt twice and can always be asked what became of it.
+ */
 @Entity({ tableName: 'payments' })
 // An order's payments, newest first.
 @Index({ name: 'payments_order_id_index', properties: ['order', 'id'] })
+// payments.reconcile: the payments still pending, oldest change first.
+@Index({ name: 'payments_pending_idx', expression: `create index "payments_pending_idx" on "payments" ("updated_at") where "status" = 'pending'` })
 // At most one live (pending or succeeded) payment per order: nothing is ever charged twice.
 @Index({ name: 'payments_one_live_per_order', expression: `create unique index "payments_one_live_per_order" on "payments" ("order_id") where "status" in ('pending', 'succeeded')` })
 export class Payment extends BaseEntity {
@@ -28,6 +34,14 @@ export class Payment extends BaseEntity {
 
   @Enum({ items: () => [...PAYMENT_ATTEMPT_STATUSES], default: 'pending' })
   status: PaymentAttemptStatus & Opt = 'pending';
+
+  /**
+   * Whether the provider's answer to the charge is recorded. False from the moment the attempt is
+   * recorded until then: while the call runs, and for good if the process dies during it or the
+   * call fails, until reconciliation asks the provider (the outcome is unknown meanwhile).
+   */
+  @Property({ type: 'boolean', default: false })
+  providerAnswered: boolean & Opt = false;
 
   @Property({ type: 'string', length: 20 })
   provider: string;
@@ -50,6 +64,11 @@ export class Payment extends BaseEntity {
     this.currency = currency;
     this.provider = provider;
   }
+}
+
+/** The provider's idempotency key for a payment's charge: the same attempt is never charged twice. */
+export function chargeKey(paymentId: number): string {
+  return `payment-${paymentId}`;
 }
 
 /** A provider event already processed: a repeated delivery changes nothing. */

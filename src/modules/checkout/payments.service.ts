@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
+import { failpoint } from '../../shared/failpoints';
 import { toMinor } from '../../shared/money';
 import type { Principal } from '../../shared/principal';
 import { CheckoutErrors } from './checkout.errors';
@@ -7,8 +8,8 @@ import type { CheckoutRepository } from './checkout.repository';
 import { claimIdempotencyKey, idempotent, rememberIdempotencyKey } from './idempotency';
 import type { Order } from './order.entity';
 import type { OrdersService } from './orders.service';
-import type { ChargeOutcome, PaymentProvider } from './payment-provider';
-import { Payment } from './payment.entity';
+import type { ChargeOutcome, PaymentProvider, ReversalOutcome } from './payment-provider';
+import { chargeKey, Payment, type PaymentAttemptStatus } from './payment.entity';
 import { verifyWebhook } from './webhook-signature';
 
 export type PaymentInput = components['schemas']['PaymentInitiate'];
@@ -17,12 +18,43 @@ export type PaymentEventInput = components['schemas']['PaymentEvent'];
 export interface PaymentSettings {
   webhookSecret: string;
   idempotencyTtlHours: number;
+  /**
+   * A provider call is abandoned after this long. A payment still pending this long (plus some
+   * slack) after its last change has no request waiting on the provider for it any more, so its
+   * outcome is asked of the provider (reconciliation).
+   */
+  providerTimeoutMs: number;
 }
+
+/** On top of the provider timeout before a payment is asked about: other servers' clocks, slow commits. */
+const RECONCILE_SLACK_MS = 5_000;
+
+/** What reconciling a payment found. */
+export interface Reconciliation {
+  paymentId: number;
+  orderId: number;
+  /** Whether the provider's answer was missing (the outcome was unknown) or only its confirmation. */
+  wasAnswered: boolean;
+  status: PaymentAttemptStatus;
+  failureCode: string | null;
+}
+
+/** What a refund job did with one payment. */
+export interface Reversal {
+  paymentId: number;
+  outcome: ReversalOutcome;
+  status: PaymentAttemptStatus;
+}
+
+type Started = { kind: 'charge'; payment: Payment } | { kind: 'existing'; payment: Payment } | { kind: 'reconcile'; paymentId: number };
 
 /**
  * Payments: one live payment per order, amounts from the order, provider calls outside
- * transactions, outcomes applied exactly once whether they come back from the call or the webhook.
- * The order itself changes only through OrdersService.
+ * transactions, outcomes applied exactly once whether they come back from the call, the webhook or
+ * reconciliation. A payment is committed before the provider is called and the charge is keyed by
+ * it, so after a crash at any point the provider can be asked what became of it (`reconcile`); a
+ * cancelled order's payments are voided or refunded by a job (`refundOrder`). The order itself
+ * changes only through OrdersService.
  */
 export class PaymentsService {
   constructor(
@@ -34,99 +66,145 @@ export class PaymentsService {
 
   /**
    * Starts paying the owner's order. While a payment is pending or after one succeeded, answers it
-   * (`existing`) instead of charging again.
+   * (`existing`) instead of charging again; a pending payment past the provider timeout is first
+   * reconciled with the provider, then answered (or, if it took nothing, a new one is charged).
    */
   async initiate(em: EntityManager, owner: Principal, input: PaymentInput, idempotencyKey?: string): Promise<{ payment: Payment; existing: boolean }> {
     if (input.method === 'card' && !input.card_token) throw CheckoutErrors.cardTokenRequired();
     if (input.method === 'mobile' && !input.phone) throw CheckoutErrors.phoneRequired();
     const idem = idempotent(owner.id, 'payment', idempotencyKey, input);
-    // 1. Record the attempt (or find the live one) in a short transaction.
-    const started = await em.transactional(async (tx) => {
-      if (idem) {
-        const previous = await claimIdempotencyKey(tx, idem, this.settings.idempotencyTtlHours);
-        const payment = previous === null ? null : await this.checkout.payment(tx, previous);
-        if (payment) return { payment, existing: true };
-      }
-      const order = await this.checkout.lockOwnOrder(tx, owner.id, input.order);
-      if (!order) throw CheckoutErrors.orderNotFound();
-      const live = await this.checkout.livePayment(tx, order.id);
-      if (live) return { payment: live, existing: true };
-      if (order.status !== 'pending_payment') throw CheckoutErrors.notPayable(order.status);
-      const payment = new Payment(order.id, input.method, order.total, order.currency, this.provider.name);
-      tx.persist(payment);
-      this.orders.paymentStarted(order);
-      await tx.flush();
-      if (idem) rememberIdempotencyKey(tx, idem, payment.id);
-      await tx.flush();
-      return { payment, existing: false };
-    });
-    if (started.existing) return started;
-    // 2. Call the provider outside any transaction.
-    let outcome: ChargeOutcome;
-    try {
-      outcome = await this.provider.charge({
-        paymentId: started.payment.id,
-        amount: toMinor(started.payment.amount),
-        currency: started.payment.currency,
-        method: input.method,
-        cardToken: input.card_token,
-        phone: input.phone,
-        idempotencyKey: `payment-${started.payment.id}`,
+    for (let round = 0; ; round += 1) {
+      // 1. Record the attempt (or find the live one) in a short transaction.
+      const started = await em.transactional(async (tx): Promise<Started> => {
+        // The first time round, an overdue payment is reconciled before it is answered; after that it is answered as it is.
+        const answer = (payment: Payment): Started =>
+          round === 0 && this.overdue(payment) ? { kind: 'reconcile', paymentId: payment.id } : { kind: 'existing', payment };
+        if (idem) {
+          const previous = await claimIdempotencyKey(tx, idem, this.settings.idempotencyTtlHours);
+          const payment = previous === null ? null : await this.checkout.payment(tx, previous);
+          if (payment) return answer(payment);
+        }
+        const order = await this.checkout.lockOwnOrder(tx, owner.id, input.order);
+        if (!order) throw CheckoutErrors.orderNotFound();
+        const live = await this.checkout.livePayment(tx, order.id);
+        if (live) return answer(live);
+        if (order.status !== 'pending_payment') throw CheckoutErrors.notPayable(order.status);
+        const payment = new Payment(order.id, input.method, order.total, order.currency, this.provider.name);
+        tx.persist(payment);
+        this.orders.paymentStarted(order);
+        await tx.flush();
+        if (idem) rememberIdempotencyKey(tx, idem, payment.id);
+        await tx.flush();
+        return { kind: 'charge', payment };
       });
-    } catch {
-      outcome = { status: 'failed', providerReference: `error-${started.payment.id}`, failureCode: 'provider_unavailable' };
+      if (started.kind === 'existing') return { payment: started.payment, existing: true };
+      if (started.kind === 'reconcile') {
+        // A failure to reach the provider leaves the payment as it is; the job tries again.
+        await this.reconcile(em, started.paymentId).catch(() => undefined);
+        continue;
+      }
+      const payment = started.payment;
+      failpoint('payment.before-charge');
+      // 2. Call the provider outside any transaction, keyed by the payment.
+      let outcome: ChargeOutcome;
+      try {
+        outcome = await this.call(() =>
+          this.provider.charge(em, {
+            paymentId: payment.id,
+            amount: toMinor(payment.amount),
+            currency: payment.currency,
+            method: input.method,
+            cardToken: input.card_token,
+            phone: input.phone,
+            idempotencyKey: chargeKey(payment.id),
+          }),
+        );
+      } catch {
+        // No answer (network, timeout): the provider may or may not have charged. The payment stays
+        // pending without the provider's answer until reconciliation asks the provider.
+        return { payment, existing: false };
+      }
+      failpoint('payment.after-charge');
+      // 3. Record the answer.
+      return { payment: await this.record(em, payment.id, outcome), existing: false };
     }
-    // 3. Apply the outcome.
-    return { payment: await this.apply(em, started.payment.id, outcome), existing: false };
   }
 
-  /** A provider event: verified, processed once, applied to its payment. */
+  /**
+   * A provider event: verified, then recorded and applied to its payment in one transaction, so a
+   * delivery that fails (or a process that dies) leaves nothing recorded and the provider's retry is
+   * processed. An event for a reference we do not know yet (the charge's answer was never recorded)
+   * is not recorded: reconciliation finds that payment by its key.
+   */
   async handleWebhook(em: EntityManager, rawBody: Buffer | undefined, signature: string | undefined, event: PaymentEventInput): Promise<{ duplicate: boolean }> {
     if (!rawBody || !verifyWebhook(this.settings.webhookSecret, rawBody, signature)) throw CheckoutErrors.invalidSignature();
-    if (!(await this.checkout.recordPaymentEvent(em, event.id, event.type))) return { duplicate: true };
-    const payment = await this.checkout.paymentByReference(em, event.data.provider_reference);
-    if (payment) {
+    return em.transactional(async (tx) => {
+      const payment = await this.checkout.paymentByReference(tx, event.data.provider_reference, { lock: true });
+      if (!payment) return { duplicate: false };
+      if (!(await this.checkout.recordPaymentEvent(tx, event.id, event.type))) return { duplicate: true };
+      failpoint('payment.webhook.after-record');
       const outcome: ChargeOutcome =
         event.type === 'payment.succeeded'
           ? { status: 'succeeded', providerReference: event.data.provider_reference }
           : { status: 'failed', providerReference: event.data.provider_reference, failureCode: event.data.failure_code ?? 'declined' };
-      await this.apply(em, payment.id, outcome);
-    }
-    return { duplicate: false };
+      await this.applyLocked(tx, payment, outcome);
+      return { duplicate: false };
+    });
   }
 
   /**
-   * Applies an outcome to a payment that is still pending (later outcomes for a settled payment
-   * change nothing). A success pays the order exactly once; if the order was cancelled meanwhile,
-   * the money goes back.
+   * Asks the provider what became of a pending payment and records it: the charge's outcome if the
+   * provider has one; if it never received the charge, its key is closed (a charge still on its way
+   * is then declined) and the payment failed (`not_processed`). Null if the payment is not pending.
    */
-  private async apply(em: EntityManager, paymentId: number, outcome: ChargeOutcome): Promise<Payment> {
-    let refund: { reference: string; amount: number } | undefined;
-    const payment = await em.transactional(async (tx) => {
-      const payment = await this.checkout.payment(tx, paymentId, { lock: true });
-      if (!payment) throw CheckoutErrors.orderNotFound();
-      payment.providerReference = outcome.providerReference;
-      if (payment.status !== 'pending' || outcome.status === 'pending') return payment;
-      const order = await this.checkout.order(tx, payment.order.id, { lock: true });
-      if (!order) throw CheckoutErrors.orderNotFound();
-      if (outcome.status === 'failed') {
-        payment.status = 'failed';
-        payment.failureCode = outcome.failureCode;
-        this.orders.paymentFailed(order);
-        return payment;
+  async reconcile(em: EntityManager, paymentId: number): Promise<Reconciliation | null> {
+    const before = await this.checkout.payment(em, paymentId, { refresh: true });
+    if (!before || before.status !== 'pending') return null;
+    const key = chargeKey(paymentId);
+    const found = await this.call(() => this.provider.lookup(em, key));
+    const payment = found ? await this.record(em, paymentId, found) : await this.recordReversal(em, paymentId, await this.call(() => this.provider.reverse(em, key)));
+    return { paymentId, orderId: payment.order.id, wasAnswered: before.providerAnswered, status: payment.status, failureCode: payment.failureCode };
+  }
+
+  /**
+   * Reconciles the payments pending for longer than the provider timeout (the scheduler runs this,
+   * every minute): those whose answer was never recorded, and those whose confirmation never came.
+   * One that cannot be reconciled now (the provider is down) is left for the next run; after three
+   * such failures the run stops, leaving the rest for the next one too.
+   */
+  async reconcileDue(em: EntityManager, now = new Date(), limit = 100): Promise<{ reconciled: Reconciliation[]; failed: { paymentId: number; error: unknown }[] }> {
+    const due = await this.checkout.pendingSince(em, new Date(now.getTime() - this.settings.providerTimeoutMs - RECONCILE_SLACK_MS), limit);
+    const reconciled: Reconciliation[] = [];
+    const failed: { paymentId: number; error: unknown }[] = [];
+    for (const id of due) {
+      try {
+        const result = await this.reconcile(em.fork(), id);
+        if (result) reconciled.push(result);
+      } catch (error) {
+        failed.push({ paymentId: id, error });
+        if (failed.length >= 3) break;
       }
-      payment.succeededAt = new Date();
-      if (order.status === 'pending_payment') {
-        payment.status = 'succeeded';
-        await this.orders.transition(tx, order, 'paid');
-      } else {
-        payment.status = 'refunded';
-        refund = { reference: outcome.providerReference, amount: toMinor(payment.amount) };
-      }
-      return payment;
-    });
-    if (refund) await this.provider.refund(refund.reference, refund.amount);
-    return payment;
+    }
+    return { reconciled, failed };
+  }
+
+  /**
+   * Gives back whatever the payments of a cancelled or refunded order reached (the refund job runs
+   * this): each pending or succeeded payment is voided or refunded at the provider, keyed by its
+   * charge, so a retried job never refunds twice; a payment changes only once the provider did it.
+   * Throws (the job is retried) when the provider cannot be reached.
+   */
+  async refundOrder(em: EntityManager, orderId: number): Promise<Reversal[]> {
+    const order = await this.checkout.order(em, orderId, { refresh: true });
+    if (!order || (order.status !== 'cancelled' && order.status !== 'refunded')) return [];
+    const done: Reversal[] = [];
+    for (const p of await this.checkout.reachedPaymentsOf(em, orderId)) {
+      const outcome = await this.call(() => this.provider.reverse(em, chargeKey(p.id)));
+      failpoint('payment.after-reverse');
+      const payment = await this.recordReversal(em, p.id, outcome);
+      done.push({ paymentId: p.id, outcome, status: payment.status });
+    }
+    return done;
   }
 
   /** The order's payment state and attempts, for its owner (admins: any order). */
@@ -136,12 +214,86 @@ export class PaymentsService {
     return { order, payments: await this.checkout.paymentsOf(em, orderId) };
   }
 
-  /** Refunds the succeeded payments of an order (returns, refunds) after its transaction commits. */
-  async refundOrder(em: EntityManager, orderId: number): Promise<void> {
-    for (const p of await this.checkout.succeededPaymentsOf(em, orderId)) {
-      await this.provider.refund(p.providerReference ?? '', toMinor(p.amount));
-      p.status = 'refunded';
+  /** Whether a pending payment has been waiting longer than any provider call could still take. */
+  private overdue(payment: Payment): boolean {
+    return payment.status === 'pending' && payment.updatedAt.getTime() < Date.now() - this.settings.providerTimeoutMs - RECONCILE_SLACK_MS;
+  }
+
+  /** A provider call, abandoned (as a failure: outcome unknown) after the provider timeout. */
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the payment provider did not answer within ${this.settings.providerTimeoutMs} ms`)), this.settings.providerTimeoutMs);
+    });
+    try {
+      return await Promise.race([run(), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
-    await em.flush();
+  }
+
+  /** Records the provider's answer for a payment in its own transaction. */
+  private async record(em: EntityManager, paymentId: number, outcome: ChargeOutcome): Promise<Payment> {
+    return em.transactional(async (tx) => {
+      const payment = await this.checkout.payment(tx, paymentId, { lock: true });
+      if (!payment) throw CheckoutErrors.orderNotFound();
+      await this.applyLocked(tx, payment, outcome);
+      return payment;
+    });
+  }
+
+  /**
+   * Applies an outcome to a (locked) payment that is still pending; later outcomes for a settled
+   * payment change nothing. A success pays the order exactly once; if the order stopped waiting for
+   * payment meanwhile (cancelled, expired), the payment is recorded as succeeded and its refund is
+   * due (a job, enqueued in this transaction).
+   */
+  private async applyLocked(tx: EntityManager, payment: Payment, outcome: ChargeOutcome): Promise<void> {
+    if (payment.status !== 'pending') return;
+    payment.providerAnswered = true;
+    payment.providerReference = outcome.providerReference;
+    if (outcome.status === 'pending') return;
+    const order = await this.checkout.order(tx, payment.order.id, { lock: true });
+    if (!order) throw CheckoutErrors.orderNotFound();
+    if (outcome.status === 'failed') {
+      payment.status = 'failed';
+      payment.failureCode = outcome.failureCode;
+      this.orders.paymentFailed(order);
+      return;
+    }
+    payment.status = 'succeeded';
+    payment.succeededAt = new Date();
+    if (order.status === 'pending_payment') await this.orders.transition(tx, order, 'paid');
+    else await this.orders.refundDue(tx, order);
+  }
+
+  /**
+   * Records what the provider did when asked to give a payment back. A payment we knew as succeeded
+   * is refunded either way (a charge voided before it settled took nothing back either); a pending
+   * one is refunded (the charge had succeeded), failed as `voided`, or failed as `not_processed`
+   * (the provider never had it). A succeeded payment the provider has nothing of is an error.
+   */
+  private async recordReversal(em: EntityManager, paymentId: number, outcome: ReversalOutcome): Promise<Payment> {
+    return em.transactional(async (tx) => {
+      const payment = await this.checkout.payment(tx, paymentId, { lock: true });
+      if (!payment) throw CheckoutErrors.orderNotFound();
+      if (payment.status !== 'pending' && payment.status !== 'succeeded') return payment;
+      if (payment.status === 'succeeded' && outcome === 'nothing') {
+        throw new Error(`payment ${paymentId} succeeded, but the provider has no charge under ${chargeKey(paymentId)} to refund`);
+      }
+      const refunded = payment.status === 'succeeded' || outcome === 'refunded';
+      payment.providerAnswered = true;
+      if (refunded) {
+        payment.status = 'refunded';
+        payment.succeededAt ??= new Date();
+      } else {
+        payment.status = 'failed';
+        payment.failureCode = outcome === 'voided' ? 'voided' : 'not_processed';
+      }
+      const order = await this.checkout.order(tx, payment.order.id, { lock: true });
+      if (!order) throw CheckoutErrors.orderNotFound();
+      this.orders.paymentReversed(order, refunded);
+      return payment;
+    });
   }
 }

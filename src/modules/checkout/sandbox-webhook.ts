@@ -4,7 +4,10 @@ import { signWebhook } from './webhook-signature';
 
 /**
  * Delivers the sandbox provider's later confirmations the way a real provider does: a signed POST to
- * our webhook after a delay. `target` is set once the server listens.
+ * our webhook after a delay. `target` is set once the server listens. The timers live in this
+ * process: if it dies first, the confirmation is not sent, but the charge still settles in the
+ * sandbox's ledger and the reconciliation job finds it there (as it would a lost webhook of a real
+ * provider).
  */
 export class SandboxWebhookSender {
   target?: string;
@@ -16,14 +19,25 @@ export class SandboxWebhookSender {
     private readonly logger?: Logger,
   ) {}
 
-  send = async (event: SandboxEvent): Promise<void> => {
+  send = async (due: () => Promise<SandboxEvent | null>): Promise<void> => {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.post(event);
+      void this.settleAndPost(due);
     }, this.delayMs);
     timer.unref();
     this.timers.add(timer);
   };
+
+  private async settleAndPost(due: () => Promise<SandboxEvent | null>): Promise<void> {
+    let event: SandboxEvent | null;
+    try {
+      event = await due();
+    } catch (err) {
+      this.logger?.warn({ err }, 'sandbox confirmation failed');
+      return;
+    }
+    if (event) await this.post(event);
+  }
 
   private async post(event: SandboxEvent): Promise<void> {
     if (!this.target) return;

@@ -1,23 +1,26 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
+import { failpoint } from '../../shared/failpoints';
 import type { Principal } from '../../shared/principal';
 import { CheckoutErrors } from './checkout.errors';
 import type { CheckoutRepository } from './checkout.repository';
 import type { Order } from './order.entity';
 import type { OrdersService } from './orders.service';
-import type { PaymentsService } from './payments.service';
 import { Shipment } from './shipment.entity';
 import { assertShipmentTransition, assertTransition, type ShipmentStatus } from './states';
 
 export type ShipmentInput = components['schemas']['ShipmentCreate'];
 export type ShipmentPatch = components['schemas']['ShipmentUpdate'];
 
-/** Shipments drive the order: shipped → shipped, delivered → delivered, returned → refunded. */
+/**
+ * Shipments drive the order: shipped → shipped, delivered → delivered, returned → refunded. The
+ * refund of a return is a job enqueued in the transaction that records the return (the order's
+ * `order.refund_due`), so it happens even if the process dies right after the commit.
+ */
 export class ShipmentsService {
   constructor(
     private readonly checkout: CheckoutRepository,
     private readonly orders: OrdersService,
-    private readonly payments: PaymentsService,
   ) {}
 
   /** The shipment of the viewer's order (admins: any); 404 before one exists or for others' orders. */
@@ -44,7 +47,7 @@ export class ShipmentsService {
   }
 
   async update(em: EntityManager, orderId: number, patch: ShipmentPatch): Promise<Shipment> {
-    let refund = false;
+    let returned = false;
     const shipment = await em.transactional(async (tx) => {
       const order = await this.checkout.order(tx, orderId, { lock: true });
       const shipment = order && (await this.checkout.shipmentOf(tx, orderId, { lock: true }));
@@ -53,12 +56,12 @@ export class ShipmentsService {
       if (patch.tracking_number !== undefined) shipment.trackingNumber = patch.tracking_number;
       if (patch.status !== undefined && patch.status !== shipment.status) {
         await this.move(tx, order, shipment, patch.status);
-        refund = patch.status === 'returned';
+        returned = patch.status === 'returned';
       }
       await tx.flush();
       return shipment;
     });
-    if (refund) await this.payments.refundOrder(em, orderId);
+    if (returned) failpoint('shipment.after-return');
     return shipment;
   }
 
@@ -74,7 +77,7 @@ export class ShipmentsService {
       shipment.deliveredAt = now;
       await this.orders.transition(em, order, 'delivered');
     } else if (to === 'returned') {
-      // The goods came back: the money goes back and the stock is available again.
+      // The goods came back: the stock is available again, and the money goes back (a job).
       await this.orders.transition(em, order, 'refunded');
     }
   }

@@ -20,10 +20,14 @@ const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   refunded: [],
 };
 
-/** An order's payment status: a payment starts, fails (another may start) or succeeds; money paid may go back. */
+/**
+ * An order's payment status: a payment starts, fails (another may start) or succeeds; money paid may
+ * go back. A payment still pending when its order is cancelled ends failed (voided) or, if it had
+ * succeeded meanwhile, refunded.
+ */
 const PAYMENT_TRANSITIONS: Record<PaymentStatus, readonly PaymentStatus[]> = {
   unpaid: ['pending'],
-  pending: ['paid', 'failed'],
+  pending: ['paid', 'failed', 'refunded'],
   failed: ['pending'],
   paid: ['refunded'],
   refunded: [],

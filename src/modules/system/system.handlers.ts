@@ -1,5 +1,6 @@
 import spec from '../../../generated/openapi.bundle.json';
 import { operationIndex } from '../../../generated/operations';
+import { databaseReadiness } from '../../db/health';
 import type { HandlerMap } from '../../http/operations';
 import { SystemErrors } from './system.errors';
 
@@ -7,6 +8,8 @@ import { SystemErrors } from './system.errors';
 export interface SystemDeps {
   /** `draining` turns true when the process starts shutting down: readiness fails. */
   lifecycle: { draining: boolean };
+  /** Readiness waits at most `timeoutMs` for the database (DATABASE_ACQUIRE_TIMEOUT_MS). */
+  readiness: { timeoutMs: number };
 }
 
 /** Collection paths of the contract (`/api/users/`), keyed by resource name: the API root's index. */
@@ -22,11 +25,9 @@ export const systemHandlers = {
 
   getReadiness: async ({ em, services }) => {
     if (services.lifecycle.draining) throw SystemErrors.shuttingDown();
-    try {
-      await em.getConnection().execute('select 1');
-    } catch {
-      throw SystemErrors.databaseUnreachable();
-    }
+    const database = await databaseReadiness(em, services.readiness.timeoutMs);
+    if (database === 'unreachable') throw SystemErrors.databaseUnreachable();
+    if (database === 'saturated') throw SystemErrors.databaseSaturated();
     return { status: 200, body: { status: 'ok', checks: { database: 'ok' } } };
   },
 

@@ -2,6 +2,7 @@ import { signWebhook } from '../../../src/modules/checkout';
 import { startApp, TEST_WEBHOOK_SECRET, type TestApp } from '../../support/app';
 import { buyer, eventually, openShop, pay, placeOrder, product, type Shop, stockOf, webhook } from '../../support/checkout';
 import { actor, sql } from '../../support/factories';
+import { startTestWorker } from '../../support/jobs';
 import { firstOf } from '../../support/narrow';
 
 let app: TestApp;
@@ -137,9 +138,15 @@ describe('the webhook', () => {
     const { b, order, payment } = await pendingPayment();
     await b.api.POST('/api/order/{id}/cancel/', { params: { path: { id: order.id } } });
     await webhook(quiet, { id: `evt_${payment.id}_late_ok`, type: 'payment.succeeded', data: { provider_reference: payment.provider_reference } });
-    const report = await status(b, order.id);
-    expect(report.order_status).toBe('cancelled');
-    expect(firstOf(report.payments).status).toBe('refunded');
+    // The refund is a job, enqueued with the change: a worker gives the money back.
+    const worker = await startTestWorker(quiet);
+    try {
+      const report = await eventually(() => status(b, order.id), (r) => r.payments[0]?.status === 'refunded', 30_000);
+      expect(report.order_status).toBe('cancelled');
+      expect(firstOf(report.payments).status).toBe('refunded');
+    } finally {
+      await worker.stop();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { startApp, type TestApp } from '../../support/app';
-import { buyer, openShop, pay, placeOrder, product, type Shop, stockOf } from '../../support/checkout';
+import { buyer, eventually, openShop, pay, placeOrder, product, type Shop, stockOf } from '../../support/checkout';
 import { actor, sql } from '../../support/factories';
+import { startTestWorker } from '../../support/jobs';
 import { firstOf } from '../../support/narrow';
 
 let app: TestApp;
@@ -48,8 +49,14 @@ describe('the full purchase flow', () => {
     const detail = (await b.api.GET('/api/order/{id}/', { params: { path: { id: order.id } } })).data!;
     expect(detail).toMatchObject({ status: 'refunded', payment_status: 'refunded', shipment: { status: 'returned' } });
     expect(await stockOf(app, variant)).toBe(10);
-    const { status } = firstOf(await sql<{ status: string }>(app, 'select status from payments where order_id = ?', [order.id]));
-    expect(status).toBe('refunded');
+    // The money goes back through the provider in a job enqueued with the return.
+    const worker = await startTestWorker(app);
+    try {
+      const paymentStatus = () => sql<{ status: string }>(app, 'select status from payments where order_id = ?', [order.id]).then((rows) => firstOf(rows).status);
+      expect(await eventually(paymentStatus, (s) => s === 'refunded', 30_000)).toBe('refunded');
+    } finally {
+      await worker.stop();
+    }
     const { reason } = firstOf(await sql<{ reason: string }>(app, 'select reason from inventory_movements where variant_id = ? order by id desc limit 1', [variant]));
     expect(reason).toBe('return');
   });

@@ -74,7 +74,10 @@ describe('background job processes', () => {
     const worker = run('src/worker.ts', { DATABASE_URL: db.url });
     try {
       const ready = await worker.waitFor((l) => l.msg === 'worker running');
-      expect(ready).toMatchObject({ queues: ['mail.send', 'carts.expire-abandoned', 'jobs.prune-effects', 'orders.expire', 'orders.expire-unpaid'], mail: 'log' });
+      expect(ready).toMatchObject({
+        queues: ['mail.send', 'carts.expire-abandoned', 'jobs.prune-effects', 'orders.expire', 'orders.expire-unpaid', 'payments.reconcile', 'payments.refund-order', 'checkout.purge-idempotency-keys'],
+        mail: 'log',
+      });
 
       // Sent by "the web process": this test, in a transaction on its own connection.
       const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: 'j'.repeat(40) });

@@ -31,9 +31,11 @@ describe('the worker', () => {
         expect.objectContaining({ name: 'carts.expire-abandoned', cron: '*/10 * * * *', timezone: 'UTC' }),
         expect.objectContaining({ name: 'jobs.prune-effects', cron: '17 3 * * *' }),
         expect.objectContaining({ name: 'orders.expire-unpaid', cron: '*/5 * * * *' }),
+        expect.objectContaining({ name: 'payments.reconcile', cron: '* * * * *' }),
+        expect.objectContaining({ name: 'checkout.purge-idempotency-keys', cron: '41 * * * *' }),
       ]),
     );
-    expect(schedules).toHaveLength(3);
+    expect(schedules).toHaveLength(5);
   });
 
   it('removes a schedule the registry no longer lists when a worker starts', async () => {
@@ -41,7 +43,13 @@ describe('the worker', () => {
     expect((await running.queue.schedules()).map((s) => s.name)).toContain('mail.send');
     const another = await startTestWorker(app);
     await another.stop();
-    expect((await running.queue.schedules()).map((s) => s.name).sort()).toEqual(['carts.expire-abandoned', 'jobs.prune-effects', 'orders.expire-unpaid']);
+    expect((await running.queue.schedules()).map((s) => s.name).sort()).toEqual([
+      'carts.expire-abandoned',
+      'checkout.purge-idempotency-keys',
+      'jobs.prune-effects',
+      'orders.expire-unpaid',
+      'payments.reconcile',
+    ]);
   });
 
   describe('carts.expire-abandoned', () => {

@@ -1,0 +1,196 @@
+import type { AnyEntity, Configuration, EntityData, LoggingOptions, QueryResult, Transaction } from '@mikro-orm/core';
+import { type EntityManager, type Knex, PostgreSqlConnection, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { isDeadConnection, isPlainRead } from './faults';
+
+/**
+ * The app's two pools and what keeps them healthy.
+ *
+ * - **Writes and reads apart.** With a read pool configured (DATABASE_READ_POOL_MAX), MikroORM's
+ *   `replicas` option gives the same server a second pool, `read`: every query MikroORM builds
+ *   outside a transaction already goes there (`preferReadReplicas`), and so do the raw statements
+ *   of `em.execute` that only read (this driver) and the catalog's prepared statements
+ *   (`executePrepared`). Transactions and writes keep the `write` pool, so writers stuck on a lock
+ *   can take every writer's connection and the catalog still reads.
+ * - **Dead connections are dropped, and a read is retried once.** A connection the server ended
+ *   (a restart's 57P01, a broken socket) is marked when its query fails, before knex gives it back
+ *   to the pool, so the pool destroys it instead of lending it again; a read outside a transaction
+ *   that failed that way runs once more, on another connection. Writes never run twice.
+ */
+
+/** A pg client as knex's pool keeps it: `__knex__disposed` makes the pool destroy it on its next acquire. */
+export interface PooledConnection {
+  __knexUid?: string;
+  __knex__disposed?: unknown;
+  query(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/** The parts of a knex client (`em.getKnex().client`) the pools use. */
+export interface PoolClient {
+  acquireConnection(): Promise<PooledConnection>;
+  releaseConnection(connection: PooledConnection): Promise<unknown>;
+  on(event: 'query-error', listener: (err: unknown, query: { __knexUid?: string }) => void): unknown;
+  pool?: TarnPool;
+}
+
+/** tarn's pool, as far as readiness reads it (`max` is protected in its typings, a plain property at run time). */
+export interface TarnPool {
+  max?: number;
+  numUsed(): number;
+  numPendingAcquires(): number;
+  on(event: 'release', listener: (connection: PooledConnection) => void): void;
+  on(event: 'acquireSuccess', listener: (eventId: number, connection: PooledConnection) => void): void;
+}
+
+/** A pool whose connections are all lent out, with requests queued, is stuck when none has moved for this long. */
+export const STALLED_AFTER_MS = 1000;
+
+/** When each pool last lent or took back a connection (see `isSaturated`). */
+const lastMoved = new WeakMap<TarnPool, number>();
+
+/**
+ * Runs `run` on a connection of `client`'s pool. A failure that says the connection is dead marks
+ * it for the pool to destroy; with `retry`, the work then runs once more on another connection.
+ * Only for reads: a write must not run twice.
+ */
+export async function onPooledConnection<T>(client: PoolClient, run: (connection: PooledConnection) => Promise<T>, retry: boolean): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const connection = await client.acquireConnection();
+    try {
+      return await run(connection);
+    } catch (err) {
+      if (!isDeadConnection(err)) throw err;
+      connection.__knex__disposed ??= err;
+      if (!retry || attempt > 1) throw err;
+    } finally {
+      await client.releaseConnection(connection);
+    }
+  }
+}
+
+/**
+ * Watches a pool. It marks the connections whose query failed because they are dead: knex reports
+ * the failure (`query-error`, with the connection's id) before it releases the connection, and the
+ * pool announces the release before lending it to anyone, so the mark is always in time. Without
+ * it tarn, which lends the most recently released connection first, would hand a connection the
+ * server just ended (57P01 arrives before the socket closes) to the very next query. And it notes
+ * when the pool last moved, for readiness.
+ */
+export function watchPool(client: PoolClient): void {
+  const pool = client.pool;
+  if (!pool) return;
+  const dead = new Set<string>();
+  client.on('query-error', (err, query) => {
+    if (query?.__knexUid && isDeadConnection(err)) dead.add(query.__knexUid);
+  });
+  pool.on('release', (connection) => {
+    lastMoved.set(pool, Date.now());
+    if (connection.__knexUid && dead.delete(connection.__knexUid)) connection.__knex__disposed ??= 'the server ended this connection';
+  });
+  pool.on('acquireSuccess', () => void lastMoved.set(pool, Date.now()));
+}
+
+/**
+ * knex's own log lines (it writes them with console.log, which would break the JSON log on
+ * stdout): the "Connection Error" it reports each time the pool drops a dead connection is
+ * expected here and says nothing the request's own outcome does not (a retried read, or a 503 the
+ * problem handler logs); anything else goes to stderr.
+ */
+export const knexLog = {
+  warn: (message: unknown) => {
+    if (!String(message).startsWith('Connection Error')) console.warn(message);
+  },
+  error: (message: unknown) => console.error(message),
+  deprecate: (message: unknown) => console.warn(message),
+  debug: (message: unknown) => console.debug(message),
+};
+
+/** A MikroORM connection (one pool) that drops dead connections and retries a read that met one. */
+export class ResilientConnection extends PostgreSqlConnection {
+  override createKnex(): void {
+    super.createKnex();
+    watchPool(this.getKnex().client as PoolClient);
+  }
+
+  /**
+   * knex hands out a transaction even when its BEGIN failed (a connection that died after it was
+   * lent): the failure only rejects the transaction's execution promise, and every statement after
+   * it fails with "Transaction query already complete", which says nothing of the cause. Here the
+   * BEGIN's own error is thrown instead (a dead connection: 503, src/db/faults.ts).
+   */
+  override async begin(options?: Parameters<PostgreSqlConnection['begin']>[0]): Promise<Knex.Transaction> {
+    const trx = await super.begin(options);
+    if (trx.isCompleted()) {
+      const cause: unknown = await trx.executionPromise.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      throw cause instanceof Error ? cause : new Error('Connection terminated unexpectedly: the transaction could not begin');
+    }
+    return trx;
+  }
+
+  override async execute<T extends QueryResult | EntityData<AnyEntity> | EntityData<AnyEntity>[] = EntityData<AnyEntity>[]>(
+    queryOrKnex: string | Knex.QueryBuilder | Knex.Raw,
+    params: unknown[] = [],
+    method: 'all' | 'get' | 'run' = 'all',
+    ctx?: Transaction,
+    loggerContext?: LoggingOptions,
+  ): Promise<T> {
+    if (ctx || method === 'run' || typeof queryOrKnex !== 'string' || !isPlainRead(queryOrKnex)) {
+      return super.execute<T>(queryOrKnex, params, method, ctx, loggerContext);
+    }
+    try {
+      return await super.execute<T>(queryOrKnex, params, method, undefined, loggerContext);
+    } catch (err) {
+      // The dead connection was marked and released: this runs on another one, or fails to get one.
+      if (!isDeadConnection(err)) throw err;
+      return super.execute<T>(queryOrKnex, params, method, undefined, loggerContext);
+    }
+  }
+}
+
+/**
+ * PostgreSqlDriver over `ResilientConnection`s, whose raw reads outside a transaction
+ * (`em.execute`) go to the read pool when there is one; MikroORM itself sends only the queries it
+ * builds there.
+ */
+export class ResilientPostgreSqlDriver extends PostgreSqlDriver {
+  constructor(config: Configuration) {
+    super(config);
+    // PostgreSqlDriver builds plain connections (not yet connected); these replace them.
+    const self = this as unknown as { connection: ResilientConnection; replicas: ResilientConnection[] };
+    self.connection = new ResilientConnection(this.config);
+    self.replicas = this.createReplicas((options) => new ResilientConnection(this.config, options, 'read'));
+  }
+
+  override async execute<T extends QueryResult | EntityData<AnyEntity> | EntityData<AnyEntity>[] = EntityData<AnyEntity>[]>(
+    queryOrKnex: string | Knex.QueryBuilder | Knex.Raw,
+    params: unknown[] = [],
+    method: 'all' | 'get' | 'run' = 'all',
+    ctx?: Transaction,
+    loggerContext?: LoggingOptions,
+  ): Promise<T> {
+    if (!ctx && this.replicas.length > 0 && method !== 'run' && typeof queryOrKnex === 'string' && isPlainRead(queryOrKnex)) {
+      return this.rethrow(this.getConnection('read').execute<T>(queryOrKnex, params, method, undefined, loggerContext));
+    }
+    return super.execute<T>(queryOrKnex, params, method, ctx, loggerContext);
+  }
+}
+
+/** The knex client of one of `em`'s pools (`read` is the write pool when there is no read pool). */
+export function poolClient(em: EntityManager, type: 'read' | 'write'): PoolClient {
+  const client: PoolClient = em.getKnex(type).client;
+  return client;
+}
+
+/**
+ * The pool is stuck: every connection is lent out, requests are queued for one, and none has been
+ * lent or returned for STALLED_AFTER_MS. A pool that is merely busy (a burst queued for a few
+ * milliseconds while connections come and go) is not: readiness must not flap under load.
+ */
+export function isSaturated(client: PoolClient, now = Date.now()): boolean {
+  const pool = client.pool;
+  if (!pool || typeof pool.max !== 'number') return false;
+  if (pool.numUsed() < pool.max || pool.numPendingAcquires() === 0) return false;
+  return now - (lastMoved.get(pool) ?? 0) >= STALLED_AFTER_MS;
+}

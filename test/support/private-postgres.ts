@@ -1,0 +1,98 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { freePort } from '../../src/db/embedded';
+
+const run = promisify(execFile);
+const root = join(__dirname, '..', '..');
+
+/**
+ * A PostgreSQL server of one test's own, started from the machine's binaries (`pg_config
+ * --bindir`: initdb, pg_ctl) in a temporary folder, on a free port of 127.0.0.1: a test may stop,
+ * restart or crash it without touching the server the other test files share. Run as root, the
+ * server runs as the `postgres` OS user (PostgreSQL refuses root), which owns the folder.
+ */
+export interface PrivatePostgres {
+  port: number;
+  /** The URL of a database on this server (user postgres, trust authentication). */
+  url(database?: string): string;
+  /** Creates a database and applies the migrations to it (`npm run db:migrate`, like the global setup); its URL. */
+  createDatabase(name: string): Promise<string>;
+  /** `pg_ctl stop`: fast (sessions are told: 57P01) or immediate (no shutdown checkpoint, crash recovery at the next start). */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts it again on the same port and folder; resolves once it accepts connections. */
+  start(): Promise<void>;
+  /** `pg_ctl restart`: stop then start, resolving once it accepts connections again. */
+  restart(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Stops it (immediate) and deletes its folder. */
+  close(): Promise<void>;
+}
+
+/** A command line that runs as `postgres` when this process is root. */
+function asServerUser(command: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+}
+
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const bindir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'ecom-private-pg-'));
+  if (process.getuid?.() === 0) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+    chownSync(dir, uid, gid);
+  }
+  const data = join(dir, 'data');
+  const port = await freePort();
+  // Durability is not what these tests are about: no fsync makes starts and checkpoints quick.
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c full_page_writes=off -c synchronous_commit=off`;
+  const pgCtl = async (...args: string[]) => {
+    const [command, argv] = asServerUser(join(bindir, 'pg_ctl'), ['-D', data, '-w', '-t', '60', ...args]);
+    await run(command, argv, { encoding: 'utf8' });
+  };
+  const start = () => pgCtl('-l', join(dir, 'server.log'), '-o', options, 'start');
+
+  const [initdb, initArgs] = asServerUser(join(bindir, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  await run(initdb, initArgs, { encoding: 'utf8' });
+  await start();
+  let stopped = false;
+  // If the test process dies without closing it, the server must not outlive it.
+  const orphanGuard = () => {
+    if (stopped) return;
+    try {
+      const [command, argv] = asServerUser(join(bindir, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+      execFileSync(command, argv, { stdio: 'ignore' });
+    } catch {
+      // already down
+    }
+  };
+  process.once('exit', orphanGuard);
+
+  const url = (database = 'postgres') => `postgresql://postgres@127.0.0.1:${port}/${database}`;
+  return {
+    port,
+    url,
+    async createDatabase(name) {
+      const client = new Client({ connectionString: url() });
+      await client.connect();
+      try {
+        await client.query(`create database "${name}"`);
+      } finally {
+        await client.end();
+      }
+      await run('npm', ['run', '-s', 'db:migrate'], { cwd: root, env: { ...process.env, DATABASE_URL: url(name), LOG_LEVEL: 'silent' } });
+      return url(name);
+    },
+    stop: (mode = 'fast') => pgCtl('-m', mode, 'stop'),
+    start,
+    restart: (mode = 'fast') => pgCtl('-l', join(dir, 'server.log'), '-m', mode, 'restart'),
+    async close() {
+      await pgCtl('-m', 'immediate', 'stop').catch(() => undefined);
+      stopped = true;
+      process.removeListener('exit', orphanGuard);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createApiClient } from '../../generated/sdk/index';
+import { createApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { openDatabase } from '../../src/db/database';
+import { JobQueue } from '../../src/jobs/queue';
+import { entities } from '../../src/orm.config';
+import { createServices } from '../../src/services';
+import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from './app';
+
+/**
+ * The real app on an existing database, opened the way `main.ts` opens it (`openDatabase` with
+ * `serving`): the configured pools and bounded waits (DATABASE_READ_POOL_MAX, DATABASE_*_TIMEOUT_MS
+ * in `env`), unlike `startApp`, whose single pool has the database's own timeouts. Response
+ * validation is on. No rate limit unless `env` sets one: these tests fire hundreds of requests.
+ * `close()` leaves the database; `dropDatabase` is called after, when given.
+ */
+export async function startServingApp(databaseUrl: string, env: Record<string, string> = {}, dropDatabase?: () => Promise<void>): Promise<TestApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    SANDBOX_CONFIRM_MS: '50',
+    JOBS_POLL_SECONDS: '0.5',
+    RATE_LIMIT_MAX: '0',
+    MIGRATE_ON_START: 'false',
+    ...env,
+    DATABASE_URL: databaseUrl,
+  });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const db = await openDatabase(config, logger, entities, { serving: true });
+  const jobs = new JobQueue(config, db, logger);
+  await jobs.start();
+  const services = createServices(config, TEST_JWT_SECRET, undefined, jobs);
+  const app = createApp({ config, orm: db.orm, services, logger });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  server.keepAliveTimeout = 60_000;
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  services.sandboxWebhooks.target = `${baseUrl}/api/payment/webhook/`;
+  return {
+    baseUrl,
+    api: createApiClient({ baseUrl }),
+    as: (token) => createApiClient({ baseUrl, token }),
+    orm: db.orm,
+    services,
+    config,
+    databaseUrl,
+    async close() {
+      services.sandboxWebhooks.stop();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await jobs.stop().catch(() => undefined);
+      await db.close();
+      await dropDatabase?.();
+    },
+  };
+}
