@@ -2,7 +2,7 @@
 export const operationIndex = {
   getHealth: {"method":"get","path":"/healthz","auth":"none","roles":null,"pathParams":{},"headerParams":[],"responses":["200","400","500"],"cacheSeconds":null},
   getReadiness: {"method":"get","path":"/readyz","auth":"none","roles":null,"pathParams":{},"headerParams":[],"responses":["200","400","500","503"],"cacheSeconds":null},
-  getApiRoot: {"method":"get","path":"/api/","auth":"none","roles":null,"pathParams":{},"headerParams":[],"responses":["200","400","429","500","503"],"cacheSeconds":null},
+  getApiRoot: {"method":"get","path":"/api/","auth":"none","roles":null,"pathParams":{},"headerParams":[],"responses":["200","400","429","500"],"cacheSeconds":null},
   register: {"method":"post","path":"/api/auth/register/","auth":"none","roles":null,"pathParams":{},"headerParams":[],"responses":["201","400","409","413","415","429","500","503"],"cacheSeconds":null},
   login: {"method":"post","path":"/api/auth/jwt/login/","auth":"none","roles":null,"pathParams":{},"headerParams":[],"responses":["200","400","401","413","415","429","500","503"],"cacheSeconds":null},
   refreshToken: {"method":"post","path":"/api/auth/jwt/refresh/","auth":"none","roles":null,"pathParams":{},"headerParams":[],"responses":["200","400","401","413","415","429","500","503"],"cacheSeconds":null},

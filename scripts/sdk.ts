@@ -22,7 +22,7 @@ import createClient, { type Client, type ClientOptions, type Middleware } from '
 import type { components, operations, paths } from './schema';
 
 export type { components, operations, paths };
-/** The contract's schemas by name: \`Schemas['User']\`, \`Schemas['Problem']\`. */
+/** The contract's schemas by name: \`Schemas['User']\`, \`Schemas['NotFoundProblem']\`. */
 export type Schemas = components['schemas'];
 /** A client typed by the contract: \`GET\`, \`POST\`, \`PATCH\`, \`DELETE\`... by path. */
 export type ApiClient = Client<paths>;
@@ -50,7 +50,7 @@ export function bearerAuth(token: TokenSource): Middleware {
 
 /**
  * Creates a typed client for the API. Every call answers \`{ data, error, response }\`: \`data\` for
- * the documented success bodies, \`error\` for problem+json bodies (\`Schemas['Problem']\`).
+ * the documented success bodies, \`error\` for problem+json bodies (the operation's \`XxxProblem\` schemas).
  */
 export function createApiClient({ baseUrl, token, ...options }: ApiClientOptions): ApiClient {
   const client = createClient<paths>({ ...options, baseUrl: baseUrl.replace(/\\/+$/, '') });

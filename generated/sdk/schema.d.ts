@@ -264,7 +264,9 @@ export interface paths {
         };
         /**
          * List categories
-         * @description Categories, alphabetically (or by `ordering`), cursor-paginated. Filter by `parent` for the direct
+         * @description **Public:** anyone may call this without signing in. A signed-in caller may send a bearer token (the `bearerAuth` option below is optional) and then sees what their role allows; a token that is sent must be valid (401 otherwise).
+         *
+         *     Categories, alphabetically (or by `ordering`), cursor-paginated. Filter by `parent` for the direct
          *     children of a category, or `parent=0` for the top level. Inactive categories are listed for admins
          *     only (`status`). For a whole menu in one call use `GET /api/category/tree/`.
          */
@@ -313,7 +315,9 @@ export interface paths {
         };
         /**
          * Get a category
-         * @description An active category (admins also see inactive ones).
+         * @description **Public:** anyone may call this without signing in. A signed-in caller may send a bearer token (the `bearerAuth` option below is optional) and then sees what their role allows; a token that is sent must be valid (401 otherwise).
+         *
+         *     An active category (admins also see inactive ones).
          */
         get: operations["getCategory"];
         put?: never;
@@ -341,7 +345,9 @@ export interface paths {
         };
         /**
          * Browse and search products
-         * @description The storefront's product discovery. Filters combine freely: `category` (with its subcategories),
+         * @description **Public:** anyone may call this without signing in. A signed-in caller may send a bearer token (the `bearerAuth` option below is optional) and then sees what their role allows; a token that is sent must be valid (401 otherwise).
+         *
+         *     The storefront's product discovery. Filters combine freely: `category` (with its subcategories),
          *     `min_price`/`max_price`, `in_stock`, `brand` (repeatable), `vendor` and `search`. Sorted by
          *     `ordering` with the id as tie-breaker; cursor-paginated by default (follow `next`/`previous`;
          *     every page is as fast as the first), or numbered pages with `page`. `count` is opt-in on cursor
@@ -395,7 +401,9 @@ export interface paths {
         };
         /**
          * Get a product
-         * @description A product with its breadcrumbs and variants. Inactive products are visible only to their vendor and admins.
+         * @description **Public:** anyone may call this without signing in. A signed-in caller may send a bearer token (the `bearerAuth` option below is optional) and then sees what their role allows; a token that is sent must be valid (401 otherwise).
+         *
+         *     A product with its breadcrumbs and variants. Inactive products are visible only to their vendor and admins.
          */
         get: operations["getProduct"];
         put?: never;
@@ -425,7 +433,9 @@ export interface paths {
         };
         /**
          * List variants
-         * @description Variants of active products (filter by `product`), by id, cursor-paginated. The product's vendor and admins also see inactive ones.
+         * @description **Public:** anyone may call this without signing in. A signed-in caller may send a bearer token (the `bearerAuth` option below is optional) and then sees what their role allows; a token that is sent must be valid (401 otherwise).
+         *
+         *     Variants of active products (filter by `product`), by id, cursor-paginated. The product's vendor and admins also see inactive ones.
          */
         get: operations["listVariants"];
         put?: never;
@@ -452,7 +462,9 @@ export interface paths {
         };
         /**
          * Get a variant
-         * @description A variant of an active product (its vendor and admins also see inactive ones).
+         * @description **Public:** anyone may call this without signing in. A signed-in caller may send a bearer token (the `bearerAuth` option below is optional) and then sees what their role allows; a token that is sent must be valid (401 otherwise).
+         *
+         *     A variant of an active product (its vendor and admins also see inactive ones).
          */
         get: operations["getVariant"];
         put?: never;
@@ -1009,46 +1021,82 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * @description Always `ok` when the answer is 200.
+         * @enum {string}
+         */
+        HealthStatus: "ok";
+        /**
          * @example {
          *       "status": "ok"
          *     }
          */
         Health: {
-            /** @enum {string} */
-            status: "ok";
+            status: components["schemas"]["HealthStatus"];
         };
+        /**
+         * Format: uri-reference
+         * @description A URI reference naming the problem type (`/problems/<reason>`).
+         */
+        ProblemType: string;
+        /** @description A short, human-readable summary of the problem type. */
+        ProblemTitle: string;
+        /** @description A human-readable explanation of this occurrence. */
+        ProblemDetail: string;
+        /** @description The request path this occurrence belongs to. */
+        ProblemInstance: string;
+        /** @description The request id, also sent in the `X-Request-Id` header; quote it when reporting a problem. */
+        ProblemRequestId: string;
         ValidationIssue: {
             /** @description Where the problem is, e.g. `body.email`, `query.page_size`, `path.id`. */
             field: string;
             message: string;
         };
-        /**
-         * @description An RFC 9457 problem detail. `code` is stable and meant for programs; `title` and `detail` are for
-         *     people. Operation-specific problems may add members (for example `available` on insufficient stock).
-         */
-        Problem: {
+        /** @description For validation problems, one entry per offending field (at most 100). */
+        ValidationIssues: components["schemas"]["ValidationIssue"][];
+        /** @description A 400 problem (RFC 9457) whose `code` is one of `VALIDATION_ERROR`. */
+        ProbeBadRequestProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
             /**
-             * Format: uri-reference
-             * @description A URI reference naming the problem type (`/problems/<reason>`).
-             * @example /problems/validation-error
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
              */
-            type: string;
-            /** @description A short, human-readable summary of the problem type. */
-            title: string;
-            /** Format: int32 */
-            status: number;
-            /** @description A human-readable explanation of this occurrence. */
-            detail?: string;
-            /** @description The request path this occurrence belongs to. */
-            instance?: string;
-            /** @description A stable, machine-readable error code. */
-            code: string;
-            /** @description The request id, also sent in the `X-Request-Id` header; quote it when reporting a problem. */
-            request_id?: string;
-            /** @description For validation problems, one entry per offending field (at most 100). */
-            errors?: components["schemas"]["ValidationIssue"][];
-        } & {
-            [key: string]: unknown;
+            status: 400;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "VALIDATION_ERROR";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 500 answer of this kind can carry.
+         * @enum {string}
+         */
+        InternalServerErrorCode: "INTERNAL_ERROR" | "RESPONSE_CONTRACT_VIOLATION";
+        /** @description A 500 problem (RFC 9457) whose `code` is one of `INTERNAL_ERROR`, `RESPONSE_CONTRACT_VIOLATION`. */
+        InternalServerErrorProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 500;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["InternalServerErrorCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description The result of each readiness check. */
+        ReadinessChecks: {
+            database: components["schemas"]["HealthStatus"];
         };
         /**
          * @example {
@@ -1059,12 +1107,51 @@ export interface components {
          *     }
          */
         Readiness: {
-            /** @enum {string} */
-            status: "ok";
-            checks: {
-                /** @enum {string} */
-                database: "ok";
-            };
+            status: components["schemas"]["HealthStatus"];
+            checks: components["schemas"]["ReadinessChecks"];
+        };
+        /**
+         * @description The codes a 503 answer of this kind can carry.
+         * @enum {string}
+         */
+        ReadinessUnavailableCode: "SERVICE_UNAVAILABLE" | "DATABASE_BUSY" | "SHUTTING_DOWN";
+        /** @description A 503 problem (RFC 9457) whose `code` is one of `SERVICE_UNAVAILABLE`, `DATABASE_BUSY`, `SHUTTING_DOWN`. */
+        ReadinessUnavailableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 503;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["ReadinessUnavailableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description Resource name to the absolute URL of its collection. */
+        ResourceLinks: {
+            [key: string]: string;
+        };
+        /** @description The documentation pages and the contract, as absolute URLs. */
+        DocsLinks: {
+            /** Format: uri */
+            swagger: string;
+            /** Format: uri */
+            redoc: string;
+            /** Format: uri */
+            openapi_json: string;
+            /** Format: uri */
+            openapi_yaml: string;
+        };
+        /** @description The GraphQL API over the same services, and its schema (SDL). */
+        GraphqlLinks: {
+            /** Format: uri */
+            endpoint: string;
+            /** Format: uri */
+            schema: string;
         };
         /**
          * @description The REST API root, with links to every resource collection and the documentation.
@@ -1089,27 +1176,50 @@ export interface components {
         ApiRoot: {
             name: string;
             version: string;
-            /** @description Resource name to the absolute URL of its collection. */
-            resources: {
-                [key: string]: string;
-            };
-            docs: {
-                /** Format: uri */
-                swagger: string;
-                /** Format: uri */
-                redoc: string;
-                /** Format: uri */
-                openapi_json: string;
-                /** Format: uri */
-                openapi_yaml: string;
-            };
-            /** @description The GraphQL API over the same services, and its schema (SDL). */
-            graphql?: {
-                /** Format: uri */
-                endpoint: string;
-                /** Format: uri */
-                schema: string;
-            };
+            resources: components["schemas"]["ResourceLinks"];
+            docs: components["schemas"]["DocsLinks"];
+            graphql?: components["schemas"]["GraphqlLinks"];
+        };
+        /**
+         * @description The codes a 400 answer of this kind can carry.
+         * @enum {string}
+         */
+        ParameterBadRequestCode: "VALIDATION_ERROR" | "DISALLOWED_HOST";
+        /** @description A 400 problem (RFC 9457) whose `code` is one of `VALIDATION_ERROR`, `DISALLOWED_HOST`. */
+        ParameterBadRequestProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 400;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["ParameterBadRequestCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 429 problem (RFC 9457) whose `code` is one of `RATE_LIMITED`. */
+        TooManyRequestsProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 429;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "RATE_LIMITED";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /**
          * @description Letters, digits and `_ . @ + -`; unique regardless of case.
@@ -1194,6 +1304,109 @@ export interface components {
             updated_at: string;
         };
         /**
+         * @description The codes a 400 answer of this kind can carry.
+         * @enum {string}
+         */
+        BadRequestCode: "VALIDATION_ERROR" | "DISALLOWED_HOST" | "MALFORMED_JSON";
+        /** @description A 400 problem (RFC 9457) whose `code` is one of `VALIDATION_ERROR`, `DISALLOWED_HOST`, `MALFORMED_JSON`. */
+        BadRequestProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 400;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["BadRequestCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 409 answer of this kind can carry.
+         * @enum {string}
+         */
+        RegisterConflictCode: "USERNAME_TAKEN" | "EMAIL_TAKEN";
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `USERNAME_TAKEN`, `EMAIL_TAKEN`. */
+        RegisterConflictProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["RegisterConflictCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 413 problem (RFC 9457) whose `code` is one of `PAYLOAD_TOO_LARGE`. */
+        PayloadTooLargeProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 413;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "PAYLOAD_TOO_LARGE";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 415 problem (RFC 9457) whose `code` is one of `UNSUPPORTED_MEDIA_TYPE`. */
+        UnsupportedMediaTypeProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 415;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "UNSUPPORTED_MEDIA_TYPE";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 503 answer of this kind can carry.
+         * @enum {string}
+         */
+        ServiceUnavailableCode: "SERVICE_UNAVAILABLE" | "DATABASE_BUSY";
+        /** @description A 503 problem (RFC 9457) whose `code` is one of `SERVICE_UNAVAILABLE`, `DATABASE_BUSY`. */
+        ServiceUnavailableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 503;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["ServiceUnavailableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
          * @example {
          *       "username": "ada",
          *       "password": "correct-horse-battery"
@@ -1215,6 +1428,47 @@ export interface components {
             /** @description A short-lived access token for the `Authorization: Bearer` header. */
             access: string;
         };
+        /** @description A 401 problem (RFC 9457) whose `code` is one of `INVALID_CREDENTIALS`. */
+        LoginUnauthorizedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 401;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "INVALID_CREDENTIALS";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 429 answer of this kind can carry.
+         * @enum {string}
+         */
+        LoginTooManyRequestsCode: "RATE_LIMITED" | "LOGIN_THROTTLED";
+        /** @description A 429 problem (RFC 9457) whose `code` is one of `RATE_LIMITED`, `LOGIN_THROTTLED`. */
+        LoginTooManyRequestsProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 429;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["LoginTooManyRequestsCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
         /**
          * @example {
          *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0eXAiOiJyZWZyZXNoIn0.c2lnbmF0dXJl"
@@ -1222,6 +1476,47 @@ export interface components {
          */
         RefreshTokenRequest: {
             refresh: string;
+        };
+        /**
+         * @description The codes a 401 answer of this kind can carry.
+         * @enum {string}
+         */
+        RefreshUnauthorizedCode: "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED";
+        /** @description A 401 problem (RFC 9457) whose `code` is one of `INVALID_REFRESH_TOKEN`, `REFRESH_TOKEN_REUSED`. */
+        RefreshUnauthorizedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 401;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["RefreshUnauthorizedCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 401 problem (RFC 9457) whose `code` is one of `INVALID_REFRESH_TOKEN`. */
+        LogoutUnauthorizedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 401;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "INVALID_REFRESH_TOKEN";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /**
          * @example {
@@ -1232,6 +1527,48 @@ export interface components {
         PasswordChangeRequest: {
             current_password: string;
             new_password: components["schemas"]["Password"];
+        };
+        /**
+         * @description The codes a 401 answer of this kind can carry.
+         * @enum {string}
+         */
+        UnauthorizedCode: "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED";
+        /** @description A 401 problem (RFC 9457) whose `code` is one of `NOT_AUTHENTICATED`, `INVALID_TOKEN`, `TOKEN_EXPIRED`. */
+        UnauthorizedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 401;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["UnauthorizedCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        ChangePasswordUnprocessableCode: "WRONG_PASSWORD" | "PASSWORD_UNCHANGED";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `WRONG_PASSWORD`, `PASSWORD_UNCHANGED`. */
+        ChangePasswordUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["ChangePasswordUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /**
          * @description The fields a user may change on their own account. Send only what changes.
@@ -1245,11 +1582,37 @@ export interface components {
             phone?: components["schemas"]["Phone"];
             email?: components["schemas"]["Email"];
         };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `EMAIL_TAKEN`. */
+        EmailTakenProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "EMAIL_TAKEN";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
         /**
-         * @description The envelope of every list. `next` and `previous` are absolute URLs to follow (or null);
+         * @description The user list's sort order (`-` for descending).
+         * @default id
+         * @enum {string}
+         */
+        UserSort: "id" | "-id" | "date_joined" | "-date_joined" | "username" | "-username";
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
          *     `count` is present on numbered pages (`page=`) only.
          */
-        PageLinks: {
+        UserPage: {
             /**
              * Format: int64
              * @description The total number of matching items (numbered pages only).
@@ -1259,9 +1622,88 @@ export interface components {
             next: string | null;
             /** Format: uri */
             previous: string | null;
-        };
-        UserPage: components["schemas"]["PageLinks"] & {
             results: components["schemas"]["User"][];
+        };
+        /**
+         * @description The codes a 400 answer of this kind can carry.
+         * @enum {string}
+         */
+        ListBadRequestCode: "VALIDATION_ERROR" | "DISALLOWED_HOST" | "INVALID_CURSOR" | "INVALID_PAGINATION";
+        /** @description A 400 problem (RFC 9457) whose `code` is one of `VALIDATION_ERROR`, `DISALLOWED_HOST`, `INVALID_CURSOR`, `INVALID_PAGINATION`. */
+        ListBadRequestProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 400;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["ListBadRequestCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 403 problem (RFC 9457) whose `code` is one of `FORBIDDEN`. */
+        ForbiddenProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 403;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "FORBIDDEN";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 404 problem (RFC 9457) whose `code` is one of `NOT_FOUND`. */
+        NotFoundProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 404;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "NOT_FOUND";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `LAST_ADMIN`. */
+        LastAdminProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "LAST_ADMIN";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /**
          * @description What an admin may change on any account. Send only what changes.
@@ -1273,6 +1715,18 @@ export interface components {
             role?: components["schemas"]["UserRole"];
             is_active?: boolean;
         };
+        /**
+         * @description The category list's sort order (`-` for descending).
+         * @default name
+         * @enum {string}
+         */
+        CategorySort: "name" | "-name" | "id" | "-id";
+        /**
+         * @description Which records a list shows by their `is_active` flag.
+         * @default active
+         * @enum {string}
+         */
+        ActivityFilter: "active" | "inactive" | "all";
         /**
          * @description Lowercase letters, digits and single hyphens; unique.
          * @example running-shoes
@@ -1307,8 +1761,42 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        CategoryPage: components["schemas"]["PageLinks"] & {
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        CategoryPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
             results: components["schemas"]["Category"][];
+        };
+        /**
+         * @description The codes a 401 answer of this kind can carry.
+         * @enum {string}
+         */
+        TokenRefusedCode: "INVALID_TOKEN" | "TOKEN_EXPIRED";
+        /** @description A 401 problem (RFC 9457) whose `code` is one of `INVALID_TOKEN`, `TOKEN_EXPIRED`. */
+        TokenRefusedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 401;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["TokenRefusedCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /**
          * @example {
@@ -1324,6 +1812,46 @@ export interface components {
             parent?: number | null;
             is_active?: boolean;
         };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `SLUG_TAKEN`. */
+        SlugTakenProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "SLUG_TAKEN";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_CATEGORY`. */
+        UnknownCategoryProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "UNKNOWN_CATEGORY";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
         /** @description A category with its subcategories, for menus. */
         CategoryNode: {
             /** Format: int32 */
@@ -1331,6 +1859,26 @@ export interface components {
             name: string;
             slug: string;
             children: components["schemas"]["CategoryNode"][];
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `CATEGORY_NOT_EMPTY`. */
+        CategoryNotEmptyProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "CATEGORY_NOT_EMPTY";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /**
          * @description Send only what changes. Moving a category under itself or one of its descendants is refused (422 `CATEGORY_CYCLE`).
@@ -1347,10 +1895,41 @@ export interface components {
             is_active?: boolean;
         };
         /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        UpdateCategoryUnprocessableCode: "UNKNOWN_CATEGORY" | "CATEGORY_CYCLE";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_CATEGORY`, `CATEGORY_CYCLE`. */
+        UpdateCategoryUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["UpdateCategoryUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
          * @description An amount as a decimal string (up to two decimals), in the store currency. Never a JSON number.
          * @example 19.99
          */
         MoneyInput: string;
+        /**
+         * @description A product list's sort order (`-` for descending).
+         * @enum {string}
+         */
+        ProductSort: "price" | "-price" | "created_at" | "-created_at" | "name" | "-name" | "-rating" | "relevance";
+        /**
+         * @description How a numbered page's `count` is computed, or `none` to omit it.
+         * @enum {string}
+         */
+        CountMode: "exact" | "estimate" | "none";
         /**
          * @description An amount as a decimal string with exactly two decimals, in the store currency.
          * @example 19.99
@@ -1402,7 +1981,20 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        ProductPage: components["schemas"]["PageLinks"] & {
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        ProductPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
             /** @description Present with `count`; true when the count is the planner's estimate (`count=estimate`). */
             count_is_estimate?: boolean;
             results: components["schemas"]["ProductSummary"][];
@@ -1436,28 +2028,6 @@ export interface components {
             [key: string]: string;
         };
         /**
-         * @description The fields of a variant, shared by its create and input schemas.
-         * @example {
-         *       "sku": "SHOE-RED-42",
-         *       "name": "Red / 42",
-         *       "attributes": {
-         *         "colour": "red",
-         *         "size": "42"
-         *       },
-         *       "price": "89.90",
-         *       "stock": 5
-         *     }
-         */
-        VariantFields: {
-            sku: components["schemas"]["Sku"];
-            name?: string;
-            attributes?: components["schemas"]["Attributes"];
-            price: components["schemas"]["PriceInput"];
-            /** Format: int32 */
-            stock?: number;
-            is_active?: boolean;
-        };
-        /**
          * @description A variant given with its product.
          * @example {
          *       "sku": "SHOE-RED-42",
@@ -1470,7 +2040,15 @@ export interface components {
          *       "stock": 5
          *     }
          */
-        VariantInput: components["schemas"]["VariantFields"];
+        VariantInput: {
+            sku: components["schemas"]["Sku"];
+            name?: string;
+            attributes?: components["schemas"]["Attributes"];
+            price: components["schemas"]["PriceInput"];
+            /** Format: int32 */
+            stock?: number;
+            is_active?: boolean;
+        };
         /**
          * @description A new product. Give `variants`, or give `price` (and optionally `stock`) and a default variant is
          *     created with the product's SKU. Vendors sell their own products; admins may name the `vendor`.
@@ -1506,6 +2084,13 @@ export interface components {
             vendor?: number;
             variants?: components["schemas"]["VariantInput"][];
         };
+        /** @description A category on the path from the top level to a product's category. */
+        Breadcrumb: {
+            /** Format: int32 */
+            id: number;
+            name: string;
+            slug: string;
+        };
         Variant: {
             /** Format: int32 */
             id: number;
@@ -1537,12 +2122,7 @@ export interface components {
             /** Format: int32 */
             category: number;
             /** @description The category and its ancestors, from the top level down. */
-            breadcrumbs: {
-                /** Format: int32 */
-                id: number;
-                name: string;
-                slug: string;
-            }[];
+            breadcrumbs: components["schemas"]["Breadcrumb"][];
             /** Format: int32 */
             vendor: number;
             price: components["schemas"]["Money"];
@@ -1562,6 +2142,77 @@ export interface components {
             variants: components["schemas"]["Variant"][];
         };
         /**
+         * @description The codes a 409 answer of this kind can carry.
+         * @enum {string}
+         */
+        CreateProductConflictCode: "SLUG_TAKEN" | "SKU_TAKEN";
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `SLUG_TAKEN`, `SKU_TAKEN`. */
+        CreateProductConflictProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["CreateProductConflictCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        CreateProductUnprocessableCode: "UNKNOWN_CATEGORY" | "UNKNOWN_VENDOR" | "PRICE_REQUIRED";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_CATEGORY`, `UNKNOWN_VENDOR`, `PRICE_REQUIRED`. */
+        CreateProductUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["CreateProductUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A category and how many matching products its subtree holds. */
+        CategoryFacet: {
+            /** Format: int32 */
+            id: number;
+            name: string;
+            slug: string;
+            /** Format: int32 */
+            count: number;
+        };
+        /** @description A brand and how many matching products it has. */
+        BrandFacet: {
+            value: string;
+            /** Format: int32 */
+            count: number;
+        };
+        /** @description How many matching products are in stock and out of stock. */
+        AvailabilityFacet: {
+            /** Format: int32 */
+            in_stock: number;
+            /** Format: int32 */
+            out_of_stock: number;
+        };
+        /** @description A price range (`max` exclusive, null for the last) and how many matching products fall in it. */
+        PriceBucket: {
+            min: components["schemas"]["Money"];
+            max: components["schemas"]["Money"] | null;
+            /** Format: int32 */
+            count: number;
+        };
+        /**
          * @description Counts for filter menus. Each group ignores its own filter (disjunctive facets): with
          *     `brand=Nike` the brand counts still show every brand, so "Adidas (80)" can be added to the selection.
          */
@@ -1572,33 +2223,33 @@ export interface components {
              */
             total: number;
             /** @description The subcategories of the filtered category (or the top-level categories), each counting its whole subtree. */
-            categories: {
-                /** Format: int32 */
-                id: number;
-                name: string;
-                slug: string;
-                /** Format: int32 */
-                count: number;
-            }[];
+            categories: components["schemas"]["CategoryFacet"][];
             /** @description The 50 brands with the most matching products, most first. */
-            brands: {
-                value: string;
-                /** Format: int32 */
-                count: number;
-            }[];
-            availability: {
-                /** Format: int32 */
-                in_stock: number;
-                /** Format: int32 */
-                out_of_stock: number;
-            };
+            brands: components["schemas"]["BrandFacet"][];
+            availability: components["schemas"]["AvailabilityFacet"];
             /** @description Price buckets; `max` is exclusive and null for the last bucket. */
-            price: {
-                min: components["schemas"]["Money"];
-                max: components["schemas"]["Money"] | null;
-                /** Format: int32 */
-                count: number;
-            }[];
+            price: components["schemas"]["PriceBucket"][];
+        };
+        /**
+         * @description The codes a 403 answer of this kind can carry.
+         * @enum {string}
+         */
+        CatalogForbiddenCode: "FORBIDDEN" | "NOT_OWNER";
+        /** @description A 403 problem (RFC 9457) whose `code` is one of `FORBIDDEN`, `NOT_OWNER`. */
+        CatalogForbiddenProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 403;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["CatalogForbiddenCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /**
          * @description Send only what changes. `price` and `stock` apply to the product's single variant and are refused
@@ -1620,10 +2271,45 @@ export interface components {
             /** Format: int32 */
             stock?: number;
         };
-        VariantPage: components["schemas"]["PageLinks"] & {
+        /**
+         * @description The codes a 409 answer of this kind can carry.
+         * @enum {string}
+         */
+        UpdateProductConflictCode: "SLUG_TAKEN" | "PRODUCT_HAS_VARIANTS";
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `SLUG_TAKEN`, `PRODUCT_HAS_VARIANTS`. */
+        UpdateProductConflictProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["UpdateProductConflictCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        VariantPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
             results: components["schemas"]["Variant"][];
         };
         /**
+         * @description A new variant of an existing product.
          * @example {
          *       "product": 7,
          *       "sku": "SHOE-RED-43",
@@ -1634,7 +2320,74 @@ export interface components {
         VariantCreate: {
             /** Format: int32 */
             product: number;
-        } & components["schemas"]["VariantFields"];
+            sku: components["schemas"]["Sku"];
+            name?: string;
+            attributes?: components["schemas"]["Attributes"];
+            price: components["schemas"]["PriceInput"];
+            /** Format: int32 */
+            stock?: number;
+            is_active?: boolean;
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `SKU_TAKEN`. */
+        SkuTakenProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "SKU_TAKEN";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_PRODUCT`. */
+        UnknownProductProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "UNKNOWN_PRODUCT";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `LAST_VARIANT`. */
+        LastVariantProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "LAST_VARIANT";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
         /**
          * @example {
          *       "stock": 12
@@ -1650,6 +2403,11 @@ export interface components {
             is_active?: boolean;
         };
         /**
+         * @description What the address is for.
+         * @enum {string}
+         */
+        AddressKind: "home" | "work" | "other";
+        /**
          * @description ISO 3166-1 alpha-2 country code.
          * @example GB
          */
@@ -1657,8 +2415,7 @@ export interface components {
         Address: {
             /** Format: int32 */
             id: number;
-            /** @enum {string} */
-            kind: "home" | "work" | "other";
+            kind: components["schemas"]["AddressKind"];
             recipient_name: string;
             phone: string | null;
             line1: string;
@@ -1673,25 +2430,24 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        AddressPage: components["schemas"]["PageLinks"] & {
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        AddressPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
             results: components["schemas"]["Address"][];
         };
-        /** @description The fields of an address, shared by its create and update schemas. */
-        AddressFields: {
-            /** @enum {string} */
-            kind?: "home" | "work" | "other";
-            recipient_name?: string;
-            phone?: components["schemas"]["Phone"];
-            line1?: string;
-            line2?: string;
-            city?: string;
-            region?: string;
-            postal_code?: string;
-            country?: components["schemas"]["Country"];
-            /** @description The address checkout proposes first; at most one per user (setting one unsets the others). */
-            is_default?: boolean;
-        };
         /**
+         * @description A new address.
          * @example {
          *       "kind": "home",
          *       "recipient_name": "Ada Lovelace",
@@ -1703,13 +2459,60 @@ export interface components {
          *       "is_default": true
          *     }
          */
-        AddressCreate: WithRequired<components["schemas"]["AddressFields"], "recipient_name" | "line1" | "city" | "postal_code" | "country">;
+        AddressCreate: {
+            kind?: components["schemas"]["AddressKind"];
+            recipient_name: string;
+            phone?: components["schemas"]["Phone"];
+            line1: string;
+            line2?: string;
+            city: string;
+            region?: string;
+            postal_code: string;
+            country: components["schemas"]["Country"];
+            /** @description The address checkout proposes first; at most one per user (setting one unsets the others). */
+            is_default?: boolean;
+        };
         /**
+         * @description Send only what changes.
          * @example {
          *       "is_default": true
          *     }
          */
-        AddressUpdate: components["schemas"]["AddressFields"];
+        AddressUpdate: {
+            kind?: components["schemas"]["AddressKind"];
+            recipient_name?: string;
+            phone?: components["schemas"]["Phone"];
+            line1?: string;
+            line2?: string;
+            city?: string;
+            region?: string;
+            postal_code?: string;
+            country?: components["schemas"]["Country"];
+            /** @description The address checkout proposes first; at most one per user (setting one unsets the others). */
+            is_default?: boolean;
+        };
+        /** @description The variant a cart line holds. */
+        CartVariant: {
+            /** Format: int32 */
+            id: number;
+            sku: string;
+            name: string;
+            attributes: components["schemas"]["Attributes"];
+        };
+        /** @description The product of a cart line's variant. */
+        CartProduct: {
+            /** Format: int32 */
+            id: number;
+            name: string;
+            slug: string;
+            image: string | null;
+        };
+        /**
+         * @description Why a cart line cannot be bought as it stands: `unavailable` (the product or variant was
+         *     withdrawn) or `insufficient_stock` (fewer than the line's quantity are left).
+         * @enum {string}
+         */
+        CartItemProblem: "unavailable" | "insufficient_stock";
         /**
          * @description One line of the cart at current prices. `price_changed` is true when the price moved since the
          *     variant was added (`added_unit_price` shows the old one). `problem` says why the line cannot be
@@ -1719,20 +2522,8 @@ export interface components {
         CartItem: {
             /** Format: int32 */
             id: number;
-            variant: {
-                /** Format: int32 */
-                id: number;
-                sku: string;
-                name: string;
-                attributes: components["schemas"]["Attributes"];
-            };
-            product: {
-                /** Format: int32 */
-                id: number;
-                name: string;
-                slug: string;
-                image: string | null;
-            };
+            variant: components["schemas"]["CartVariant"];
+            product: components["schemas"]["CartProduct"];
             unit_price: components["schemas"]["Money"];
             added_unit_price: components["schemas"]["Money"];
             price_changed: boolean;
@@ -1744,8 +2535,7 @@ export interface components {
              * @description Units in stock now.
              */
             available: number;
-            /** @enum {string|null} */
-            problem: "unavailable" | "insufficient_stock" | null;
+            problem: components["schemas"]["CartItemProblem"] | null;
         };
         /** @description The signed-in user's cart. Every amount is computed by the server at current prices. */
         Cart: {
@@ -1788,6 +2578,59 @@ export interface components {
             /** @default 1 */
             quantity?: components["schemas"]["Quantity"];
         };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `INSUFFICIENT_STOCK`. */
+        InsufficientStockProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "INSUFFICIENT_STOCK";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /**
+             * Format: int32
+             * @description `INSUFFICIENT_STOCK`: how many units can be had.
+             */
+            available?: number;
+            /**
+             * Format: int32
+             * @description `INSUFFICIENT_STOCK`: the variant short of stock.
+             */
+            variant?: number;
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        AddToCartUnprocessableCode: "UNKNOWN_VARIANT" | "VARIANT_UNAVAILABLE" | "QUANTITY_LIMIT" | "CART_LINE_LIMIT" | "CART_TOTAL_LIMIT";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_VARIANT`, `VARIANT_UNAVAILABLE`, `QUANTITY_LIMIT`, `CART_LINE_LIMIT`, `CART_TOTAL_LIMIT`. */
+        AddToCartUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["AddToCartUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `CART_TOTAL_LIMIT`: the most an order can hold. */
+            max_total?: string;
+        };
         /**
          * @example {
          *       "quantity": 3
@@ -1801,12 +2644,58 @@ export interface components {
             quantity: number;
         };
         /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        UpdateCartItemUnprocessableCode: "VARIANT_UNAVAILABLE" | "CART_TOTAL_LIMIT";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `VARIANT_UNAVAILABLE`, `CART_TOTAL_LIMIT`. */
+        UpdateCartItemUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["UpdateCartItemUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `CART_TOTAL_LIMIT`: the most an order can hold. */
+            max_total?: string;
+        };
+        /**
          * @example {
          *       "code": "WELCOME10"
          *     }
          */
         CouponApply: {
             code: string;
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        ApplyCouponUnprocessableCode: "UNKNOWN_COUPON" | "COUPON_INACTIVE" | "COUPON_NOT_STARTED" | "COUPON_EXPIRED" | "COUPON_EXHAUSTED" | "COUPON_USER_LIMIT" | "COUPON_MIN_SUBTOTAL" | "COUPON_NOT_APPLICABLE";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`, `COUPON_EXHAUSTED`, `COUPON_USER_LIMIT`, `COUPON_MIN_SUBTOTAL`, `COUPON_NOT_APPLICABLE`. */
+        ApplyCouponUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["ApplyCouponUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `COUPON_MIN_SUBTOTAL`: the subtotal the code needs. */
+            min_subtotal?: string;
         };
         WishlistItem: {
             /** Format: int32 */
@@ -1815,7 +2704,20 @@ export interface components {
             /** Format: date-time */
             added_at: string;
         };
-        WishlistPage: components["schemas"]["PageLinks"] & {
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        WishlistPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
             results: components["schemas"]["WishlistItem"][];
         };
         /**
@@ -1827,16 +2729,24 @@ export interface components {
             /** Format: int32 */
             product: number;
         };
+        /**
+         * @description The review list's sort order (`-` for descending).
+         * @default -created_at
+         * @enum {string}
+         */
+        ReviewSort: "-created_at" | "created_at" | "-rating" | "rating";
+        /** @description Who wrote a review. */
+        ReviewAuthor: {
+            /** Format: int32 */
+            id: number;
+            username: string;
+        };
         Review: {
             /** Format: int32 */
             id: number;
             /** Format: int32 */
             product: number;
-            user: {
-                /** Format: int32 */
-                id: number;
-                username: string;
-            };
+            user: components["schemas"]["ReviewAuthor"];
             /** Format: int32 */
             rating: number;
             title: string;
@@ -1848,7 +2758,20 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        ReviewPage: components["schemas"]["PageLinks"] & {
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        ReviewPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
             results: components["schemas"]["Review"][];
         };
         /**
@@ -1866,6 +2789,26 @@ export interface components {
             rating: number;
             title?: string;
             comment?: string;
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `ALREADY_REVIEWED`. */
+        AlreadyReviewedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "ALREADY_REVIEWED";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /**
          * @example {
@@ -1907,7 +2850,20 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        OrderPage: components["schemas"]["PageLinks"] & {
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        OrderPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
             results: components["schemas"]["OrderSummary"][];
         };
         /**
@@ -2005,13 +2961,99 @@ export interface components {
             /** Format: date-time */
             cancelled_at: string | null;
         };
+        /**
+         * @description The codes a 409 answer of this kind can carry.
+         * @enum {string}
+         */
+        PlaceOrderConflictCode: "CART_EMPTY" | "CART_HAS_UNAVAILABLE_ITEMS" | "INSUFFICIENT_STOCK" | "IDEMPOTENCY_CONFLICT";
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `CART_EMPTY`, `CART_HAS_UNAVAILABLE_ITEMS`, `INSUFFICIENT_STOCK`, `IDEMPOTENCY_CONFLICT`. */
+        PlaceOrderConflictProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["PlaceOrderConflictCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `CART_HAS_UNAVAILABLE_ITEMS`: the cart lines that can no longer be bought. */
+            items?: number[];
+            /**
+             * Format: int32
+             * @description `INSUFFICIENT_STOCK`: how many units can be had.
+             */
+            available?: number;
+            /**
+             * Format: int32
+             * @description `INSUFFICIENT_STOCK`: the variant short of stock.
+             */
+            variant?: number;
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        PlaceOrderUnprocessableCode: "UNKNOWN_ADDRESS" | "UNKNOWN_COUPON" | "COUPON_INACTIVE" | "COUPON_NOT_STARTED" | "COUPON_EXPIRED" | "COUPON_EXHAUSTED" | "COUPON_USER_LIMIT" | "COUPON_MIN_SUBTOTAL" | "COUPON_NOT_APPLICABLE" | "IDEMPOTENCY_KEY_REUSED" | "CART_TOTAL_LIMIT";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_ADDRESS`, `UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`, `COUPON_EXHAUSTED`, `COUPON_USER_LIMIT`, `COUPON_MIN_SUBTOTAL`, `COUPON_NOT_APPLICABLE`, `IDEMPOTENCY_KEY_REUSED`, `CART_TOTAL_LIMIT`. */
+        PlaceOrderUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["PlaceOrderUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `COUPON_MIN_SUBTOTAL`: the subtotal the code needs. */
+            min_subtotal?: string;
+            /** @description `CART_TOTAL_LIMIT`: the most an order can hold. */
+            max_total?: string;
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `INVALID_TRANSITION`. */
+        InvalidTransitionProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "INVALID_TRANSITION";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `INVALID_TRANSITION`: the current status. */
+            from?: string;
+            /** @description `INVALID_TRANSITION`: the status asked for. */
+            to?: string;
+        };
+        /**
+         * @description `percentage`: `value` is a percentage of the eligible subtotal; `fixed`: `value` is an amount off.
+         * @enum {string}
+         */
+        DiscountKind: "percentage" | "fixed";
         Discount: {
             /** Format: int32 */
             id: number;
             code: string;
             description: string;
-            /** @enum {string} */
-            kind: "percentage" | "fixed";
+            kind: components["schemas"]["DiscountKind"];
             value: components["schemas"]["Money"];
             /** Format: date-time */
             valid_from: string | null;
@@ -2031,16 +3073,93 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        DiscountPage: components["schemas"]["PageLinks"] & {
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        DiscountPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
             results: components["schemas"]["Discount"][];
         };
-        /** @description The fields of a discount, shared by its create and update schemas. */
-        DiscountFields: {
+        /**
+         * @description A new discount code.
+         * @example {
+         *       "code": "WELCOME10",
+         *       "kind": "percentage",
+         *       "value": "10",
+         *       "max_uses_per_user": 1
+         *     }
+         */
+        DiscountCreate: {
+            /** @description The coupon code; unique regardless of case. */
+            code: string;
+            description?: string;
+            kind: components["schemas"]["DiscountKind"];
+            /** @description A percentage (0.01-100.00) or a fixed amount in the store currency. */
+            value: components["schemas"]["MoneyInput"];
+            /**
+             * Format: date-time
+             * @description From when the code applies (null: at once). An RFC 3339 date-time with a real calendar date and time: year 0001-9999,
+             *     no leap second (`23:59:60`), offset `Z` or within `±23:59`; `2030-02-30` or month 13 is a 400.
+             */
+            valid_from?: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the code applies, exclusive (null: no end). An RFC 3339 date-time with a real calendar date and time: year 0001-9999,
+             *     no leap second (`23:59:60`), offset `Z` or within `±23:59`; `2030-02-30` or month 13 is a 400.
+             */
+            valid_to?: string | null;
+            is_active?: boolean;
+            min_subtotal?: components["schemas"]["MoneyInput"] | null;
+            /**
+             * Format: int32
+             * @description Total redemptions allowed (null = unlimited).
+             */
+            max_uses?: number | null;
+            /** Format: int32 */
+            max_uses_per_user?: number | null;
+            /** @description Product ids the discount is limited to (empty = the whole cart). */
+            products?: number[];
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `CODE_TAKEN`. */
+        CodeTakenProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "CODE_TAKEN";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description Send only what changes.
+         * @example {
+         *       "is_active": false
+         *     }
+         */
+        DiscountUpdate: {
             /** @description The coupon code; unique regardless of case. */
             code?: string;
             description?: string;
-            /** @enum {string} */
-            kind?: "percentage" | "fixed";
+            kind?: components["schemas"]["DiscountKind"];
             /** @description A percentage (0.01-100.00) or a fixed amount in the store currency. */
             value?: components["schemas"]["MoneyInput"];
             /**
@@ -2068,20 +3187,10 @@ export interface components {
             products?: number[];
         };
         /**
-         * @example {
-         *       "code": "WELCOME10",
-         *       "kind": "percentage",
-         *       "value": "10",
-         *       "max_uses_per_user": 1
-         *     }
+         * @description `card`: a card token from the provider's client library; `mobile`: mobile money, confirmed later.
+         * @enum {string}
          */
-        DiscountCreate: WithRequired<components["schemas"]["DiscountFields"], "code" | "kind" | "value">;
-        /**
-         * @example {
-         *       "is_active": false
-         *     }
-         */
-        DiscountUpdate: components["schemas"]["DiscountFields"];
+        PaymentMethod: "card" | "mobile";
         /**
          * @example {
          *       "order": 12,
@@ -2092,20 +3201,23 @@ export interface components {
         PaymentInitiate: {
             /** Format: int32 */
             order: number;
-            /** @enum {string} */
-            method: "card" | "mobile";
+            method: components["schemas"]["PaymentMethod"];
             /** @description For cards: a token from the provider's client library. Sandbox tokens: tok_success, tok_decline, tok_insufficient_funds, tok_requires_confirmation. */
             card_token?: string;
             /** @description For mobile money: the payer's number. Sandbox: confirmed asynchronously; numbers ending in 0000 are declined. */
             phone?: string;
         };
+        /**
+         * @description The state of one payment attempt (the order's own payment state is `PaymentStatus`).
+         * @enum {string}
+         */
+        PaymentAttemptStatus: "pending" | "succeeded" | "failed" | "refunded";
         Payment: {
             /** Format: int32 */
             id: number;
             /** Format: int32 */
             order: number;
-            /** @enum {string} */
-            method: "card" | "mobile";
+            method: components["schemas"]["PaymentMethod"];
             amount: components["schemas"]["Money"];
             currency: components["schemas"]["Currency"];
             /**
@@ -2116,9 +3228,8 @@ export interface components {
              *     taken and given back in full (a returned shipment, or a charge that succeeded after its order
              *     was cancelled or expired). A payment becomes `refunded` once the provider confirmed the refund,
              *     which a background job asks for a few seconds after the order's change.
-             * @enum {string}
              */
-            status: "pending" | "succeeded" | "failed" | "refunded";
+            status: components["schemas"]["PaymentAttemptStatus"];
             /**
              * @description Whether the provider's answer to the charge is recorded. `false` (with `status: pending`):
              *     the payment was recorded and sent to the provider, but what the provider did is not known yet,
@@ -2145,6 +3256,48 @@ export interface components {
             /** Format: date-time */
             succeeded_at: string | null;
         };
+        /**
+         * @description The codes a 409 answer of this kind can carry.
+         * @enum {string}
+         */
+        InitiatePaymentConflictCode: "ORDER_NOT_PAYABLE" | "IDEMPOTENCY_CONFLICT";
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `ORDER_NOT_PAYABLE`, `IDEMPOTENCY_CONFLICT`. */
+        InitiatePaymentConflictProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["InitiatePaymentConflictCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        InitiatePaymentUnprocessableCode: "CARD_TOKEN_REQUIRED" | "PHONE_REQUIRED" | "IDEMPOTENCY_KEY_REUSED";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `CARD_TOKEN_REQUIRED`, `PHONE_REQUIRED`, `IDEMPOTENCY_KEY_REUSED`. */
+        InitiatePaymentUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["InitiatePaymentUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
         PaymentStatusReport: {
             /** Format: int32 */
             order: number;
@@ -2154,6 +3307,16 @@ export interface components {
             currency: components["schemas"]["Currency"];
             /** @description Every payment attempt, newest first. */
             payments: components["schemas"]["Payment"][];
+        };
+        /**
+         * @description What the provider reports.
+         * @enum {string}
+         */
+        PaymentEventType: "payment.succeeded" | "payment.failed";
+        /** @description The payment a provider event is about. */
+        PaymentEventData: {
+            provider_reference: string;
+            failure_code?: string;
         };
         /**
          * @description A provider event, signed (see the `X-Sandbox-Signature` header).
@@ -2168,20 +3331,43 @@ export interface components {
          */
         PaymentEvent: {
             id: string;
-            /** @enum {string} */
-            type: "payment.succeeded" | "payment.failed";
+            type: components["schemas"]["PaymentEventType"];
             /** Format: int32 */
             created?: number;
-            data: {
-                provider_reference: string;
-                failure_code?: string;
-            };
+            data: components["schemas"]["PaymentEventData"];
         };
         WebhookAck: {
             received: boolean;
             /** @description The event was already processed; nothing changed. */
             duplicate: boolean;
         };
+        /**
+         * @description The codes a 400 answer of this kind can carry.
+         * @enum {string}
+         */
+        WebhookBadRequestCode: "VALIDATION_ERROR" | "DISALLOWED_HOST" | "MALFORMED_JSON" | "INVALID_SIGNATURE";
+        /** @description A 400 problem (RFC 9457) whose `code` is one of `VALIDATION_ERROR`, `DISALLOWED_HOST`, `MALFORMED_JSON`, `INVALID_SIGNATURE`. */
+        WebhookBadRequestProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 400;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["WebhookBadRequestCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The states a shipment may be created in.
+         * @default pending
+         * @enum {string}
+         */
+        InitialShipmentStatus: "pending" | "shipped";
         /**
          * @example {
          *       "carrier": "DHL",
@@ -2192,11 +3378,32 @@ export interface components {
         ShipmentCreate: {
             carrier: string;
             tracking_number: string;
+            status?: components["schemas"]["InitialShipmentStatus"];
+        };
+        /**
+         * @description The codes a 409 answer of this kind can carry.
+         * @enum {string}
+         */
+        CreateShipmentConflictCode: "SHIPMENT_EXISTS" | "INVALID_TRANSITION";
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `SHIPMENT_EXISTS`, `INVALID_TRANSITION`. */
+        CreateShipmentConflictProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
             /**
-             * @default pending
-             * @enum {string}
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
              */
-            status?: "pending" | "shipped";
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["CreateShipmentConflictCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `INVALID_TRANSITION`: the current status. */
+            from?: string;
+            /** @description `INVALID_TRANSITION`: the status asked for. */
+            to?: string;
         };
         /**
          * @example {
@@ -2211,12 +3418,11 @@ export interface components {
     };
     responses: {
         /**
-         * @description The request breaks the contract (`VALIDATION_ERROR`, naming every offending field in `errors`: a
-         *     missing, unknown or malformed field or parameter, a string holding U+0000, an integer parameter
-         *     that is not a plain decimal integer, an impossible date), names a host the server does not serve
-         *     (`DISALLOWED_HOST`), or is not valid HTTP (`MALFORMED_REQUEST`). Nothing is changed.
+         * @description The request is refused (probes answer on any host). Nothing is changed. `code` says why:
+         *
+         *     - `VALIDATION_ERROR`: the request breaks the contract; `errors` names every offending field (a missing, unknown or malformed field or parameter, a string holding U+0000, an integer parameter that is not a plain decimal integer, an impossible date).
          */
-        BadRequest: {
+        ProbeBadRequest: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
@@ -2224,54 +3430,60 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["ProbeBadRequestProblem"];
             };
         };
         /**
-         * @description An unexpected failure. In every environment the answer says nothing about internals (no SQL, no
-         *     parameters, no row values); the log has the details under the `request_id`.
+         * @description An unexpected failure. In every environment the answer says nothing about internals (no SQL, no parameters, no row values). `code` says why:
+         *
+         *     - `INTERNAL_ERROR`: an unexpected failure; the answer says nothing about internals, the log has the details under the `request_id`.
+         *     - `RESPONSE_CONTRACT_VIOLATION`: only where response validation is switched on (tests, staging): the answer the server built broke this contract.
          */
         InternalServerError: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["InternalServerErrorProblem"];
             };
         };
         /**
-         * @description Service unavailable: the server could not get the database to do this in time, or it is shutting
-         *     down. Retry after `Retry-After` seconds. `code` says which:
+         * @description Not ready: take this instance out of rotation and probe again after `Retry-After` seconds. `code` says why:
          *
-         *     - `SERVICE_UNAVAILABLE` (`Retry-After: 5`): the database cannot be reached: it is down or
-         *       restarting, refuses connections, or the connection was lost during the request. A read whose
-         *       pooled connection turns out to be dead is first retried once on a fresh connection; a change is
-         *       never retried by the server.
-         *     - `DATABASE_BUSY` (`Retry-After: 2`): the database is reachable but could not take the request
-         *       in time. Every wait is bounded (the server's defaults; operators may change them): a free
-         *       connection of the server's pool, 5 s; a row or table another transaction holds locked, 3 s
-         *       (placing an order waits up to 10 s for the stock it takes); one statement, 10 s for a read and
-         *       15 s within a change.
-         *     - `SHUTTING_DOWN` (`Retry-After: 5`, readiness only): the server is draining before it stops.
-         *
-         *     Nothing was changed, with one exception the server cannot rule out: when the connection is lost
-         *     while a change is being committed, the change may have been applied. Retrying an order or a payment
-         *     with the same `Idempotency-Key` is safe either way.
+         *     - `SERVICE_UNAVAILABLE`: (`Retry-After: 5`) the database cannot be reached: it is down or restarting, refuses connections, or the connection was lost during the request. A read whose pooled connection turns out to be dead is first retried once on a fresh connection; a change is never retried by the server.
+         *     - `DATABASE_BUSY`: (`Retry-After: 2`) the database is reachable but could not take the request in time. Every wait is bounded (the server's defaults; operators may change them): a free connection of the server's pool, 5 s; a row or table another transaction holds locked, 3 s (placing an order waits up to 10 s for the stock it takes); one statement, 10 s for a read and 15 s within a change.
+         *     - `SHUTTING_DOWN`: (`Retry-After: 5`) the server is draining before it stops.
          */
-        ServiceUnavailable: {
+        ReadinessUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["ReadinessUnavailableProblem"];
             };
         };
         /**
-         * @description Too many requests: the client's allowance for the window is spent (`RATE_LIMITED`, see the
-         *     `RateLimit-*` headers), or, on login, too many failures for one username from one address, or
-         *     failures for too many usernames from one address (`LOGIN_THROTTLED`).
-         *     Wait `Retry-After` seconds.
+         * @description The request is refused before anything runs (a body sent with it is ignored: this operation takes none). Nothing is changed. `code` says why:
+         *
+         *     - `VALIDATION_ERROR`: the request breaks the contract; `errors` names every offending field (a missing, unknown or malformed field or parameter, a string holding U+0000, an integer parameter that is not a plain decimal integer, an impossible date).
+         *     - `DISALLOWED_HOST`: the `Host` names a host the server does not serve.
+         */
+        ParameterBadRequest: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ParameterBadRequestProblem"];
+            };
+        };
+        /**
+         * @description Too many requests: wait `Retry-After` seconds. Nothing is changed. `code` says why:
+         *
+         *     - `RATE_LIMITED`: the client's allowance for the window is spent (see the `RateLimit-*` headers).
          */
         TooManyRequests: {
             headers: {
@@ -2282,10 +3494,49 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["TooManyRequestsProblem"];
             };
         };
-        /** @description Payload too large */
+        /**
+         * @description The request is refused before anything runs. Nothing is changed. `code` says why:
+         *
+         *     - `VALIDATION_ERROR`: the request breaks the contract; `errors` names every offending field (a missing, unknown or malformed field or parameter, a string holding U+0000, an integer parameter that is not a plain decimal integer, an impossible date).
+         *     - `DISALLOWED_HOST`: the `Host` names a host the server does not serve.
+         *     - `MALFORMED_JSON`: the body is not valid JSON.
+         */
+        BadRequest: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["BadRequestProblem"];
+            };
+        };
+        /**
+         * @description The account cannot be created. Nothing is changed. `code` says why:
+         *
+         *     - `USERNAME_TAKEN`: the username is already registered.
+         *     - `EMAIL_TAKEN`: the email is already registered.
+         */
+        RegisterConflict: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["RegisterConflictProblem"];
+            };
+        };
+        /**
+         * @description The body is too large. Nothing is changed. `code` says why:
+         *
+         *     - `PAYLOAD_TOO_LARGE`: the body exceeds the size limit.
+         */
         PayloadTooLarge: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -2294,10 +3545,14 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["PayloadTooLargeProblem"];
             };
         };
-        /** @description Unsupported media type */
+        /**
+         * @description The body is not JSON. Nothing is changed. `code` says why:
+         *
+         *     - `UNSUPPORTED_MEDIA_TYPE`: the body is not `application/json` (or has an unsupported charset or encoding).
+         */
         UnsupportedMediaType: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -2306,10 +3561,104 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
             };
         };
-        /** @description Unauthorized */
+        /**
+         * @description The server could not get the database to do this in time. Retry after `Retry-After` seconds. `code` says why:
+         *
+         *     - `SERVICE_UNAVAILABLE`: (`Retry-After: 5`) the database cannot be reached: it is down or restarting, refuses connections, or the connection was lost during the request. A read whose pooled connection turns out to be dead is first retried once on a fresh connection; a change is never retried by the server.
+         *     - `DATABASE_BUSY`: (`Retry-After: 2`) the database is reachable but could not take the request in time. Every wait is bounded (the server's defaults; operators may change them): a free connection of the server's pool, 5 s; a row or table another transaction holds locked, 3 s (placing an order waits up to 10 s for the stock it takes); one statement, 10 s for a read and 15 s within a change.
+         *     Nothing was changed, with one exception the server cannot rule out: when the connection is lost
+         *     while a change is being committed, the change may have been applied. Retrying an order or a payment
+         *     with the same `Idempotency-Key` is safe either way.
+         */
+        ServiceUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ServiceUnavailableProblem"];
+            };
+        };
+        /**
+         * @description The credentials are refused. Nothing is changed. `code` says why:
+         *
+         *     - `INVALID_CREDENTIALS`: no active account matches the username and password.
+         */
+        LoginUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["LoginUnauthorizedProblem"];
+            };
+        };
+        /**
+         * @description Too many requests or failed password checks: wait `Retry-After` seconds. Nothing is changed. `code` says why:
+         *
+         *     - `RATE_LIMITED`: the client's allowance for the window is spent (see the `RateLimit-*` headers).
+         *     - `LOGIN_THROTTLED`: too many failed password checks for the account, or (login) failures for too many usernames from one address.
+         */
+        LoginTooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["LoginTooManyRequestsProblem"];
+            };
+        };
+        /**
+         * @description The refresh token is refused. Nothing is changed. `code` says why:
+         *
+         *     - `INVALID_REFRESH_TOKEN`: the refresh token is invalid, expired or revoked.
+         *     - `REFRESH_TOKEN_REUSED`: the refresh token was already used: every session descended from it is revoked.
+         */
+        RefreshUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["RefreshUnauthorizedProblem"];
+            };
+        };
+        /**
+         * @description The refresh token is refused. Nothing is changed. `code` says why:
+         *
+         *     - `INVALID_REFRESH_TOKEN`: the refresh token is invalid, expired or revoked.
+         */
+        LogoutUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["LogoutUnauthorizedProblem"];
+            };
+        };
+        /**
+         * @description The operation needs a valid access token. Nothing is changed. `code` says why:
+         *
+         *     - `NOT_AUTHENTICATED`: no bearer token was sent.
+         *     - `INVALID_TOKEN`: the bearer token is malformed, badly signed, not an access token, or its account is inactive or signed out.
+         *     - `TOKEN_EXPIRED`: the access token has expired: refresh it.
+         */
         Unauthorized: {
             headers: {
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
@@ -2319,10 +3668,66 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["UnauthorizedProblem"];
             };
         };
-        /** @description Forbidden */
+        /**
+         * @description The password is not changed. Nothing is changed. `code` says why:
+         *
+         *     - `WRONG_PASSWORD`: the current password is not correct.
+         *     - `PASSWORD_UNCHANGED`: the new password is the current one.
+         */
+        ChangePasswordUnprocessable: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ChangePasswordUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description The email is taken. Nothing is changed. `code` says why:
+         *
+         *     - `EMAIL_TAKEN`: the email is already registered.
+         */
+        EmailTaken: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["EmailTakenProblem"];
+            };
+        };
+        /**
+         * @description The request is refused before anything runs. Nothing is changed. `code` says why:
+         *
+         *     - `VALIDATION_ERROR`: the request breaks the contract; `errors` names every offending field (a missing, unknown or malformed field or parameter, a string holding U+0000, an integer parameter that is not a plain decimal integer, an impossible date).
+         *     - `DISALLOWED_HOST`: the `Host` names a host the server does not serve.
+         *     - `INVALID_CURSOR`: the `cursor` is invalid, was altered, or belongs to another ordering: follow `next`/`previous` as given.
+         *     - `INVALID_PAGINATION`: both `cursor` and `page` were given.
+         */
+        ListBadRequest: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ListBadRequestProblem"];
+            };
+        };
+        /**
+         * @description The caller may not do this. Nothing is changed. `code` says why:
+         *
+         *     - `FORBIDDEN`: the caller's role may not do this.
+         */
         Forbidden: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -2331,10 +3736,14 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["ForbiddenProblem"];
             };
         };
-        /** @description Not found */
+        /**
+         * @description Not found. `code` says why:
+         *
+         *     - `NOT_FOUND`: no such resource, or one the caller may not see.
+         */
         NotFound: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -2343,26 +3752,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description Conflict */
-        Conflict: {
-            headers: {
-                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                "RateLimit-Reset": components["headers"]["RateLimitReset"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["NotFoundProblem"];
             };
         };
         /**
-         * @description A unique value is taken (`SLUG_TAKEN`, `SKU_TAKEN`), or the change conflicts with the catalog's
-         *     state (`PRODUCT_HAS_VARIANTS`, `LAST_VARIANT`, `CATEGORY_NOT_EMPTY`).
+         * @description The change would leave no active admin. Nothing is changed. `code` says why:
+         *
+         *     - `LAST_ADMIN`: the last active admin cannot be demoted or deactivated.
          */
-        CatalogConflict: {
+        LastAdmin: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
@@ -2370,15 +3768,33 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["LastAdminProblem"];
             };
         };
         /**
-         * @description The request names something that cannot be used: a missing category (`UNKNOWN_CATEGORY`), product
-         *     (`UNKNOWN_PRODUCT`) or vendor (`UNKNOWN_VENDOR`), a category cycle (`CATEGORY_CYCLE`), or a product
-         *     without a price (`PRICE_REQUIRED`).
+         * @description A bearer token was sent and refused (anonymous callers, who send none, never get this). Nothing is changed. `code` says why:
+         *
+         *     - `INVALID_TOKEN`: the bearer token is malformed, badly signed, not an access token, or its account is inactive or signed out.
+         *     - `TOKEN_EXPIRED`: the access token has expired: refresh it.
          */
-        CatalogUnprocessable: {
+        TokenRefused: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["TokenRefusedProblem"];
+            };
+        };
+        /**
+         * @description The slug is taken. Nothing is changed. `code` says why:
+         *
+         *     - `SLUG_TAKEN`: the slug is already used.
+         */
+        SlugTaken: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
@@ -2386,10 +3802,98 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["SlugTakenProblem"];
             };
         };
-        /** @description No such product, or one the caller may not see (inactive products are visible to their vendor and admins only). */
+        /**
+         * @description The category given cannot be used. Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_CATEGORY`: the category given does not exist.
+         */
+        UnknownCategory: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UnknownCategoryProblem"];
+            };
+        };
+        /**
+         * @description The category is in use. Nothing is changed. `code` says why:
+         *
+         *     - `CATEGORY_NOT_EMPTY`: the category still has subcategories or products: move or deactivate it instead.
+         */
+        CategoryNotEmpty: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["CategoryNotEmptyProblem"];
+            };
+        };
+        /**
+         * @description The parent given cannot be used. Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_CATEGORY`: the category given does not exist.
+         *     - `CATEGORY_CYCLE`: the category would move under itself or one of its descendants.
+         */
+        UpdateCategoryUnprocessable: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UpdateCategoryUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description A unique value is taken. Nothing is changed. `code` says why:
+         *
+         *     - `SLUG_TAKEN`: the slug is already used.
+         *     - `SKU_TAKEN`: the SKU is already used.
+         */
+        CreateProductConflict: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["CreateProductConflictProblem"];
+            };
+        };
+        /**
+         * @description The product cannot be created as given. Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_CATEGORY`: the category given does not exist.
+         *     - `UNKNOWN_VENDOR`: `vendor` is not an active vendor or admin.
+         *     - `PRICE_REQUIRED`: neither a `price` (for the default variant) nor `variants` were given.
+         */
+        CreateProductUnprocessable: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["CreateProductUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description No such product, or one the caller may not see (inactive products are visible to their vendor and admins only). `code` says why:
+         *
+         *     - `NOT_FOUND`: no such resource, or one the caller may not see.
+         */
         ProductNotFound: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -2398,10 +3902,96 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["NotFoundProblem"];
             };
         };
-        /** @description Not enough stock (`INSUFFICIENT_STOCK`); `available` says how many units can be had, `variant` which variant. */
+        /**
+         * @description The caller may not change this. Nothing is changed. `code` says why:
+         *
+         *     - `FORBIDDEN`: the caller's role may not do this.
+         *     - `NOT_OWNER`: the product belongs to another vendor (an inactive one answers 404 instead).
+         */
+        CatalogForbidden: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["CatalogForbiddenProblem"];
+            };
+        };
+        /**
+         * @description The change conflicts with the catalog. Nothing is changed. `code` says why:
+         *
+         *     - `SLUG_TAKEN`: the slug is already used.
+         *     - `PRODUCT_HAS_VARIANTS`: `price` or `stock` was given for a product with several variants: change them on each variant.
+         */
+        UpdateProductConflict: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UpdateProductConflictProblem"];
+            };
+        };
+        /**
+         * @description The SKU is taken. Nothing is changed. `code` says why:
+         *
+         *     - `SKU_TAKEN`: the SKU is already used.
+         */
+        SkuTaken: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["SkuTakenProblem"];
+            };
+        };
+        /**
+         * @description The product given cannot be used. Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_PRODUCT`: the product given does not exist or is not for sale (for a vendor: is not theirs).
+         */
+        UnknownProduct: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UnknownProductProblem"];
+            };
+        };
+        /**
+         * @description The variant is the product's last. Nothing is changed. `code` says why:
+         *
+         *     - `LAST_VARIANT`: a product keeps at least one variant: delete the product instead.
+         */
+        LastVariant: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["LastVariantProblem"];
+            };
+        };
+        /**
+         * @description Not enough stock. Nothing is changed. `code` says why:
+         *
+         *     - `INSUFFICIENT_STOCK`: not enough stock; `available` says how many units can be had, `variant` which variant.
+         */
         InsufficientStock: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -2410,22 +4000,19 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** Format: int32 */
-                    available?: number;
-                    /** Format: int32 */
-                    variant?: number;
-                };
+                "application/problem+json": components["schemas"]["InsufficientStockProblem"];
             };
         };
         /**
-         * @description The request names something that cannot be used now: a missing or withdrawn product
-         *     (`UNKNOWN_PRODUCT`) or variant (`UNKNOWN_VARIANT`, `VARIANT_UNAVAILABLE`), a cart line would
-         *     exceed 100 units (`QUANTITY_LIMIT`), the cart would hold more than 100 lines (`CART_LINE_LIMIT`),
-         *     or the cart's total would exceed `9999999999.99`, the most an order can hold (`CART_TOTAL_LIMIT`,
-         *     with `max_total`). Nothing is changed.
+         * @description The line cannot be added. Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_VARIANT`: the variant does not exist.
+         *     - `VARIANT_UNAVAILABLE`: the variant (or its product) is withdrawn from sale.
+         *     - `QUANTITY_LIMIT`: the cart line would hold more than 100 units.
+         *     - `CART_LINE_LIMIT`: the cart would hold more than 100 lines.
+         *     - `CART_TOTAL_LIMIT`: the cart's total would exceed `max_total` (`9999999999.99`), the most an order can hold.
          */
-        ShopperUnprocessable: {
+        AddToCartUnprocessable: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
@@ -2433,19 +4020,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["AddToCartUnprocessableProblem"];
             };
         };
         /**
-         * @description The request is well formed but cannot be honoured: `UNKNOWN_ADDRESS`, `UNKNOWN_ORDER`, a coupon
-         *     that does not apply (`UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`,
-         *     `COUPON_EXHAUSTED`, `COUPON_USER_LIMIT`, `COUPON_MIN_SUBTOTAL` with `min_subtotal`,
-         *     `COUPON_NOT_APPLICABLE`), `IDEMPOTENCY_KEY_REUSED`, a payment method without its details
-         *     (`CARD_TOKEN_REQUIRED`, `PHONE_REQUIRED`), or a cart whose total exceeds `9999999999.99`, the
-         *     most an order can hold (`CART_TOTAL_LIMIT`, with `max_total`; prices set before unit prices
-         *     were bounded can add up to that).
+         * @description The quantity cannot be set. Nothing is changed. `code` says why:
+         *
+         *     - `VARIANT_UNAVAILABLE`: the variant (or its product) is withdrawn from sale.
+         *     - `CART_TOTAL_LIMIT`: the cart's total would exceed `max_total` (`9999999999.99`), the most an order can hold.
          */
-        CheckoutUnprocessable: {
+        UpdateCartItemUnprocessable: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
@@ -2453,16 +4037,22 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["UpdateCartItemUnprocessableProblem"];
             };
         };
         /**
-         * @description The request conflicts with the state of the cart, the stock or the order: `CART_EMPTY`,
-         *     `CART_HAS_UNAVAILABLE_ITEMS`, `INSUFFICIENT_STOCK` (with `available` and `variant`),
-         *     `IDEMPOTENCY_CONFLICT` (the same key is being processed), `INVALID_TRANSITION` (with `from` and
-         *     `to`), `ORDER_NOT_PAYABLE`, `SHIPMENT_EXISTS`.
+         * @description The code gives no discount. Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_COUPON`: no discount has the code.
+         *     - `COUPON_INACTIVE`: the code is not active.
+         *     - `COUPON_NOT_STARTED`: the code is not valid yet.
+         *     - `COUPON_EXPIRED`: the code has expired.
+         *     - `COUPON_EXHAUSTED`: the code was used as many times as it may be.
+         *     - `COUPON_USER_LIMIT`: the caller used the code as many times as they may.
+         *     - `COUPON_MIN_SUBTOTAL`: the subtotal is below the code's minimum (`min_subtotal`).
+         *     - `COUPON_NOT_APPLICABLE`: the code applies to nothing in the cart.
          */
-        CheckoutConflict: {
+        ApplyCouponUnprocessable: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
@@ -2470,14 +4060,171 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** Format: int32 */
-                    available?: number;
-                    /** Format: int32 */
-                    variant?: number;
-                    from?: string;
-                    to?: string;
-                };
+                "application/problem+json": components["schemas"]["ApplyCouponUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description One review per product and user. Nothing is changed. `code` says why:
+         *
+         *     - `ALREADY_REVIEWED`: the caller already reviewed this product: edit that review instead.
+         */
+        AlreadyReviewed: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AlreadyReviewedProblem"];
+            };
+        };
+        /**
+         * @description The cart cannot be checked out now. Nothing is changed. `code` says why:
+         *
+         *     - `CART_EMPTY`: the cart is empty (was the order already placed?).
+         *     - `CART_HAS_UNAVAILABLE_ITEMS`: some cart lines (`items`) can no longer be bought: remove them first.
+         *     - `INSUFFICIENT_STOCK`: not enough stock; `available` says how many units can be had, `variant` which variant.
+         *     - `IDEMPOTENCY_CONFLICT`: a request with this `Idempotency-Key` is still being processed: retry later.
+         */
+        PlaceOrderConflict: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["PlaceOrderConflictProblem"];
+            };
+        };
+        /**
+         * @description The order cannot be placed as asked (the cart's coupon is checked again). Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_ADDRESS`: the shipping address is not in the caller's address book.
+         *     - `UNKNOWN_COUPON`: no discount has the code.
+         *     - `COUPON_INACTIVE`: the code is not active.
+         *     - `COUPON_NOT_STARTED`: the code is not valid yet.
+         *     - `COUPON_EXPIRED`: the code has expired.
+         *     - `COUPON_EXHAUSTED`: the code was used as many times as it may be.
+         *     - `COUPON_USER_LIMIT`: the caller used the code as many times as they may.
+         *     - `COUPON_MIN_SUBTOTAL`: the subtotal is below the code's minimum (`min_subtotal`).
+         *     - `COUPON_NOT_APPLICABLE`: the code applies to nothing in the cart.
+         *     - `IDEMPOTENCY_KEY_REUSED`: this `Idempotency-Key` was used with a different request.
+         *     - `CART_TOTAL_LIMIT`: the cart's total would exceed `max_total` (`9999999999.99`), the most an order can hold.
+         */
+        PlaceOrderUnprocessable: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["PlaceOrderUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description The status cannot change that way. Nothing is changed. `code` says why:
+         *
+         *     - `INVALID_TRANSITION`: the order or shipment cannot go from its status (`from`) to the one asked for (`to`).
+         */
+        InvalidTransition: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidTransitionProblem"];
+            };
+        };
+        /**
+         * @description The code is taken. Nothing is changed. `code` says why:
+         *
+         *     - `CODE_TAKEN`: a discount with this code already exists.
+         */
+        CodeTaken: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["CodeTakenProblem"];
+            };
+        };
+        /**
+         * @description The order cannot be paid now. Nothing is changed. `code` says why:
+         *
+         *     - `ORDER_NOT_PAYABLE`: the order does not wait for payment (it is paid, cancelled...).
+         *     - `IDEMPOTENCY_CONFLICT`: a request with this `Idempotency-Key` is still being processed: retry later.
+         */
+        InitiatePaymentConflict: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InitiatePaymentConflictProblem"];
+            };
+        };
+        /**
+         * @description The payment cannot be started as asked. Nothing is changed. `code` says why:
+         *
+         *     - `CARD_TOKEN_REQUIRED`: a card payment without `card_token`.
+         *     - `PHONE_REQUIRED`: a mobile payment without `phone`.
+         *     - `IDEMPOTENCY_KEY_REUSED`: this `Idempotency-Key` was used with a different request.
+         */
+        InitiatePaymentUnprocessable: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InitiatePaymentUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description The event is refused and not recorded. Nothing is changed. `code` says why:
+         *
+         *     - `VALIDATION_ERROR`: the request breaks the contract; `errors` names every offending field (a missing, unknown or malformed field or parameter, a string holding U+0000, an integer parameter that is not a plain decimal integer, an impossible date).
+         *     - `DISALLOWED_HOST`: the `Host` names a host the server does not serve.
+         *     - `MALFORMED_JSON`: the body is not valid JSON.
+         *     - `INVALID_SIGNATURE`: the `X-Signature` is missing, wrong or too old.
+         */
+        WebhookBadRequest: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["WebhookBadRequestProblem"];
+            };
+        };
+        /**
+         * @description The order cannot ship now. Nothing is changed. `code` says why:
+         *
+         *     - `SHIPMENT_EXISTS`: the order already has a shipment: update it instead.
+         *     - `INVALID_TRANSITION`: the order or shipment cannot go from its status (`from`) to the one asked for (`to`).
+         */
+        CreateShipmentConflict: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["CreateShipmentConflictProblem"];
             };
         };
     };
@@ -2518,18 +4265,18 @@ export interface components {
          * @description Sort order; every order ends with the id, so pages never skip or repeat. `relevance` (the default
          *     with `search`, allowed only with it) ranks search matches; otherwise the default is `-created_at`.
          */
-        ProductOrdering: "price" | "-price" | "created_at" | "-created_at" | "name" | "-name" | "-rating" | "relevance";
+        ProductOrdering: components["schemas"]["ProductSort"];
         /**
          * @description `active` (default) lists what shoppers see. Admins may ask for `inactive` or `all`; vendors get their
          *     own inactive products added. Others get 403.
          */
-        ProductStatus: "active" | "inactive" | "all";
+        ProductStatus: components["schemas"]["ActivityFilter"];
         /**
          * @description Whether to include `count`: `exact` counts (can take a while on a large catalog), `estimate` asks the
          *     query planner (instant, approximate), `none` omits it. Default: `none` on cursor pages, `estimate` on
          *     numbered pages.
          */
-        Count: "exact" | "estimate" | "none";
+        Count: components["schemas"]["CountMode"];
         /**
          * @description Makes a retry safe: the same key with the same body answers the first result again; the same key
          *     with another body is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running is
@@ -2577,7 +4324,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ProbeBadRequest"];
             500: components["responses"]["InternalServerError"];
         };
     };
@@ -2599,9 +4346,9 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ProbeBadRequest"];
             500: components["responses"]["InternalServerError"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["ReadinessUnavailable"];
         };
     };
     getApiRoot: {
@@ -2625,10 +4372,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiRoot"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
-            503: components["responses"]["ServiceUnavailable"];
         };
     };
     register: {
@@ -2659,18 +4405,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            /** @description The username (`USERNAME_TAKEN`) or email (`EMAIL_TAKEN`) is already registered. */
-            409: {
-                headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["RegisterConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2704,10 +4439,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["LoginUnauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["LoginTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2738,7 +4473,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["RefreshUnauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2770,7 +4505,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["LogoutUnauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2807,19 +4542,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description The current password is wrong (`WRONG_PASSWORD`), or the new one equals the old (`PASSWORD_UNCHANGED`). */
-            422: {
-                headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            429: components["responses"]["TooManyRequests"];
+            422: components["responses"]["ChangePasswordUnprocessable"];
+            429: components["responses"]["LoginTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2845,7 +4569,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -2879,18 +4603,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            /** @description The email is already registered to another account (`EMAIL_TAKEN`). */
-            409: {
-                headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["EmailTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2910,7 +4623,7 @@ export interface operations {
                 page?: components["parameters"]["Page"];
                 /** @description Items per page. */
                 page_size?: components["parameters"]["PageSize"];
-                ordering?: "id" | "-id" | "date_joined" | "-date_joined" | "username" | "-username";
+                ordering?: components["schemas"]["UserSort"];
                 role?: components["schemas"]["UserRole"];
                 is_active?: boolean;
                 /** @description Case-insensitive match on the start of the username or email. */
@@ -2934,7 +4647,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ListBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -2966,7 +4679,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -2996,10 +4709,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["LastAdmin"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3037,7 +4750,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["LastAdmin"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -3059,9 +4772,9 @@ export interface operations {
                 page_size?: components["parameters"]["PageSize"];
                 /** @description Direct children of this category id; 0 for top-level categories. */
                 parent?: number;
-                ordering?: "name" | "-name" | "id" | "-id";
+                ordering?: components["schemas"]["CategorySort"];
                 /** @description `active` (default); admins may ask for `inactive` or `all`. */
-                status?: "active" | "inactive" | "all";
+                status?: components["schemas"]["ActivityFilter"];
             };
             header?: never;
             path?: never;
@@ -3081,8 +4794,8 @@ export interface operations {
                     "application/json": components["schemas"]["CategoryPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["TokenRefused"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -3119,10 +4832,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            409: components["responses"]["CatalogConflict"];
+            409: components["responses"]["SlugTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CatalogUnprocessable"];
+            422: components["responses"]["UnknownCategory"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3149,7 +4862,7 @@ export interface operations {
                     "application/json": components["schemas"]["CategoryNode"][];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3179,8 +4892,8 @@ export interface operations {
                     "application/json": components["schemas"]["Category"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["TokenRefused"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -3209,11 +4922,11 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CatalogConflict"];
+            409: components["responses"]["CategoryNotEmpty"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3251,10 +4964,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CatalogConflict"];
+            409: components["responses"]["SlugTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CatalogUnprocessable"];
+            422: components["responses"]["UpdateCategoryUnprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3328,8 +5041,8 @@ export interface operations {
                     "application/json": components["schemas"]["ProductPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["TokenRefused"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -3366,10 +5079,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            409: components["responses"]["CatalogConflict"];
+            409: components["responses"]["CreateProductConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CatalogUnprocessable"];
+            422: components["responses"]["CreateProductUnprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3418,7 +5131,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProductFacets"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3448,8 +5161,8 @@ export interface operations {
                     "application/json": components["schemas"]["Product"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["TokenRefused"];
             404: components["responses"]["ProductNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -3478,9 +5191,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["CatalogForbidden"];
             404: components["responses"]["ProductNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -3517,12 +5230,12 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["CatalogForbidden"];
             404: components["responses"]["ProductNotFound"];
-            409: components["responses"]["CatalogConflict"];
+            409: components["responses"]["UpdateProductConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CatalogUnprocessable"];
+            422: components["responses"]["UnknownCategory"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3563,8 +5276,8 @@ export interface operations {
                     "application/json": components["schemas"]["VariantPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["TokenRefused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3599,11 +5312,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            409: components["responses"]["CatalogConflict"];
+            403: components["responses"]["CatalogForbidden"];
+            409: components["responses"]["SkuTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CatalogUnprocessable"];
+            422: components["responses"]["UnknownProduct"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3633,8 +5346,8 @@ export interface operations {
                     "application/json": components["schemas"]["Variant"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["TokenRefused"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -3663,11 +5376,11 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["CatalogForbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CatalogConflict"];
+            409: components["responses"]["LastVariant"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3703,9 +5416,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["CatalogForbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CatalogConflict"];
+            409: components["responses"]["SkuTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -3744,7 +5457,7 @@ export interface operations {
                     "application/json": components["schemas"]["AddressPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ListBadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -3811,7 +5524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Address"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -3841,7 +5554,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -3908,7 +5621,7 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -3945,7 +5658,7 @@ export interface operations {
             409: components["responses"]["InsufficientStock"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ShopperUnprocessable"];
+            422: components["responses"]["AddToCartUnprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3985,7 +5698,7 @@ export interface operations {
             409: components["responses"]["InsufficientStock"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ShopperUnprocessable"];
+            422: components["responses"]["UpdateCartItemUnprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4015,7 +5728,7 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -4052,7 +5765,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CheckoutUnprocessable"];
+            422: components["responses"]["ApplyCouponUnprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4079,7 +5792,7 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -4117,7 +5830,7 @@ export interface operations {
                     "application/json": components["schemas"]["WishlistPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ListBadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -4165,7 +5878,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ShopperUnprocessable"];
+            422: components["responses"]["UnknownProduct"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4193,7 +5906,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -4207,7 +5920,7 @@ export interface operations {
                 product?: number;
                 /** @description Reviews by this user id. */
                 user?: number;
-                ordering?: "-created_at" | "created_at" | "-rating" | "rating";
+                ordering?: components["schemas"]["ReviewSort"];
                 /**
                  * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
                  *     was altered, or belongs to another ordering, is rejected with 400.
@@ -4236,7 +5949,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ListBadRequest"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4271,10 +5984,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["AlreadyReviewed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ShopperUnprocessable"];
+            422: components["responses"]["UnknownProduct"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4304,7 +6017,7 @@ export interface operations {
                     "application/json": components["schemas"]["Review"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -4333,7 +6046,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -4413,7 +6126,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ListBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -4457,10 +6170,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["CheckoutConflict"];
+            409: components["responses"]["PlaceOrderConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CheckoutUnprocessable"];
+            422: components["responses"]["PlaceOrderUnprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4490,7 +6203,7 @@ export interface operations {
                     "application/json": components["schemas"]["Order"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -4522,10 +6235,10 @@ export interface operations {
                     "application/json": components["schemas"]["Order"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CheckoutConflict"];
+            409: components["responses"]["InvalidTransition"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4563,7 +6276,7 @@ export interface operations {
                     "application/json": components["schemas"]["DiscountPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ListBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -4601,10 +6314,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["CodeTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CheckoutUnprocessable"];
+            422: components["responses"]["UnknownProduct"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4634,7 +6347,7 @@ export interface operations {
                     "application/json": components["schemas"]["Discount"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4665,7 +6378,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4706,10 +6419,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["CodeTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CheckoutUnprocessable"];
+            422: components["responses"]["UnknownProduct"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4762,10 +6475,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CheckoutConflict"];
+            409: components["responses"]["InitiatePaymentConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["CheckoutUnprocessable"];
+            422: components["responses"]["InitiatePaymentUnprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4795,7 +6508,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentStatusReport"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -4830,7 +6543,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["WebhookBadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -4862,7 +6575,7 @@ export interface operations {
                     "application/json": components["schemas"]["Shipment"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -4902,7 +6615,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CheckoutConflict"];
+            409: components["responses"]["CreateShipmentConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -4942,7 +6655,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CheckoutConflict"];
+            409: components["responses"]["InvalidTransition"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -4951,6 +6664,3 @@ export interface operations {
         };
     };
 }
-type WithRequired<T, K extends keyof T> = T & {
-    [P in K]-?: T[P];
-};

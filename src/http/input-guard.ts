@@ -20,7 +20,7 @@ export interface InputIssue {
   message: string;
 }
 
-/** The contract's bounds on validation issues (Problem.yaml, ValidationIssue.yaml). */
+/** The contract's bounds on validation issues (ValidationIssues.yaml, ValidationIssue.yaml). */
 const MAX_ISSUES = 100;
 const MAX_FIELD = 256;
 

@@ -1,12 +1,10 @@
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type {} from 'pino-http';
-import {
-  CheckConstraintViolationException,
-  ForeignKeyConstraintViolationException,
-  NotFoundError,
-  NotNullConstraintViolationException,
-  UniqueConstraintViolationException,
-} from '@mikro-orm/core';
+import { NotFoundError, NotNullConstraintViolationException } from '@mikro-orm/core';
+import spec from '../../generated/openapi.bundle.json';
+import { operationIndex, type OperationId } from '../../generated/operations';
 import { databaseFault } from '../db/faults';
 import { DomainError, type ErrorKind } from '../shared/errors';
 import { declaresStatus } from './operations';
@@ -62,7 +60,7 @@ function problem(
   };
 }
 
-/** The contract's bounds on problem members (Problem.yaml): long texts are cut, never refused. */
+/** The contract's bounds on problem members (ProblemTitle.yaml, ProblemDetail.yaml...): long texts are cut, never refused. */
 const MAX_ISSUES = 100;
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
@@ -95,15 +93,8 @@ export function toProblem(err: unknown, exposeInternals = false): ProblemRespons
     return problem(status, err.code, err.message, err.details, headers);
   }
   if (err instanceof NotFoundError) return problem(404, 'NOT_FOUND', 'The resource was not found.');
-  if (err instanceof UniqueConstraintViolationException) {
-    return problem(409, 'CONFLICT', 'A resource with the same unique value already exists.');
-  }
-  if (err instanceof ForeignKeyConstraintViolationException) {
-    return problem(409, 'CONFLICT', 'The resource is referenced by, or refers to, a missing or protected resource.');
-  }
-  if (err instanceof CheckConstraintViolationException) {
-    return problem(409, 'CONSTRAINT_VIOLATION', 'The change would break a rule of the data (for example stock below zero).');
-  }
+  // A unique, foreign-key or check violation a service did not translate (src/db/errors.ts) is a
+  // bug, not an answer the contract can promise: it falls through to the generic 500 below.
   if (err instanceof NotNullConstraintViolationException) {
     return problem(400, 'VALIDATION_ERROR', 'A required value is missing.');
   }
@@ -175,21 +166,114 @@ export function sendProblem(req: Request, res: Response, p: ProblemResponse): vo
   res.type('application/problem+json').send(JSON.stringify(body));
 }
 
+type Json = Record<string, unknown>;
+const doc = spec as unknown as Json;
+function deref(node: unknown): Json {
+  let cur = node as Json | undefined;
+  while (cur && typeof cur.$ref === 'string') {
+    cur = cur.$ref
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce<Json | undefined>((acc, key) => acc?.[key.replace(/~1/g, '/').replace(/~0/g, '~')] as Json | undefined, doc);
+  }
+  return cur ?? {};
+}
+
+/**
+ * The `code` values each operation declares for each error status (the enum, or the `const`, of
+ * the response's problem schema's `code`), read from the contract: `declaredCodes.get('placeOrder')?.get(409)`.
+ */
+export const declaredCodes: ReadonlyMap<string, ReadonlyMap<number, readonly string[]>> = (() => {
+  const byOperation = new Map<string, Map<number, readonly string[]>>();
+  for (const item of Object.values((doc.paths ?? {}) as Record<string, unknown>)) {
+    for (const op of Object.values(deref(item))) {
+      const { operationId, responses } = (op ?? {}) as { operationId?: string; responses?: Record<string, unknown> };
+      if (!operationId || !responses) continue;
+      const statuses = new Map<number, readonly string[]>();
+      for (const [status, response] of Object.entries(responses)) {
+        const content = deref(response).content as Record<string, { schema?: unknown }> | undefined;
+        const schema = deref(content?.['application/problem+json']?.schema);
+        const code = deref((schema.properties as Json | undefined)?.code);
+        // A named enum of the codes the response can carry, or a single `const`.
+        if (Array.isArray(code.enum)) statuses.set(Number(status), code.enum as string[]);
+        else if (typeof code.const === 'string') statuses.set(Number(status), [code.const]);
+      }
+      byOperation.set(operationId, statuses);
+    }
+  }
+  return byOperation;
+})();
+
+/**
+ * The operations whose contract declares a request body: the only ones whose body is read (src/app.ts).
+ * Any other ignores a body sent with it, so its size or syntax cannot refuse it (413, 400
+ * MALFORMED_JSON): answers its contract does not declare.
+ */
+export const operationsWithBody: ReadonlySet<string> = new Set(
+  Object.values((doc.paths ?? {}) as Record<string, unknown>).flatMap((item) =>
+    Object.values(deref(item))
+      .map((op) => (op ?? {}) as { operationId?: string; requestBody?: unknown })
+      .filter((op) => op.operationId && op.requestBody)
+      .map((op) => op.operationId as string),
+  ),
+);
+
+/** Operations by method, with their paths as patterns (static paths first: `/category/tree/` before `/category/{id}/`). */
+const ROUTES = (Object.entries(operationIndex) as [OperationId, (typeof operationIndex)[OperationId]][])
+  .map(([id, op]) => ({ id, method: op.method.toUpperCase(), pattern: new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`), params: op.path.split('{').length }))
+  .sort((a, b) => a.params - b.params);
+
+/**
+ * The operation a request is for: the validator's, or (for a request refused before the validator
+ * ran: host, rate limit, body parsing) the contract's operation with that method and path.
+ */
+export function operationOf(req: Request): string | undefined {
+  const validated = (req as { openapi?: { schema?: { operationId?: string } } }).openapi?.schema?.operationId;
+  if (validated) return validated;
+  const path = req.originalUrl.split('?')[0] ?? '';
+  return ROUTES.find((r) => r.method === req.method && r.pattern.test(path))?.id;
+}
+
+/**
+ * Under test, every problem sent is recorded as one JSON line (operation, status, code) in a file per
+ * process under PROBLEM_LOG_DIR; the check after the suite (test/support/error-coverage.ts) compares
+ * them with the codes the contract declares.
+ */
+function record(operationId: string | undefined, method: string, status: number, code: string): void {
+  const dir = process.env.PROBLEM_LOG_DIR;
+  if (!dir) return;
+  try {
+    appendFileSync(join(dir, `problems-${process.pid}.jsonl`), `${JSON.stringify({ operationId: operationId ?? null, method, status, code })}\n`);
+  } catch {
+    // A record is for the coverage report only; it never changes an answer.
+  }
+}
+
+function undeclared(message: string): ProblemResponse {
+  const p = toProblem(new Error(message), true);
+  p.body.code = 'UNDECLARED_RESPONSE';
+  p.body.detail = message;
+  return p;
+}
+
 /**
  * The app's last middleware. With `strictContract` (tests), an error status the operation does not
- * declare in the contract becomes a 500, so every answer a client can get is documented.
+ * declare in the contract, or a `code` its response for that status does not list, becomes a 500,
+ * so every answer a client can get is documented, down to the code.
  */
 export function problemHandler({ exposeInternals, strictContract }: { exposeInternals: boolean; strictContract: boolean }): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     let p = toProblem(req.authFailure && (err as { status?: number }).status === 401 ? req.authFailure : err, exposeInternals);
-    const operationId = (req as { openapi?: { schema?: { operationId?: string } } }).openapi?.schema?.operationId;
-    if (strictContract && p.body.status < 500 && !declaresStatus(operationId, p.body.status)) {
-      const undeclared = `${operationId} answered ${p.body.status} ${p.body.code}, which its contract does not declare`;
-      p = toProblem(new Error(undeclared), true);
-      p.body.code = 'UNDECLARED_RESPONSE';
-      p.body.detail = undeclared;
+    const operationId = operationOf(req);
+    const { status, code } = p.body;
+    if (strictContract && status < 500 && !declaresStatus(operationId, status)) {
+      p = undeclared(`${operationId} answered ${status} ${code}, which its contract does not declare`);
+    } else if (strictContract && operationId && status !== 500) {
+      const codes = declaredCodes.get(operationId)?.get(status);
+      if (codes && !codes.includes(code)) p = undeclared(`${operationId} answered ${status} ${code}; its contract lists ${codes.join(', ')}`);
     }
+    record(operationId, req.method, p.body.status, p.body.code);
     if (p.unexpected) req.log?.error({ err }, 'request failed');
     else req.log?.debug({ code: p.body.code }, 'request refused');
     sendProblem(req, res, p);

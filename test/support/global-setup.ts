@@ -26,6 +26,8 @@ export default async function globalSetup(): Promise<void> {
     admin = db.url;
   }
   process.env.TEST_DATABASE_ADMIN_URL = admin;
+  // Every problem the app sends is recorded here (src/http/problem.ts); see test/support/global-teardown.ts.
+  process.env.PROBLEM_LOG_DIR = mkdtempSync(join(tmpdir(), 'ecom-test-problems-'));
   const template = `ecom_tpl_${process.pid}`;
   process.env.TEST_TEMPLATE_DB = template;
   await withAdmin(async (c) => {

@@ -31,10 +31,11 @@ describe('toProblem', () => {
     expect(toProblem(DomainError.unauthenticated('X', 'y')).headers['WWW-Authenticate']).toMatch(/^Bearer/);
   });
 
-  it('maps constraint violations to 409 without their SQL', () => {
+  it('answers a constraint violation no service translated as a generic 500, without its SQL (the contract promises no such 409)', () => {
     const err = new UniqueConstraintViolationException(Object.assign(new Error('insert into "users" ... duplicate key value violates unique constraint "x"'), { code: '23505' }));
     const p = toProblem(err);
-    expect(p.body.status).toBe(409);
+    expect(p.body).toMatchObject({ status: 500, code: 'INTERNAL_ERROR' });
+    expect(p.unexpected).toBe(true);
     expect(JSON.stringify(p.body)).not.toMatch(/insert|duplicate key/);
   });
 

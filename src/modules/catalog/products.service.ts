@@ -20,7 +20,7 @@ export type ProductInput = components['schemas']['ProductCreate'];
 export type ProductPatch = components['schemas']['ProductUpdate'];
 export type VariantInput = components['schemas']['VariantCreate'];
 export type VariantPatch = components['schemas']['VariantUpdate'];
-type VariantFields = components['schemas']['VariantFields'];
+type VariantFields = components['schemas']['VariantInput'];
 
 /** Who may sell in the catalog (an active vendor or admin); the accounts context answers. */
 export interface Sellers {

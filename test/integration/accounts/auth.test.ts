@@ -275,6 +275,18 @@ describe('POST /api/auth/password/', () => {
     await login(app, a.user.username, a.password);
   });
 
+  it('throttles repeated wrong current passwords with 429 LOGIN_THROTTLED and Retry-After, even for the right one, and changes nothing', async () => {
+    const a = await actor(app);
+    for (let i = 0; i < app.config.auth.loginMaxFailures; i++) {
+      const { error } = await a.api.POST('/api/auth/password/', { body: { current_password: 'nope', new_password: 'whatever-123' } });
+      expect(error).toMatchObject({ status: 422, code: 'WRONG_PASSWORD' });
+    }
+    const { error, response } = await a.api.POST('/api/auth/password/', { body: { current_password: a.password, new_password: 'whatever-123' } });
+    expect(error).toMatchObject({ status: 429, code: 'LOGIN_THROTTLED' });
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await me(a.tokens.access)).response.status).toBe(200);
+  });
+
   it('answers 422 PASSWORD_UNCHANGED when the new password is the current one', async () => {
     const a = await actor(app);
     const { error } = await a.api.POST('/api/auth/password/', { body: { current_password: a.password, new_password: a.password } });

@@ -29,6 +29,15 @@ describe('categories', () => {
     expect(dup.error!.code).toBe('SLUG_TAKEN');
   });
 
+  it('refuses an update to a taken slug (409 SLUG_TAKEN) or under a missing parent (422 UNKNOWN_CATEGORY), and changes nothing', async () => {
+    const cat = await makeCategory(admin);
+    const other = await makeCategory(admin);
+    const patch = (body: { slug?: string; parent?: number }) => admin.api.PATCH('/api/category/{id}/', { params: { path: { id: cat.id } }, body: { name: 'Renamed', ...body } });
+    expect((await patch({ slug: other.slug })).error).toMatchObject({ status: 409, code: 'SLUG_TAKEN' });
+    expect((await patch({ parent: 999999 })).error).toMatchObject({ status: 422, code: 'UNKNOWN_CATEGORY' });
+    expect((await admin.api.GET('/api/category/{id}/', { params: { path: { id: cat.id } } })).data).toMatchObject({ name: cat.name, slug: cat.slug, parent: null });
+  });
+
   it('refuses writes from vendors, customers and anonymous callers', async () => {
     for (const who of [vendor, customer]) {
       expect((await who.api.POST('/api/category/', { body: { name: 'Nope' } })).response.status).toBe(403);

@@ -230,6 +230,26 @@ describe('variants', () => {
     expect(await sql(app, 'select 1 from product_variants where product_id = ?', [p.id])).toHaveLength(1);
   });
 
+  it('refuses an update to a taken slug or SKU (409) or to a missing category (422), and changes nothing', async () => {
+    const p = await makeProduct(vendor, category);
+    const other = await makeProduct(vendor, category);
+    const patch = (body: { slug?: string; category?: number }) => vendor.api.PATCH('/api/product/{id}/', { params: { path: { id: p.id } }, body: { name: 'Renamed', ...body } });
+    expect((await patch({ slug: other.slug })).error).toMatchObject({ status: 409, code: 'SLUG_TAKEN' });
+    expect((await patch({ category: 999999 })).error).toMatchObject({ status: 422, code: 'UNKNOWN_CATEGORY' });
+    const variant = await vendor.api.PATCH('/api/variant/{id}/', { params: { path: { id: p.variants[0].id } }, body: { sku: other.variants[0].sku, stock: 1 } });
+    expect(variant.error).toMatchObject({ status: 409, code: 'SKU_TAKEN' });
+    expect(firstOf(await sql<{ name: string; slug: string; category_id: number }>(app, 'select name, slug, category_id from products where id = ?', [p.id]))).toEqual({ name: p.name, slug: p.slug, category_id: category });
+    expect(firstOf(await sql<{ sku: string; stock: number }>(app, 'select sku, stock from product_variants where id = ?', [p.variants[0].id]))).toEqual({ sku: p.variants[0].sku, stock: p.variants[0].stock });
+  });
+
+  it("answers 403 NOT_OWNER to another vendor deleting a variant of a visible product, and deletes nothing", async () => {
+    const base = uniqueName('OWN').toUpperCase();
+    const p = await makeProduct(vendor, category, { variants: [{ sku: `${base}-1`, price: '1.00' }, { sku: `${base}-2`, price: '2.00' }] });
+    const res = await rival.api.DELETE('/api/variant/{id}/', { params: { path: { id: p.variants[0].id } } });
+    expect(res.error).toMatchObject({ status: 403, code: 'NOT_OWNER' });
+    expect(await sql(app, 'select 1 from product_variants where product_id = ?', [p.id])).toHaveLength(2);
+  });
+
   it("guards other vendors' variants and refuses unknown products", async () => {
     const p = await makeProduct(vendor, category);
     expect((await rival.api.POST('/api/variant/', { body: { product: p.id, sku: uniqueName('R'), price: '1.00' } })).response.status).toBe(403);

@@ -96,20 +96,41 @@ describe('applying codes', () => {
     expect(order).toMatchObject({ subtotal: '10.00', discount: '3.50', total: '6.50' });
   });
 
-  it.each([
+  const refusedCodes: [string, () => Promise<string>, string][] = [
     ['unknown', async () => 'NO-SUCH-CODE', 'UNKNOWN_COUPON'],
     ['inactive', async () => (await discount({ is_active: false })).code, 'COUPON_INACTIVE'],
     ['not started', async () => (await discount({ valid_from: new Date(Date.now() + 86_400_000).toISOString() })).code, 'COUPON_NOT_STARTED'],
     ['expired', async () => (await discount({ valid_to: new Date(Date.now() - 1000).toISOString() })).code, 'COUPON_EXPIRED'],
     ['below its minimum', async () => (await discount({ min_subtotal: '100' })).code, 'COUPON_MIN_SUBTOTAL'],
     ['for other products', async () => (await discount({ products: [(await product(app, shop)).id] })).code, 'COUPON_NOT_APPLICABLE'],
-  ])('refuses a code that is %s with 422 and keeps the cart as it was', async (_c, make, code) => {
+  ];
+
+  it('refuses an update to a taken code (409 CODE_TAKEN) or to unknown products (422 UNKNOWN_PRODUCT), and changes nothing', async () => {
+    const d = await discount();
+    const other = await discount();
+    const patch = (body: { code?: string; products?: number[] }) => shop.admin.api.PATCH('/api/discount/{id}/', { params: { path: { id: d.id } }, body });
+    expect((await patch({ code: other.code.toLowerCase() })).error).toMatchObject({ status: 409, code: 'CODE_TAKEN' });
+    expect((await patch({ products: [99999999] })).error).toMatchObject({ status: 422, code: 'UNKNOWN_PRODUCT' });
+    expect((await shop.admin.api.GET('/api/discount/{id}/', { params: { path: { id: d.id } } })).data).toMatchObject({ code: d.code, products: [] });
+  });
+
+  it.each(refusedCodes)('refuses a code that is %s with 422 and keeps the cart as it was', async (_c, make, code) => {
     const p = await product(app, shop, '10.00', 10);
     const b = await buyer(app, [{ variant: p.variants[0].id }]);
     const res = await b.api.POST('/api/cart/coupon/', { body: { code: await make() } });
     expect(res.response.status).toBe(422);
     expect(res.error!.code).toBe(code);
     expect((await b.api.GET('/api/cart/')).data).toMatchObject({ coupon: null, discount: '0.00', total: '10.00' });
+  });
+
+  it.each(refusedCodes)('at checkout, refuses a code that is %s with 422, places no order and keeps the cart', async (_c, make, code) => {
+    const p = await product(app, shop, '10.00', 10);
+    const b = await buyer(app, [{ variant: p.variants[0].id }]);
+    const res = await b.api.POST('/api/order/', { body: { shipping_address: b.address, coupon: await make() } });
+    expect(res.response.status).toBe(422);
+    expect(res.error!.code).toBe(code);
+    expect((await b.api.GET('/api/order/')).data!.results).toEqual([]);
+    expect((await b.api.GET('/api/cart/')).data).toMatchObject({ coupon: null, total: '10.00' });
   });
 
   it('enforces total and per-user limits at checkout', async () => {
@@ -121,12 +142,15 @@ describe('applying codes', () => {
     const again = await b.api.POST('/api/order/', { body: { shipping_address: b.address, coupon: once.code } });
     expect(again.response.status).toBe(422);
     expect(again.error!.code).toBe('COUPON_USER_LIMIT');
+    // Applying the used code to the cart is refused the same way.
+    expect((await b.api.POST('/api/cart/coupon/', { body: { code: once.code } })).error).toMatchObject({ status: 422, code: 'COUPON_USER_LIMIT' });
     const two = await discount({ kind: 'fixed', value: '1', max_uses: 1 });
     const c = await buyer(app, [{ variant: p.variants[0].id }]);
     await placeOrder(c, { coupon: two.code });
     const d = await buyer(app, [{ variant: p.variants[0].id }]);
     const exhausted = await d.api.POST('/api/order/', { body: { shipping_address: d.address, coupon: two.code } });
     expect(exhausted.error!.code).toBe('COUPON_EXHAUSTED');
+    expect((await d.api.POST('/api/cart/coupon/', { body: { code: two.code } })).error).toMatchObject({ status: 422, code: 'COUPON_EXHAUSTED' });
   });
 
   it('shows why an applied code stopped working, and removes it', async () => {

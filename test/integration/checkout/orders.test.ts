@@ -1,5 +1,6 @@
 import { startApp, type TestApp } from '../../support/app';
 import { buyer, openShop, placeOrder, product, type Shop, stockOf } from '../../support/checkout';
+import { session } from '../../support/database-probes';
 import { actor, sql } from '../../support/factories';
 import { firstOf } from '../../support/narrow';
 
@@ -148,6 +149,23 @@ describe('Idempotency-Key', () => {
     expect(new Set(created.map((r) => r.data!.id)).size).toBe(1);
     for (const r of results.filter((r) => r.response.status !== 201)) expect(r.error!.code).toBe('IDEMPOTENCY_CONFLICT');
     expect(await sql(app, 'select id from orders where user_id = ?', [b.user.id])).toHaveLength(1);
+  });
+
+  it('answers 409 IDEMPOTENCY_CONFLICT while a request with the same key is still being processed, and places nothing', async () => {
+    const p = await product(app, shop, '5.00', 10);
+    const b = await buyer(app, [{ variant: p.variants[0].id }]);
+    // A request with this key in progress holds its transaction-scoped advisory lock
+    // (src/modules/checkout/idempotency.ts); another session holds the same lock here.
+    const holder = await session(app.databaseUrl);
+    try {
+      await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [`idempotency:${b.user.id}:order:busy-key`]);
+      const res = await b.api.POST('/api/order/', { body: { shipping_address: b.address }, params: { header: { 'Idempotency-Key': 'busy-key' } } });
+      expect(res.error).toMatchObject({ status: 409, code: 'IDEMPOTENCY_CONFLICT' });
+    } finally {
+      await holder.end();
+    }
+    expect(await sql(app, 'select id from orders where user_id = ?', [b.user.id])).toHaveLength(0);
+    expect(await stockOf(app, p.variants[0].id)).toBe(10);
   });
 
   it('refuses a malformed key', async () => {

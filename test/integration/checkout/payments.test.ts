@@ -1,6 +1,7 @@
 import { signWebhook } from '../../../src/modules/checkout';
 import { startApp, TEST_WEBHOOK_SECRET, type TestApp } from '../../support/app';
 import { buyer, eventually, openShop, pay, placeOrder, product, type Shop, stockOf, webhook } from '../../support/checkout';
+import { session } from '../../support/database-probes';
 import { actor, sql } from '../../support/factories';
 import { startTestWorker } from '../../support/jobs';
 import { firstOf } from '../../support/narrow';
@@ -187,5 +188,28 @@ describe('refusals', () => {
     const retry = await send();
     expect(retry.data!.id).toBe(first.data!.id);
     expect(await sql(app, 'select id from payments where order_id = ?', [order.id])).toHaveLength(1);
+    // The same key with another request is refused, and makes no second payment.
+    const other = await b.api.POST('/api/payment/initiate/', {
+      body: { order: order.id, method: 'card', card_token: 'tok_success' },
+      params: { header: { 'Idempotency-Key': `pay-${order.id}` } },
+    });
+    expect(other.error).toMatchObject({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(await sql(app, 'select id from payments where order_id = ?', [order.id])).toHaveLength(1);
+  });
+
+  it('answers 409 IDEMPOTENCY_CONFLICT while a request with the same key is still being processed, and pays nothing', async () => {
+    const { b, order } = await unpaidOrder();
+    const key = `pay-busy-${order.id}`;
+    // A request with this key in progress holds its transaction-scoped advisory lock
+    // (src/modules/checkout/idempotency.ts); another session holds the same lock here.
+    const holder = await session(app.databaseUrl);
+    try {
+      await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [`idempotency:${b.user.id}:payment:${key}`]);
+      const res = await b.api.POST('/api/payment/initiate/', { body: { order: order.id, method: 'card', card_token: 'tok_success' }, params: { header: { 'Idempotency-Key': key } } });
+      expect(res.error).toMatchObject({ status: 409, code: 'IDEMPOTENCY_CONFLICT' });
+    } finally {
+      await holder.end();
+    }
+    expect(await sql(app, 'select id from payments where order_id = ?', [order.id])).toHaveLength(0);
   });
 });

@@ -71,6 +71,16 @@ describe('cart', () => {
     expect(firstOf((await u.api.GET('/api/cart/')).data!.items).quantity).toBe(2);
   });
 
+  it('refuses a new quantity for a line whose variant stopped being sold (422 VARIANT_UNAVAILABLE), changing nothing', async () => {
+    const u = await actor(app);
+    const p = await makeProduct(vendor, category, { stock: 50 });
+    const line = firstOf((await u.api.POST('/api/cart/add/', { body: { variant: p.variants[0].id, quantity: 2 } })).data!.items);
+    await vendor.api.PATCH('/api/variant/{id}/', { params: { path: { id: p.variants[0].id } }, body: { is_active: false } });
+    const res = await u.api.PATCH('/api/cart/update/{item_id}/', { params: { path: { item_id: line.id } }, body: { quantity: 3 } });
+    expect(res.error).toMatchObject({ status: 422, code: 'VARIANT_UNAVAILABLE' });
+    expect((await u.api.GET('/api/cart/')).data!.items.map((i) => i.quantity)).toEqual([2]);
+  });
+
   it('refuses missing, inactive and over-limit variants with 422, changing nothing', async () => {
     const u = await actor(app);
     const missing = await u.api.POST('/api/cart/add/', { body: { variant: 99999999 } });
