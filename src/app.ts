@@ -4,7 +4,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import spec from '../generated/openapi.bundle.json';
@@ -19,9 +18,12 @@ import { strictFormats } from './http/formats';
 import { refuseDisallowedHosts } from './http/hosts';
 import { normalizeQuery, refuseNulCharacters, validationError } from './http/input-guard';
 import { mountOperations } from './http/operations';
-import { problemHandler } from './http/problem';
+import { operationOf, operationsWithBody, problemHandler } from './http/problem';
 import { memoizeValidatorRouteCompilation } from './http/route-cache';
 import { rateLimitRequests } from './http/rate-limit';
+import { securityHeaders } from './http/security-headers';
+import { redirectToSlashedPaths } from './http/trailing-slash';
+import { explainReservedCharacters } from './http/reserved-characters';
 import { serializeError } from './logger';
 import type { Services } from './services';
 
@@ -43,9 +45,12 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   app.set('trust proxy', config.http.trustProxy);
   app.set('etag', 'strong');
 
-  // 1. Request id and structured access log (one line per request at info). Above info no access
-  // line is written, so the per-request child logger pino-http builds is skipped (~7% of CPU under
-  // load): failures are still logged with the request id.
+  const probes: ReadonlySet<string> = new Set([operationIndex.getHealth.path, operationIndex.getReadiness.path]);
+
+  // 1. Request id and a short access log: one line per request at info (method, URL, status, time,
+  // request id; no headers), the health probes at debug (orchestrators call them every few
+  // seconds). Above info no access line is written, so the per-request child logger pino-http
+  // builds is skipped (~7% of CPU under load): failures are still logged with the request id.
   const requestId = (req: express.Request | import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -57,10 +62,17 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
       pinoHttp({
         logger,
         genReqId: requestId,
-        customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+        customLogLevel: (req, res, err) => (err || res.statusCode >= 500 ? 'error' : probes.has(req.url?.split('?')[0] ?? '') ? 'debug' : 'info'),
+        customSuccessMessage: (req, res, ms) => `${req.method} ${req.url} ${res.statusCode} ${Math.round(ms)}ms`,
+        customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode} failed`,
         quietReqLogger: true,
         // pino-http's own serializers replace the logger's: errors are scrubbed of values here too.
-        serializers: { err: serializeError },
+        // The request and the answer are named, not dumped (headers made a line ~1.5 KB).
+        serializers: {
+          err: serializeError,
+          req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
       }),
     );
   } else {
@@ -87,10 +99,10 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
     if (services.lifecycle.draining) res.set('Connection', 'close');
     next();
   });
-  const probes = new Set([operationIndex.getHealth.path, operationIndex.getReadiness.path]);
 
   // 2. Security headers and CORS (an allow-list; no origin is allowed by default outside development).
-  app.use(helmet());
+  // `upgrade-insecure-requests` and HSTS only over https (src/http/security-headers.ts).
+  app.use(securityHeaders(config.publicUrl));
   app.use(
     cors({
       origin: config.http.corsOrigins,
@@ -104,7 +116,7 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   app.use(refuseDisallowedHosts(config.http.allowedHosts, probes));
 
   // 3. Documentation (outside the contract).
-  app.use(docsRouter(spec));
+  app.use(docsRouter(spec, config.publicUrl));
 
   // 4. Every API request counts against its client's allowance (the health probes never do).
   if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, probes));
@@ -112,6 +124,9 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   // 4b. GraphQL (/graphql/, its SDL at /graphql/schema.graphql): outside the OpenAPI contract, so
   // before the validator; its own unit of work, body limit and errors (src/graphql/).
   app.use(graphqlRouter({ config, orm, services, logger }));
+
+  // 4c. The contract's paths end with a slash: `/api/product` is redirected (308) to `/api/product/`.
+  app.use(redirectToSlashedPaths(Object.values(operationIndex).map((op) => op.path)));
 
   // 5. One unit of work per request.
   app.use((_req, _res, next) => RequestContext.create(orm.em, next));
@@ -127,16 +142,21 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
     Object.defineProperty(req, 'query', { value: query, writable: true, configurable: true, enumerable: true });
     next();
   });
-  app.use(
-    express.json({
-      limit: config.http.bodyLimit,
-      type: ['application/json', 'application/*+json'],
-      // Webhook signatures are computed over the exact bytes received.
-      verify: (req, _res, buf) => {
-        (req as express.Request).rawBody = buf;
-      },
-    }),
-  );
+  // Only the body of an operation that declares one is read: any other ignores a body sent with it
+  // (a GET with a body), which its size or syntax could otherwise refuse with an answer (413, 400
+  // MALFORMED_JSON) its contract does not declare.
+  const parseJson = express.json({
+    limit: config.http.bodyLimit,
+    type: ['application/json', 'application/*+json'],
+    // Webhook signatures are computed over the exact bytes received.
+    verify: (req, _res, buf) => {
+      (req as express.Request).rawBody = buf;
+    },
+  });
+  app.use((req, res, next) => {
+    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    return hasBody && operationsWithBody.has(operationOf(req) ?? '') ? parseJson(req, res, next) : next();
+  });
   // U+0000 anywhere in the path, query, headers or body: 400 naming each field, before the contract.
   app.use(refuseNulCharacters());
   memoizeValidatorRouteCompilation();
@@ -161,7 +181,9 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   mountOperations(api, handlers, { services, publicUrl: config.publicUrl });
   app.use(api);
 
-  // 8. Every failure becomes application/problem+json.
+  // 8. Every failure becomes application/problem+json (a reserved character in a query value is
+  // explained first: `min_price=10,5` wants a decimal with a dot).
+  app.use(explainReservedCharacters(spec));
   app.use(problemHandler({ exposeInternals: config.env !== 'production', strictContract: config.http.validateResponses }));
 
   // Requests Node's HTTP parser refuses (a NUL in a header...) get a problem document too.

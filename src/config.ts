@@ -23,7 +23,7 @@ const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filte
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  HOST: z.string().min(1).optional(),
   PORT: int(0, 65535).default(8000),
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z
@@ -71,6 +71,7 @@ const schema = z.object({
     .optional(),
   REDIS_TLS: z.enum(['verify', 'no-verify'], { message: 'must be verify or no-verify' }).default('verify'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'must be json or pretty' }).optional(),
   VALIDATE_RESPONSES: bool.optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').default('USD'),
@@ -102,6 +103,11 @@ export type Env = z.input<typeof schema>;
 
 export interface Config {
   env: 'development' | 'test' | 'production';
+  /**
+   * The address the server listens on: HOST, else 0.0.0.0 (every interface) in production (the
+   * Docker image, Heroku) and 127.0.0.1 (this machine only) elsewhere: development serves the demo
+   * accounts with published passwords.
+   */
   host: string;
   port: number;
   /** Absolute base for links in responses; when absent, links follow the request's host. */
@@ -164,6 +170,8 @@ export interface Config {
   /** For a rediss:// URL: check the server's certificate (false for Heroku's self-signed one). */
   redisTlsVerify: boolean;
   logLevel: string;
+  /** LOG_FORMAT: json lines, or pino-pretty's readable lines; unset, pretty in development on a terminal. */
+  logFormat?: 'json' | 'pretty';
   /** The store's currency (ISO 4217): every price is in it. */
   currency: string;
   checkout: {
@@ -261,7 +269,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const embedded = !e.DATABASE_URL;
   return {
     env: e.NODE_ENV,
-    host: e.HOST,
+    host: e.HOST ?? (e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port: e.PORT,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     database: {
@@ -305,6 +313,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     redisTlsVerify: e.REDIS_TLS === 'verify',
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    logFormat: e.LOG_FORMAT,
     currency: e.CURRENCY,
     checkout: {
       paymentWindowMinutes: e.PAYMENT_WINDOW_MINUTES,

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -99,12 +100,39 @@ export function serializeError(value: unknown): unknown {
   return out;
 }
 
-/** The process logger: JSON lines, secrets redacted, errors scrubbed of values (to `destination`, stdout by default). */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/**
+ * Readable lines for a person at a terminal (development): pino-pretty, a devDependency, loaded
+ * only when asked for, so production (installed without devDependencies) never needs it. Null when
+ * it is not installed: the log stays JSON.
+ */
+function prettyStream(destination?: DestinationStream): DestinationStream | null {
+  let pretty: typeof import('pino-pretty').build;
+  try {
+    pretty = (createRequire(__filename)('pino-pretty') as typeof import('pino-pretty')).build;
+  } catch {
+    return null;
+  }
+  return pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, sync: true, ...(destination ? { destination } : {}) });
+}
+
+/**
+ * Whether the log is written for a person: LOG_FORMAT=pretty, or by default in development when
+ * stdout is a terminal. Everywhere else (production, a pipe, a file, a log collector) JSON lines.
+ */
+export function wantsPrettyLog(format: 'json' | 'pretty' | undefined, env: string, stdoutIsTty = process.stdout.isTTY === true): boolean {
+  return format ? format === 'pretty' : env === 'development' && stdoutIsTty;
+}
+
+/**
+ * The process logger: JSON lines (or pino-pretty's readable ones with `pretty`), secrets redacted,
+ * errors scrubbed of values (to `destination`, stdout by default).
+ */
+export function createLogger(level: string, destination?: DestinationStream, { pretty = false }: { pretty?: boolean } = {}): Logger {
   const options = {
     level,
     redact: { paths: REDACTED_PATHS, censor: CENSOR },
     serializers: { err: serializeError },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const stream = (pretty && prettyStream(destination)) || destination;
+  return stream ? pino(options, stream) : pino(options);
 }

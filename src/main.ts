@@ -8,14 +8,19 @@ import { entities } from './orm.config';
 import { pathOf } from './http/operations';
 import { JobQueue } from './jobs/queue';
 import { startWorker } from './jobs/worker';
-import { createLogger } from './logger';
+import { createLogger, wantsPrettyLog } from './logger';
 import { jwtSecretFor } from './secrets';
 import { seedDemo } from './seed/demo';
 import { createServices } from './services';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { pretty: wantsPrettyLog(config.logFormat, config.env) });
+  // A failure nothing awaited (an 'error' event without a listener...) is logged and ends the process with 1.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception: stopping');
+    process.exit(1);
+  });
   const db = await openDatabase(config, logger, entities, { serving: true });
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, {
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    jobs.shuttingDown();
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     services.lifecycle.draining = true;
     services.sandboxWebhooks.stop();

@@ -9,13 +9,18 @@ import { openDatabase } from './db/database';
 import { entities } from './orm.config';
 import { JobQueue } from './jobs/queue';
 import { startWorker } from './jobs/worker';
-import { createLogger } from './logger';
+import { createLogger, wantsPrettyLog } from './logger';
 import { jwtSecretFor } from './secrets';
 import { createServices } from './services';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel).child({ process: 'worker' });
+  const logger = createLogger(config.logLevel, undefined, { pretty: wantsPrettyLog(config.logFormat, config.env) }).child({ process: 'worker' });
+  // A failure nothing awaited (an 'error' event without a listener...) is logged and ends the process with 1.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception: stopping');
+    process.exit(1);
+  });
   const db = await openDatabase(config, logger, entities, { serving: true });
   const jobs = new JobQueue(config, db, logger, { worker: true });
   const services = createServices(config, jwtSecretFor(config), undefined, jobs);
@@ -26,6 +31,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    jobs.shuttingDown();
     logger.info({ signal }, 'shutting down: waiting for running jobs');
     await jobs.stop();
     await worker.close();

@@ -39,10 +39,20 @@ async function ask(question: string, hidden = false): Promise<string> {
   return String(value).trim();
 }
 
+const USAGE = `usage: npm run createsuperuser [-- --username NAME --email ADDRESS --password PASSWORD]
+
+Creates an admin account in the database of DATABASE_URL (else the embedded PostgreSQL of npm start).
+What is not given as a flag is read from SUPERUSER_USERNAME, SUPERUSER_EMAIL and SUPERUSER_PASSWORD,
+else asked for on the terminal.`;
+
 async function run(): Promise<void> {
   const { values } = parseArgs({
-    options: { username: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' } },
+    options: { username: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const username = values.username ?? process.env.SUPERUSER_USERNAME ?? (await ask('Username: '));
   const email = values.email ?? process.env.SUPERUSER_EMAIL ?? (await ask('Email: '));
   let password = values.password ?? process.env.SUPERUSER_PASSWORD;

@@ -4,18 +4,31 @@
  *
  * The database: --database-url, else DATABASE_URL, else the embedded PostgreSQL (as `npm start`).
  * Pending migrations are applied first. Vendors log in as vendor001..vendorNNN with the password
- * `vendor-seed-password`.
+ * `vendor-seed-password`. Where `npm start` would create the demo accounts (SEED_DEMO: the embedded
+ * database outside production), a seed into a database without accounts creates them too: the
+ * vendors it adds would otherwise keep the first start from creating them.
  */
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
 import { entities } from '../orm.config';
+import { JobQueue } from '../jobs/queue';
 import { createLogger } from '../logger';
-import { SEED_VENDOR_PASSWORD, seedCatalog, type SeedProgress } from '../seed/catalog';
+import { jwtSecretFor } from '../secrets';
+import { CatalogNotEmptyError, SEED_VENDOR_PASSWORD, seedCatalog, type SeedProgress } from '../seed/catalog';
+import { DEMO_USERS } from '../seed/demo';
+import { createServices } from '../services';
 import { ProgressBar } from './progress';
 
-const USAGE = 'usage: npm run seed -- --products N [--database-url URL] [--seed S] [--reset] [--batch-size B] [--vendors V]';
+const USAGE = `usage: npm run seed -- --products N [--database-url URL] [--seed S] [--reset] [--batch-size B] [--vendors V]
+
+  --products, -n N   products to generate (required)
+  --database-url URL the database (default: DATABASE_URL, else the embedded PostgreSQL of npm start)
+  --seed S           generator seed: the same N and S give the same rows (default 1)
+  --reset            replace a catalog that has rows (refused while carts or orders refer to it)
+  --batch-size B     rows per COPY batch (default 10000)
+  --vendors V        vendor accounts vendor001..vendorV, password "${SEED_VENDOR_PASSWORD}" (default 50)`;
 
 function positiveInt(name: string, raw: string | undefined, fallback?: number): number {
   if (raw === undefined) {
@@ -48,10 +61,22 @@ async function run(): Promise<void> {
   const batchSize = Math.max(1, positiveInt('batch-size', values['batch-size'], 10_000));
   const vendors = Math.max(1, positiveInt('vendors', values.vendors, 50));
 
-  const env: Record<string, string | undefined> = { ...process.env, MIGRATE_ON_START: 'true', SEED_DEMO: 'false' };
+  const env: Record<string, string | undefined> = { ...process.env, MIGRATE_ON_START: 'true' };
   if (values['database-url']) env.DATABASE_URL = values['database-url'];
   const config = loadConfig(env);
-  const db = await openDatabase(config, createLogger('warn'), entities);
+  const logger = createLogger('warn');
+  const db = await openDatabase(config, logger, entities);
+  if (config.database.seedDemo) {
+    // Creating accounts sends no job: the queue is never started here.
+    const services = createServices(config, jwtSecretFor(config), undefined, new JobQueue(config, db, logger));
+    const em = db.orm.em.fork();
+    if (await services.accounts.none(em)) {
+      for (const demo of DEMO_USERS) {
+        await services.accounts.createUser(em, { username: demo.username, email: `${demo.username}@demo.example`, password: demo.password, first_name: demo.username }, demo.role);
+      }
+      console.log(`Demo accounts created (as npm start does on a new database): ${DEMO_USERS.map((u) => `${u.username} / ${u.password}`).join(', ')}.`);
+    }
+  }
   const client = new Client({ connectionString: db.url, ssl: db.ssl });
   await client.connect();
   try {
@@ -73,7 +98,9 @@ async function run(): Promise<void> {
         console.error('analyze...');
       }
     };
-    const report = await seedCatalog(client, { products, seed, reset: values.reset, batchSize, vendors, onProgress });
+    const report = await seedCatalog(client, { products, seed, reset: values.reset, batchSize, vendors, onProgress }).catch((err: unknown) => {
+      throw err instanceof CatalogNotEmptyError ? new Error(adviceFor(err, config.database.url ? undefined : config.database.embeddedDir)) : err;
+    });
     const rate = report.seconds.load > 0 ? Math.round(report.products / report.seconds.load) : 0;
     console.log(
       `Seeded ${report.categories} categories, ${report.products.toLocaleString('en-US')} products, ` +
@@ -85,6 +112,15 @@ async function run(): Promise<void> {
     await client.end();
     await db.close();
   }
+}
+
+/** What to do when the catalog cannot be replaced. */
+function adviceFor(err: CatalogNotEmptyError, embedded: string | undefined): string {
+  if (/pass reset/.test(err.message)) return `${err.message}.`;
+  const startOver = embedded
+    ? `to start over from an empty database, stop the server, delete the embedded PostgreSQL's data directory (EMBEDDED_PG_DIR, here ${embedded}; \`npm start\` logs where it is) and run the seed again`
+    : 'to start over, seed an empty database (drop and create it, or pass --database-url with another one)';
+  return `${err.message}. --reset replaces the catalog only while no cart, order, review or wishlist refers to it; ${startOver}.`;
 }
 
 run().catch((err) => {

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Router } from 'express';
-import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import { stringify } from 'yaml';
 import { DomainError } from '../shared/errors';
+import { pageCsp } from './security-headers';
 
 /** Where `npm run build:docs` writes the self-contained Redoc page. */
 export const REDOC_PAGE = join(__dirname, '..', '..', __dirname.includes(join('dist', 'src')) ? '' : 'dist', 'docs', 'redoc.html');
@@ -13,13 +13,14 @@ export const REDOC_PAGE = join(__dirname, '..', '..', __dirname.includes(join('d
  * The documentation routes: the contract as JSON and YAML, Swagger UI at /swagger/ and Redoc at
  * /redoc/. They are not API operations, so they sit outside the contract and its validator.
  */
-export function docsRouter(spec: object): Router {
+export function docsRouter(spec: object, publicUrl?: string): Router {
   const router = express.Router();
   const json = JSON.stringify(spec);
   const yaml = stringify(spec);
   // The pages run scripts and styles of their own; the API routes keep helmet's strict defaults.
-  const docsCsp = helmet.contentSecurityPolicy({
-    directives: {
+  // Over plain http (a LAN address, a VM, nginx on port 80) without `upgrade-insecure-requests`.
+  const docsCsp = pageCsp(
+    {
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'", "'unsafe-inline'"],
       styleSrc: ["'self'", "'unsafe-inline'", 'https:'],
@@ -28,7 +29,8 @@ export function docsRouter(spec: object): Router {
       workerSrc: ["'self'", 'blob:'],
       connectSrc: ["'self'"],
     },
-  });
+    publicUrl,
+  );
 
   router.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(json);

@@ -82,6 +82,11 @@ export class JobQueue<M extends object = JobPayloads> {
   private readonly definitions: JobDefinitions<M>;
   private lib?: PgBossModule;
   private boss?: PgBoss;
+  /**
+   * The process is stopping (a signal arrived): the queue's connections failing now are expected.
+   * On Ctrl+C the terminal signals the embedded PostgreSQL too, which ends every connection at once.
+   */
+  private stopping = false;
 
   constructor(
     private readonly config: Config,
@@ -124,7 +129,7 @@ export class JobQueue<M extends object = JobPayloads> {
       superviseIntervalSeconds: this.config.jobs.superviseSeconds,
       monitorIntervalSeconds: this.config.jobs.superviseSeconds,
     });
-    boss.on('error', (err) => this.logger.error({ err }, 'job queue error'));
+    boss.on('error', (err) => this.reportError(err));
     boss.on('warning', (warning) => this.logger.warn({ warning: warning.data }, `job queue: ${warning.message}`));
     try {
       await boss.start();
@@ -141,8 +146,33 @@ export class JobQueue<M extends object = JobPayloads> {
     }
   }
 
+  /**
+   * A connection error of pg-boss. While stopping it is expected: debug. The server ending the
+   * connection because it is shutting down (57P01) is a warning without a stack, logged a moment
+   * later: on Ctrl+C the terminal signals the embedded PostgreSQL and this process at the same
+   * instant, and the connection may fail before this process has seen its own signal.
+   */
+  private reportError(err: Error): void {
+    const log = () => {
+      if (this.stopping) this.logger.debug({ err: err.message }, 'job queue error while stopping');
+      else if ((err as { code?: string }).code === '57P01') this.logger.warn({ code: '57P01' }, 'job queue: the database server ended the connection (it is shutting down); pg-boss reconnects');
+      else this.logger.error({ err }, 'job queue error');
+    };
+    if (this.stopping || (err as { code?: string }).code !== '57P01') return log();
+    setTimeout(log, 250).unref();
+  }
+
+  /**
+   * The process is shutting down (call it as the signal arrives, before anything else stops): from
+   * now on the queue's connection errors are expected, logged at debug, not as errors with stacks.
+   */
+  shuttingDown(): void {
+    this.stopping = true;
+  }
+
   /** Stops polling, waits up to SHUTDOWN_TIMEOUT_MS for running jobs to finish, then closes the pool. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const boss = this.boss;
     if (!boss) return;
     this.boss = undefined;

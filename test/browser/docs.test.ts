@@ -7,7 +7,14 @@ import { defined, firstOf } from '../support/narrow';
 
 /** Debian's Chromium (apt-get install chromium); playwright-core never downloads a browser here. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * The pages are browsed under a name other than localhost over plain http (like a LAN address, a
+ * VM or the compose nginx on port 80): Chromium resolves it to the test server, and treats it as
+ * an ordinary insecure origin (localhost is special: it is "potentially trustworthy").
+ */
+const DOCS_HOST = 'docs.example.test';
 const FLAGS = [
+  `--host-resolver-rules=MAP ${DOCS_HOST} 127.0.0.1`,
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -19,12 +26,15 @@ const FLAGS = [
 ];
 
 let app: TestApp;
+/** The server's address under DOCS_HOST. */
+let site: string;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  app = await startApp();
+  app = await startApp({ ALLOWED_HOSTS: `${DOCS_HOST},127.0.0.1` });
+  site = app.baseUrl.replace('127.0.0.1', DOCS_HOST);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
 });
 afterAll(async () => {
@@ -42,7 +52,7 @@ const operations = Object.entries(operationIndex);
 
 describe('Swagger UI at /swagger/', () => {
   it('renders every operation of the contract', async () => {
-    await page.goto(`${app.baseUrl}/swagger/`);
+    await page.goto(`${site}/swagger/`);
     await page.locator('.opblock').first().waitFor();
     const rendered = await page.locator('.opblock').evaluateAll((blocks) =>
       blocks.map((b) => `${b.querySelector('.opblock-summary-method')?.textContent} ${b.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`),
@@ -55,7 +65,7 @@ describe('Swagger UI at /swagger/', () => {
 
   it("logs in through try-it-out: POST /api/auth/jwt/login/ answers 200 with a token pair in the page", async () => {
     const { user, password } = await registerCustomer(app);
-    await page.goto(`${app.baseUrl}/swagger/`);
+    await page.goto(`${site}/swagger/`);
     const login = page.locator('#operations-auth-login');
     await login.locator('.opblock-summary').click();
     await login.getByRole('button', { name: 'Try it out' }).click();
@@ -83,7 +93,7 @@ describe('Redoc at /redoc/', () => {
   const tagOf = (id: string) => operationOf(id).tags[0];
 
   it('lists every operation of the contract, by tag, and renders an operation', async () => {
-    await page.goto(`${app.baseUrl}/redoc/`);
+    await page.goto(`${site}/redoc/`);
     const menu = page.locator('li[data-testid="menu-item-label"]');
     await menu.first().waitFor();
     // Open each tag's group in turn and read its operations (a click toggles a group, and the
@@ -105,7 +115,7 @@ describe('Redoc at /redoc/', () => {
     expect(operationLabels.sort()).toEqual(expected.sort());
 
     // An operation's own link (what the sidebar and shared URLs point at) renders it.
-    await page.goto(`${app.baseUrl}/redoc/#operation/login`);
+    await page.goto(`${site}/redoc/#operation/login`);
     // The operation renders: its heading and its method and path.
     await page.getByRole('heading', { name: summaryOf('login') }).first().waitFor({ state: 'visible' });
     await page.getByText('/api/auth/jwt/login/', { exact: true }).first().waitFor({ state: 'visible' });
