@@ -19,6 +19,58 @@ export type Scalars = {
   Decimal: { input: string; output: string; }
 };
 
+export type Address = {
+  __typename?: 'Address';
+  city: Scalars['String']['output'];
+  country: Scalars['String']['output'];
+  created_at: Scalars['DateTime']['output'];
+  id: Scalars['Int']['output'];
+  /** The address checkout proposes first. */
+  is_default: Scalars['Boolean']['output'];
+  kind: AddressKind;
+  line1: Scalars['String']['output'];
+  line2: Scalars['String']['output'];
+  phone?: Maybe<Scalars['String']['output']>;
+  postal_code: Scalars['String']['output'];
+  recipient_name: Scalars['String']['output'];
+  region: Scalars['String']['output'];
+  updated_at: Scalars['DateTime']['output'];
+};
+
+export type AddressConnection = {
+  __typename?: 'AddressConnection';
+  edges: Array<AddressEdge>;
+  pageInfo: PageInfo;
+};
+
+/** The fields of a new address (AddressCreate in the REST contract). */
+export type AddressCreateInput = {
+  city: Scalars['String']['input'];
+  /** ISO 3166-1 alpha-2 country code ("GB"). */
+  country: Scalars['String']['input'];
+  /** The address checkout proposes first; at most one per user (setting one unsets the others). */
+  is_default?: InputMaybe<Scalars['Boolean']['input']>;
+  /** home (the default), work or other. */
+  kind?: InputMaybe<AddressKind>;
+  line1: Scalars['String']['input'];
+  line2?: InputMaybe<Scalars['String']['input']>;
+  phone?: InputMaybe<Scalars['String']['input']>;
+  postal_code: Scalars['String']['input'];
+  recipient_name: Scalars['String']['input'];
+  region?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type AddressEdge = {
+  __typename?: 'AddressEdge';
+  cursor: Scalars['String']['output'];
+  node: Address;
+};
+
+export type AddressKind =
+  | 'home'
+  | 'other'
+  | 'work';
+
 export type AddressSnapshot = {
   __typename?: 'AddressSnapshot';
   city: Scalars['String']['output'];
@@ -29,6 +81,21 @@ export type AddressSnapshot = {
   postal_code: Scalars['String']['output'];
   recipient_name: Scalars['String']['output'];
   region: Scalars['String']['output'];
+};
+
+/** The fields to change (AddressUpdate in the REST contract): only those given change. */
+export type AddressUpdateInput = {
+  city?: InputMaybe<Scalars['String']['input']>;
+  country?: InputMaybe<Scalars['String']['input']>;
+  is_default?: InputMaybe<Scalars['Boolean']['input']>;
+  kind?: InputMaybe<AddressKind>;
+  line1?: InputMaybe<Scalars['String']['input']>;
+  line2?: InputMaybe<Scalars['String']['input']>;
+  /** null clears it. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  postal_code?: InputMaybe<Scalars['String']['input']>;
+  recipient_name?: InputMaybe<Scalars['String']['input']>;
+  region?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type Attribute = {
@@ -59,13 +126,18 @@ export type CartItem = {
   id: Scalars['Int']['output'];
   line_total: Scalars['Decimal']['output'];
   price_changed: Scalars['Boolean']['output'];
-  /** unavailable or insufficient_stock; null when the line can be bought. */
-  problem?: Maybe<Scalars['String']['output']>;
+  /** null when the line can be bought. */
+  problem?: Maybe<CartItemProblem>;
   product: CartProduct;
   quantity: Scalars['Int']['output'];
   unit_price: Scalars['Decimal']['output'];
   variant: CartVariant;
 };
+
+/** Why a cart line cannot be bought as it is (REST CartItem.problem). */
+export type CartItemProblem =
+  | 'insufficient_stock'
+  | 'unavailable';
 
 export type CartProduct = {
   __typename?: 'CartProduct';
@@ -111,6 +183,11 @@ export type Crumb = {
   slug: Scalars['String']['output'];
 };
 
+export type LoginInput = {
+  password: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Adds a variant to the cart (or more of it); answers the cart. */
@@ -119,6 +196,26 @@ export type Mutation = {
   addToWishlist: WishlistAddResult;
   /** Applies a coupon code to the cart. */
   applyCoupon: Cart;
+  /** Adds an address (POST /api/address/); the first one, or one with `is_default`, becomes the default. */
+  createAddress: Address;
+  /** Deletes one of the user's addresses (DELETE /api/address/{id}/); true. The newest other address becomes the default. */
+  deleteAddress: Scalars['Boolean']['output'];
+  /**
+   * Pays for one of the user's unpaid orders, like POST /api/payment/initiate/: the amount comes from
+   * the order; cards are charged at once, mobile payments stay `pending` until the provider confirms.
+   * While a payment is pending or after one succeeded, paying again answers that payment (`created`
+   * false) instead of charging twice. With an `idempotency_key`, a retry answers the first attempt as
+   * recorded (the Idempotency-Key header of REST).
+   */
+  initiatePayment: PaymentResult;
+  /**
+   * Logs in with a username and password, like POST /api/auth/jwt/login/: answers an access token (for
+   * the `Authorization: Bearer` header) and a single-use refresh token. Failures are one generic
+   * INVALID_CREDENTIALS (401); repeated failures are throttled (LOGIN_THROTTLED, 429).
+   */
+  login: TokenPair;
+  /** Revokes the session a refresh token belongs to (POST /api/auth/logout/); true. Logging out twice is harmless. */
+  logout: Scalars['Boolean']['output'];
   /**
    * Places an order from the cart, like POST /api/order/. With an `idempotency_key`, a retry answers the
    * order placed before (the Idempotency-Key header of REST).
@@ -126,12 +223,27 @@ export type Mutation = {
   placeOrder: Order;
   /** Reviews a product (once per user). */
   postReview: Review;
+  /**
+   * Exchanges a refresh token for a new pair (POST /api/auth/jwt/refresh/). Each refresh token works
+   * once: presenting a used one revokes its whole session (REFRESH_TOKEN_REUSED).
+   */
+  refreshToken: TokenPair;
+  /**
+   * Creates a customer account, like POST /api/auth/register/: the role is always customer; usernames
+   * and e-mail addresses are unique regardless of case (USERNAME_TAKEN, EMAIL_TAKEN). Log in afterwards.
+   */
+  register: User;
   /** Removes one of the cart's lines. */
   removeCartItem: Cart;
   /** Removes the cart's coupon. */
   removeCoupon: Cart;
   /** Removes one of the user's wishlist items; true when done. */
   removeFromWishlist: Scalars['Boolean']['output'];
+  /**
+   * Changes the fields given of one of the user's addresses (PATCH /api/address/{id}/); a null `phone`
+   * clears it. At least one field.
+   */
+  updateAddress: Address;
   /** Sets the quantity of one of the cart's lines. */
   updateCartItem: Cart;
 };
@@ -153,6 +265,31 @@ export type MutationApplyCouponArgs = {
 };
 
 
+export type MutationCreateAddressArgs = {
+  input: AddressCreateInput;
+};
+
+
+export type MutationDeleteAddressArgs = {
+  id: Scalars['Int']['input'];
+};
+
+
+export type MutationInitiatePaymentArgs = {
+  input: PaymentInput;
+};
+
+
+export type MutationLoginArgs = {
+  input: LoginInput;
+};
+
+
+export type MutationLogoutArgs = {
+  refresh: Scalars['String']['input'];
+};
+
+
 export type MutationPlaceOrderArgs = {
   input: PlaceOrderInput;
 };
@@ -163,6 +300,16 @@ export type MutationPostReviewArgs = {
 };
 
 
+export type MutationRefreshTokenArgs = {
+  refresh: Scalars['String']['input'];
+};
+
+
+export type MutationRegisterArgs = {
+  input: RegisterInput;
+};
+
+
 export type MutationRemoveCartItemArgs = {
   item_id: Scalars['Int']['input'];
 };
@@ -170,6 +317,12 @@ export type MutationRemoveCartItemArgs = {
 
 export type MutationRemoveFromWishlistArgs = {
   item_id: Scalars['Int']['input'];
+};
+
+
+export type MutationUpdateAddressArgs = {
+  id: Scalars['Int']['input'];
+  input: AddressUpdateInput;
 };
 
 
@@ -185,13 +338,16 @@ export type Order = {
   created_at: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   discount: Scalars['Decimal']['output'];
+  /** An unpaid order is cancelled (and its stock returned) after this moment. */
   expires_at?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['Int']['output'];
   items: Array<OrderItem>;
   paid_at?: Maybe<Scalars['DateTime']['output']>;
-  payment_status: Scalars['String']['output'];
+  payment_status: PaymentStatus;
+  /** The shipment and its tracking, once created. */
+  shipment?: Maybe<Shipment>;
   shipping_address: AddressSnapshot;
-  status: Scalars['String']['output'];
+  status: OrderStatus;
   subtotal: Scalars['Decimal']['output'];
   total: Scalars['Decimal']['output'];
   updated_at: Scalars['DateTime']['output'];
@@ -223,14 +379,23 @@ export type OrderItem = {
   variant_name: Scalars['String']['output'];
 };
 
+/** An order's state (REST OrderStatus). pending_payment → paid | cancelled; paid → shipped | refunded; shipped → delivered | refunded; delivered → refunded. */
+export type OrderStatus =
+  | 'cancelled'
+  | 'delivered'
+  | 'paid'
+  | 'pending_payment'
+  | 'refunded'
+  | 'shipped';
+
 export type OrderSummary = {
   __typename?: 'OrderSummary';
   created_at: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   id: Scalars['Int']['output'];
   item_count: Scalars['Int']['output'];
-  payment_status: Scalars['String']['output'];
-  status: Scalars['String']['output'];
+  payment_status: PaymentStatus;
+  status: OrderStatus;
   total: Scalars['Decimal']['output'];
   user: Scalars['Int']['output'];
 };
@@ -242,6 +407,75 @@ export type PageInfo = {
   hasPreviousPage: Scalars['Boolean']['output'];
   startCursor?: Maybe<Scalars['String']['output']>;
 };
+
+export type Payment = {
+  __typename?: 'Payment';
+  amount: Scalars['Decimal']['output'];
+  created_at: Scalars['DateTime']['output'];
+  currency: Scalars['String']['output'];
+  /** Why a failed payment took nothing: the provider's decline code, voided or not_processed. */
+  failure_code?: Maybe<Scalars['String']['output']>;
+  id: Scalars['Int']['output'];
+  method: PaymentMethod;
+  /** The order's id. */
+  order: Scalars['Int']['output'];
+  provider: Scalars['String']['output'];
+  /**
+   * Whether the provider's answer to the charge is recorded. false (with status pending): the outcome
+   * is not known yet; it is reconciled with the provider within about a minute, and by the next
+   * initiatePayment for the order. The charge is keyed by this payment, so it is never taken twice.
+   */
+  provider_answered: Scalars['Boolean']['output'];
+  provider_reference?: Maybe<Scalars['String']['output']>;
+  status: PaymentAttemptStatus;
+  succeeded_at?: Maybe<Scalars['DateTime']['output']>;
+  updated_at: Scalars['DateTime']['output'];
+};
+
+/** One payment attempt's state (REST Payment.status). */
+export type PaymentAttemptStatus =
+  /** Nothing was taken (see `failure_code`). */
+  | 'failed'
+  /** No outcome yet (see `provider_answered`). */
+  | 'pending'
+  /** Taken and given back in full. */
+  | 'refunded'
+  | 'succeeded';
+
+export type PaymentInput = {
+  /** For cards: a token from the provider's client library (sandbox: tok_success, tok_decline, tok_insufficient_funds, tok_requires_confirmation). */
+  card_token?: InputMaybe<Scalars['String']['input']>;
+  /** Makes a retry safe: the same key with the same input answers the first attempt again. */
+  idempotency_key?: InputMaybe<Scalars['String']['input']>;
+  method: PaymentMethod;
+  /** One of the user's orders, waiting for payment. */
+  order: Scalars['Int']['input'];
+  /** For mobile money: the payer's number. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type PaymentMethod =
+  | 'card'
+  | 'mobile';
+
+export type PaymentResult = {
+  __typename?: 'PaymentResult';
+  /** false when an existing payment was answered (nothing was charged again): REST's 200 rather than 201. */
+  created: Scalars['Boolean']['output'];
+  payment: Payment;
+};
+
+/** An order's payment state, summarised from its payments (REST PaymentStatus). */
+export type PaymentStatus =
+  /** The last attempt took nothing; the order can be paid again while it waits for payment. */
+  | 'failed'
+  | 'paid'
+  /** An attempt is under way, or its outcome is being reconciled with the provider. */
+  | 'pending'
+  /** Money taken was given back. */
+  | 'refunded'
+  /** No attempt yet. */
+  | 'unpaid';
 
 export type PlaceOrderInput = {
   /** A coupon code (else the cart's). */
@@ -336,12 +570,21 @@ export type ProductOrdering =
 
 export type Query = {
   __typename?: 'Query';
+  /** One of the signed-in user's addresses (GET /api/address/{id}/); another user's is NOT_FOUND (404). */
+  address: Address;
+  /** The signed-in user's addresses, newest first, as GET /api/address/ lists them (the same cursors). */
+  addresses: AddressConnection;
   /** The signed-in user's cart, priced at current prices. */
   cart: Cart;
   /** Every active category, nested, alphabetically at each level (GET /api/category/tree/). */
   categoryTree: Array<CategoryNode>;
   /** The signed-in user (NOT_AUTHENTICATED without a token). */
   me: User;
+  /**
+   * One order with its items, address, totals and shipment, as GET /api/order/{id}/ answers it: the
+   * signed-in user's own (admins: any). Another user's order is NOT_FOUND (404), as in REST.
+   */
+  order: Order;
   /** The signed-in user's orders, newest first. */
   orders: OrderConnection;
   /** One product by id or slug (exactly one of them): null when it does not exist or is not for sale. */
@@ -358,10 +601,26 @@ export type Query = {
 };
 
 
+export type QueryAddressArgs = {
+  id: Scalars['Int']['input'];
+};
+
+
+export type QueryAddressesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryOrderArgs = {
+  id: Scalars['Int']['input'];
+};
+
+
 export type QueryOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
-  status?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<OrderStatus>;
 };
 
 
@@ -398,6 +657,16 @@ export type Rating = {
   /** Average rating as a decimal string ("4.50"). */
   average: Scalars['String']['output'];
   count: Scalars['Int']['output'];
+};
+
+/** The fields of a new account (RegisterRequest in the REST contract). */
+export type RegisterInput = {
+  email: Scalars['String']['input'];
+  first_name?: InputMaybe<Scalars['String']['input']>;
+  last_name?: InputMaybe<Scalars['String']['input']>;
+  password: Scalars['String']['input'];
+  phone?: InputMaybe<Scalars['String']['input']>;
+  username: Scalars['String']['input'];
 };
 
 export type Review = {
@@ -440,6 +709,36 @@ export type ReviewInput = {
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type Shipment = {
+  __typename?: 'Shipment';
+  carrier: Scalars['String']['output'];
+  created_at: Scalars['DateTime']['output'];
+  delivered_at?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['Int']['output'];
+  /** The order's id. */
+  order: Scalars['Int']['output'];
+  shipped_at?: Maybe<Scalars['DateTime']['output']>;
+  status: ShipmentStatus;
+  tracking_number: Scalars['String']['output'];
+  updated_at: Scalars['DateTime']['output'];
+};
+
+/** A shipment's state (REST ShipmentStatus): pending → shipped → in_transit → delivered; shipped or in_transit → returned. */
+export type ShipmentStatus =
+  | 'delivered'
+  | 'in_transit'
+  | 'pending'
+  | 'returned'
+  | 'shipped';
+
+export type TokenPair = {
+  __typename?: 'TokenPair';
+  /** A short-lived access token for the `Authorization: Bearer` header. */
+  access: Scalars['String']['output'];
+  /** A refresh token. Single use; exchange it with `refreshToken` for a new pair. */
+  refresh: Scalars['String']['output'];
+};
+
 export type User = {
   __typename?: 'User';
   date_joined: Scalars['DateTime']['output'];
@@ -450,11 +749,16 @@ export type User = {
   last_login?: Maybe<Scalars['DateTime']['output']>;
   last_name: Scalars['String']['output'];
   phone?: Maybe<Scalars['String']['output']>;
-  /** customer, vendor or admin. */
-  role: Scalars['String']['output'];
+  role: UserRole;
   updated_at: Scalars['DateTime']['output'];
   username: Scalars['String']['output'];
 };
+
+/** A user's role (REST UserRole): customer shops, vendor also sells, admin manages everything. */
+export type UserRole =
+  | 'admin'
+  | 'customer'
+  | 'vendor';
 
 export type Variant = {
   __typename?: 'Variant';
@@ -572,11 +876,18 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  Address: ResolverTypeWrapper<Address>;
+  AddressConnection: ResolverTypeWrapper<AddressConnection>;
+  AddressCreateInput: AddressCreateInput;
+  AddressEdge: ResolverTypeWrapper<AddressEdge>;
+  AddressKind: AddressKind;
   AddressSnapshot: ResolverTypeWrapper<AddressSnapshot>;
+  AddressUpdateInput: AddressUpdateInput;
   Attribute: ResolverTypeWrapper<Attribute>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Cart: ResolverTypeWrapper<CartParent>;
   CartItem: ResolverTypeWrapper<Omit<CartItem, 'variant'> & { variant: ResolversTypes['CartVariant'] }>;
+  CartItemProblem: CartItemProblem;
   CartProduct: ResolverTypeWrapper<CartProduct>;
   CartVariant: ResolverTypeWrapper<CartVariantParent>;
   Category: ResolverTypeWrapper<CategoryParent>;
@@ -585,13 +896,21 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  LoginInput: LoginInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderParent>;
   OrderConnection: ResolverTypeWrapper<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['OrderSummary'] }>;
   OrderItem: ResolverTypeWrapper<OrderItem>;
+  OrderStatus: OrderStatus;
   OrderSummary: ResolverTypeWrapper<OrderSummaryParent>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Payment: ResolverTypeWrapper<Payment>;
+  PaymentAttemptStatus: PaymentAttemptStatus;
+  PaymentInput: PaymentInput;
+  PaymentMethod: PaymentMethod;
+  PaymentResult: ResolverTypeWrapper<PaymentResult>;
+  PaymentStatus: PaymentStatus;
   PlaceOrderInput: PlaceOrderInput;
   PriceRange: ResolverTypeWrapper<PriceRange>;
   Product: ResolverTypeWrapper<ProductParent>;
@@ -601,13 +920,18 @@ export type ResolversTypes = {
   ProductOrdering: ProductOrdering;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Rating: ResolverTypeWrapper<Rating>;
+  RegisterInput: RegisterInput;
   Review: ResolverTypeWrapper<ReviewParent>;
   ReviewAuthor: ResolverTypeWrapper<ReviewAuthor>;
   ReviewConnection: ResolverTypeWrapper<Omit<ReviewConnection, 'edges'> & { edges: Array<ResolversTypes['ReviewEdge']> }>;
   ReviewEdge: ResolverTypeWrapper<Omit<ReviewEdge, 'node'> & { node: ResolversTypes['Review'] }>;
   ReviewInput: ReviewInput;
+  Shipment: ResolverTypeWrapper<Shipment>;
+  ShipmentStatus: ShipmentStatus;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  TokenPair: ResolverTypeWrapper<TokenPair>;
   User: ResolverTypeWrapper<UserParent>;
+  UserRole: UserRole;
   Variant: ResolverTypeWrapper<VariantParent>;
   WishlistAddResult: ResolverTypeWrapper<Omit<WishlistAddResult, 'item'> & { item: ResolversTypes['WishlistItem'] }>;
   WishlistConnection: ResolverTypeWrapper<Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversTypes['WishlistEdge']> }>;
@@ -617,7 +941,12 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  Address: Address;
+  AddressConnection: AddressConnection;
+  AddressCreateInput: AddressCreateInput;
+  AddressEdge: AddressEdge;
   AddressSnapshot: AddressSnapshot;
+  AddressUpdateInput: AddressUpdateInput;
   Attribute: Attribute;
   Boolean: Scalars['Boolean']['output'];
   Cart: CartParent;
@@ -630,6 +959,7 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
   Int: Scalars['Int']['output'];
+  LoginInput: LoginInput;
   Mutation: Record<PropertyKey, never>;
   Order: OrderParent;
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
@@ -637,6 +967,9 @@ export type ResolversParentTypes = {
   OrderItem: OrderItem;
   OrderSummary: OrderSummaryParent;
   PageInfo: PageInfo;
+  Payment: Payment;
+  PaymentInput: PaymentInput;
+  PaymentResult: PaymentResult;
   PlaceOrderInput: PlaceOrderInput;
   PriceRange: PriceRange;
   Product: ProductParent;
@@ -645,18 +978,47 @@ export type ResolversParentTypes = {
   ProductFilter: ProductFilter;
   Query: Record<PropertyKey, never>;
   Rating: Rating;
+  RegisterInput: RegisterInput;
   Review: ReviewParent;
   ReviewAuthor: ReviewAuthor;
   ReviewConnection: Omit<ReviewConnection, 'edges'> & { edges: Array<ResolversParentTypes['ReviewEdge']> };
   ReviewEdge: Omit<ReviewEdge, 'node'> & { node: ResolversParentTypes['Review'] };
   ReviewInput: ReviewInput;
+  Shipment: Shipment;
   String: Scalars['String']['output'];
+  TokenPair: TokenPair;
   User: UserParent;
   Variant: VariantParent;
   WishlistAddResult: Omit<WishlistAddResult, 'item'> & { item: ResolversParentTypes['WishlistItem'] };
   WishlistConnection: Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversParentTypes['WishlistEdge']> };
   WishlistEdge: Omit<WishlistEdge, 'node'> & { node: ResolversParentTypes['WishlistItem'] };
   WishlistItem: WishlistItemParent;
+};
+
+export type AddressResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = {
+  city?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  country?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  created_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  is_default?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['AddressKind'], ParentType, ContextType>;
+  line1?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line2?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  postal_code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recipient_name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  region?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type AddressConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AddressConnection'] = ResolversParentTypes['AddressConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['AddressEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type AddressEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AddressEdge'] = ResolversParentTypes['AddressEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Address'], ParentType, ContextType>;
 };
 
 export type AddressSnapshotResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AddressSnapshot'] = ResolversParentTypes['AddressSnapshot']> = {
@@ -694,7 +1056,7 @@ export type CartItemResolvers<ContextType = GraphQLContext, ParentType extends R
   id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   line_total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   price_changed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  problem?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  problem?: Resolver<Maybe<ResolversTypes['CartItemProblem']>, ParentType, ContextType>;
   product?: Resolver<ResolversTypes['CartProduct'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unit_price?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
@@ -751,11 +1113,19 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'quantity' | 'variant'>>;
   addToWishlist?: Resolver<ResolversTypes['WishlistAddResult'], ParentType, ContextType, RequireFields<MutationAddToWishlistArgs, 'product'>>;
   applyCoupon?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationApplyCouponArgs, 'code'>>;
+  createAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationCreateAddressArgs, 'input'>>;
+  deleteAddress?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteAddressArgs, 'id'>>;
+  initiatePayment?: Resolver<ResolversTypes['PaymentResult'], ParentType, ContextType, RequireFields<MutationInitiatePaymentArgs, 'input'>>;
+  login?: Resolver<ResolversTypes['TokenPair'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
+  logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refresh'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
   postReview?: Resolver<ResolversTypes['Review'], ParentType, ContextType, RequireFields<MutationPostReviewArgs, 'input'>>;
+  refreshToken?: Resolver<ResolversTypes['TokenPair'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'refresh'>>;
+  register?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   removeCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveCartItemArgs, 'item_id'>>;
   removeCoupon?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
   removeFromWishlist?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveFromWishlistArgs, 'item_id'>>;
+  updateAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'id' | 'input'>>;
   updateCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'item_id' | 'quantity'>>;
 };
 
@@ -769,9 +1139,10 @@ export type OrderResolvers<ContextType = GraphQLContext, ParentType extends Reso
   id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
   paid_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  payment_status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  payment_status?: Resolver<ResolversTypes['PaymentStatus'], ParentType, ContextType>;
+  shipment?: Resolver<Maybe<ResolversTypes['Shipment']>, ParentType, ContextType>;
   shipping_address?: Resolver<ResolversTypes['AddressSnapshot'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   subtotal?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -805,8 +1176,8 @@ export type OrderSummaryResolvers<ContextType = GraphQLContext, ParentType exten
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   item_count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  payment_status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  payment_status?: Resolver<ResolversTypes['PaymentStatus'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
@@ -816,6 +1187,27 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type PaymentResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment']> = {
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  created_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  failure_code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['PaymentMethod'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  provider_answered?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  provider_reference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PaymentAttemptStatus'], ParentType, ContextType>;
+  succeeded_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type PaymentResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PaymentResult'] = ResolversParentTypes['PaymentResult']> = {
+  created?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  payment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType>;
 };
 
 export type PriceRangeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PriceRange'] = ResolversParentTypes['PriceRange']> = {
@@ -859,9 +1251,12 @@ export type ProductEdgeResolvers<ContextType = GraphQLContext, ParentType extend
 };
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  address?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<QueryAddressArgs, 'id'>>;
+  addresses?: Resolver<ResolversTypes['AddressConnection'], ParentType, ContextType, Partial<QueryAddressesArgs>>;
   cart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
   categoryTree?: Resolver<Array<ResolversTypes['CategoryNode']>, ParentType, ContextType>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, Partial<QueryProductArgs>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
@@ -901,6 +1296,23 @@ export type ReviewEdgeResolvers<ContextType = GraphQLContext, ParentType extends
   node?: Resolver<ResolversTypes['Review'], ParentType, ContextType>;
 };
 
+export type ShipmentResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment']> = {
+  carrier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  created_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  delivered_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  shipped_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ShipmentStatus'], ParentType, ContextType>;
+  tracking_number?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type TokenPairResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenPair'] = ResolversParentTypes['TokenPair']> = {
+  access?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refresh?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   date_joined?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -910,7 +1322,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   last_login?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   last_name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['UserRole'], ParentType, ContextType>;
   updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
@@ -952,6 +1364,9 @@ export type WishlistItemResolvers<ContextType = GraphQLContext, ParentType exten
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
+  Address?: AddressResolvers<ContextType>;
+  AddressConnection?: AddressConnectionResolvers<ContextType>;
+  AddressEdge?: AddressEdgeResolvers<ContextType>;
   AddressSnapshot?: AddressSnapshotResolvers<ContextType>;
   Attribute?: AttributeResolvers<ContextType>;
   Cart?: CartResolvers<ContextType>;
@@ -970,6 +1385,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   OrderItem?: OrderItemResolvers<ContextType>;
   OrderSummary?: OrderSummaryResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Payment?: PaymentResolvers<ContextType>;
+  PaymentResult?: PaymentResultResolvers<ContextType>;
   PriceRange?: PriceRangeResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
@@ -980,6 +1397,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   ReviewAuthor?: ReviewAuthorResolvers<ContextType>;
   ReviewConnection?: ReviewConnectionResolvers<ContextType>;
   ReviewEdge?: ReviewEdgeResolvers<ContextType>;
+  Shipment?: ShipmentResolvers<ContextType>;
+  TokenPair?: TokenPairResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
   WishlistAddResult?: WishlistAddResultResolvers<ContextType>;

@@ -2,7 +2,7 @@
  * The breaking-change gate: compares the contract in openapi/ with the contract at a base git
  * revision, using `redocly diff` (rules: diff-recommended in redocly.yaml), and fails when a change
  * needs a major version (a removed operation or response field, a new required request field, a
- * narrowed type...) unless info.version got a major bump.
+ * narrowed type...) unless info.version got a major bump (see `acceptsBreaking`).
  *
  *   npm run spec:breaking                 base: merge-base with main, or HEAD~1 on main itself
  *   npm run spec:breaking -- <rev>        base: any git revision (also SPEC_BASE=<rev>)
@@ -13,6 +13,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultBase, git, tryGit } from './git-base';
+import { acceptsBreaking, isMajorBump } from './versions';
 
 const projectRoot = resolve(__dirname, '..');
 const SPEC = 'openapi/openapi.yaml';
@@ -27,32 +29,6 @@ interface DiffReport {
   summary: { major: number; minor: number; patch: number };
   infoVersions: { base?: string; revision?: string };
   changes: { verdicts: Verdict[] }[];
-}
-
-function git(args: string[], cwd: string): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
-function tryGit(args: string[], cwd: string): string | undefined {
-  try {
-    return git(args, cwd);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The merge-base with main (or origin/main); on main itself, the commit before. */
-function defaultBase(repo: string): string | undefined {
-  const head = tryGit(['rev-parse', 'HEAD'], repo);
-  const main = ['main', 'origin/main'].find((ref) => tryGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], repo));
-  const mergeBase = main ? tryGit(['merge-base', 'HEAD', main], repo) : undefined;
-  if (mergeBase && mergeBase !== head) return mergeBase;
-  return tryGit(['rev-parse', '--verify', '--quiet', 'HEAD~1^{commit}'], repo);
-}
-
-function majorOf(version: string | undefined): number | undefined {
-  const m = /^v?(\d+)\./.exec(version ?? '');
-  return m ? Number(m[1]) : undefined;
 }
 
 /** Runs `redocly diff` and returns its JSON report. */
@@ -92,8 +68,10 @@ export function judge(report: DiffReport): { ok: boolean; lines: string[] } {
   const breaking = report.changes.flatMap((c) => c.verdicts).filter((v) => v.impact === 'major');
   for (const v of breaking) lines.push(`  major: ${v.message} (${v.ruleId}${v.location?.pointer ? ` at ${v.location.pointer}` : ''})`);
   if (!major) return { ok: true, lines: [...lines, 'No breaking change.'] };
-  const bumped = (majorOf(revision) ?? 0) > (majorOf(base) ?? 0);
-  if (bumped) return { ok: true, lines: [...lines, `Breaking changes accepted: info.version has a major bump (${base} -> ${revision}).`] };
+  if (acceptsBreaking(base, revision)) {
+    const why = isMajorBump(base, revision) ? 'info.version has a major bump' : 'both are prereleases of the same next major';
+    return { ok: true, lines: [...lines, `Breaking changes accepted: ${why} (${base} -> ${revision}).`] };
+  }
   return {
     ok: false,
     lines: [

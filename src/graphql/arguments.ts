@@ -50,14 +50,41 @@ export const queryRules: Rules<QueryResolvers> = {
   reviews: (args) => id(args.product, 'product'),
   me: (_args, ctx) => signedIn(ctx),
   cart: (_args, ctx) => signedIn(ctx),
-  orders: (args, ctx) => {
+  // `status` is the OrderStatus enum: GraphQL itself refuses any other value.
+  orders: (_args, ctx) => signedIn(ctx),
+  order: (args, ctx) => {
     signedIn(ctx);
-    if (args.status != null) check(schema('OrderStatus'), args.status, 'status');
+    id(args.id, 'id');
   },
   wishlist: (_args, ctx) => signedIn(ctx),
+  addresses: (_args, ctx) => signedIn(ctx),
+  address: (args, ctx) => {
+    signedIn(ctx);
+    id(args.id, 'id');
+  },
 };
 
 export const mutationRules: Rules<MutationResolvers> = {
+  // Like REST's auth operations, these take no credentials (a refused token does not fail them).
+  register: ({ input }) => check(schema('RegisterRequest'), { ...input }, 'input'),
+  login: ({ input }) => check(schema('LoginRequest'), { ...input }, 'input'),
+  refreshToken: (args) => check(schema('RefreshTokenRequest'), { refresh: args.refresh }, ''),
+  logout: (args) => check(schema('RefreshTokenRequest'), { refresh: args.refresh }, ''),
+  // Address inputs are checked as given: an explicit null is REST's null (a `phone` may be null, a
+  // `city` may not).
+  createAddress: ({ input }, ctx) => {
+    signedIn(ctx);
+    check(schema('AddressCreate'), { ...input }, 'input');
+  },
+  updateAddress: (args, ctx) => {
+    signedIn(ctx);
+    id(args.id, 'id');
+    check(schema('AddressUpdate'), { ...args.input }, 'input');
+  },
+  deleteAddress: (args, ctx) => {
+    signedIn(ctx);
+    id(args.id, 'id');
+  },
   addToCart: (args, ctx) => {
     signedIn(ctx);
     check(schema('CartAdd'), given({ variant: args.variant, quantity: args.quantity }), '');
@@ -80,6 +107,12 @@ export const mutationRules: Rules<MutationResolvers> = {
     signedIn(ctx);
     const { idempotency_key: key, ...order } = given({ ...input });
     check(schema('OrderCreate'), order, 'input');
+    if (key !== undefined) check(parameter('IdempotencyKey'), key, 'input.idempotency_key');
+  },
+  initiatePayment: ({ input }, ctx) => {
+    signedIn(ctx);
+    const { idempotency_key: key, ...payment } = given({ ...input });
+    check(schema('PaymentInitiate'), payment, 'input');
     if (key !== undefined) check(parameter('IdempotencyKey'), key, 'input.idempotency_key');
   },
   addToWishlist: (args, ctx) => {

@@ -27,9 +27,16 @@ export interface GraphQLContext {
   viewer(): Principal | null;
   /** The signed-in caller; NOT_AUTHENTICATED otherwise. */
   user(): Principal;
+  /** The client's address as REST sees it (`req.ip`, under the same proxy trust): login throttling keys on it. */
+  clientAddress: string;
 }
 
-export function createContext(em: EntityManager, services: Services, auth: { principal: Principal | null; failure?: DomainError }): GraphQLContext {
+export function createContext(
+  em: EntityManager,
+  services: Services,
+  auth: { principal: Principal | null; failure?: DomainError },
+  clientAddress = 'unknown',
+): GraphQLContext {
   const viewer = (): Principal | null => {
     if (auth.failure) throw auth.failure;
     return auth.principal;
@@ -67,6 +74,7 @@ export function createContext(em: EntityManager, services: Services, auth: { pri
     services,
     loaders,
     viewer,
+    clientAddress,
     user() {
       const p = viewer();
       if (!p) throw DomainError.unauthenticated('NOT_AUTHENTICATED', 'Authentication credentials were not provided.');

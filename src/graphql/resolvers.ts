@@ -2,10 +2,11 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import type { PageInfo, ProductOrdering as GqlOrdering, Resolvers } from '../../generated/graphql';
 import type { Listing } from '../shared/paging';
 import { DomainError } from '../shared/errors';
-import { toUserDto } from '../modules/accounts';
+import { type RegisterInput, toUserDto } from '../modules/accounts';
+import { type AddressInput, type AddressPatch, toAddressDto } from '../modules/addresses';
 import { toCartDto } from '../modules/cart';
 import { CatalogErrors, productFilter, type ProductOrdering, toProductDto, toProductSummaryDto } from '../modules/catalog';
-import { type OrderStatus, toOrderDto, toOrderSummaryDto } from '../modules/checkout';
+import { toOrderDto, toOrderSummaryDto, toPaymentDto } from '../modules/checkout';
 import { toReviewDto } from '../modules/reviews';
 import { toWishlistItemDto } from '../modules/wishlist';
 import { given, guarded, mutationRules, queryRules } from './arguments';
@@ -37,6 +38,21 @@ function connection<T, N>(listing: Listing<T>, node: (item: T) => N, ctx: GraphQ
     endCursor: edges[edges.length - 1]?.cursor ?? null,
   };
   return { edges, pageInfo };
+}
+
+/**
+ * A service's failure that names a field of REST's request body (`body.card_token`) names the
+ * GraphQL argument instead (`input.card_token`); anything else passes unchanged.
+ */
+async function namingArgument<T>(argument: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    const issues = err instanceof DomainError ? err.details.errors : undefined;
+    if (!(err instanceof DomainError) || !Array.isArray(issues)) throw err;
+    const errors = (issues as { field: string; message: string }[]).map((i) => ({ ...i, field: i.field.replace(/^body(?=\.|$)/, argument) }));
+    throw new DomainError(err.kind, err.code, err.message, { ...err.details, errors }, err.retryAfterSeconds);
+  }
 }
 
 /** The product's detail, for fields a list row does not carry (one batched statement per page). */
@@ -108,9 +124,18 @@ export const resolvers: Resolvers = {
       cart: async (_root, _args, ctx) => toCartDto(await ctx.services.cart.view(ctx.em, ctx.user()), ctx.services.currency),
 
       async orders(_root, args, ctx) {
-        const { orders, units } = await ctx.services.orders.list(ctx.em, ctx.user(), { status: (args.status ?? undefined) as OrderStatus | undefined }, ctx.services.pager.connection(args));
+        const { orders, units } = await ctx.services.orders.list(ctx.em, ctx.user(), { status: args.status ?? undefined }, ctx.services.pager.connection(args));
         return connection(orders, (o) => toOrderSummaryDto(o, units.get(o.id) ?? 0), ctx);
       },
+
+      order: async (_root, args, ctx) => toOrderDto(await ctx.services.orders.get(ctx.em, ctx.user(), args.id)),
+
+      async addresses(_root, args, ctx) {
+        const addresses = await ctx.services.addresses.list(ctx.em, ctx.user(), ctx.services.pager.connection(args));
+        return connection(addresses, toAddressDto, ctx);
+      },
+
+      address: async (_root, args, ctx) => toAddressDto(await ctx.services.addresses.get(ctx.em, ctx.user(), args.id)),
 
       async wishlist(_root, args, ctx) {
         const items = await ctx.services.wishlist.list(ctx.em, ctx.user(), ctx.services.pager.connection(args));
@@ -122,6 +147,28 @@ export const resolvers: Resolvers = {
 
   Mutation: guarded<NonNullable<Resolvers['Mutation']>>(
     {
+      // The input passed its rule, the contract's RegisterRequest: REST's body.
+      register: async (_root, { input }, ctx) => toUserDto(await ctx.services.accounts.register(ctx.em, { ...input } as RegisterInput)),
+
+      login: (_root, { input }, ctx) => ctx.services.auth.login(ctx.em, { ...input }, ctx.clientAddress),
+
+      refreshToken: (_root, args, ctx) => ctx.services.auth.refresh(ctx.em, args.refresh),
+
+      async logout(_root, args, ctx) {
+        await ctx.services.auth.logout(ctx.em, args.refresh);
+        return true;
+      },
+
+      // The inputs passed their rule, the contract's AddressCreate and AddressUpdate: REST's bodies.
+      createAddress: async (_root, { input }, ctx) => toAddressDto(await ctx.services.addresses.create(ctx.em, ctx.user(), { ...input } as AddressInput)),
+
+      updateAddress: async (_root, args, ctx) => toAddressDto(await ctx.services.addresses.update(ctx.em, ctx.user(), args.id, { ...args.input } as AddressPatch)),
+
+      async deleteAddress(_root, args, ctx) {
+        await ctx.services.addresses.delete(ctx.em, ctx.user(), args.id);
+        return true;
+      },
+
       addToCart: async (_root, args, ctx) => toCartDto(await ctx.services.cart.add(ctx.em, ctx.user(), args.variant, args.quantity ?? 1), ctx.services.currency),
 
       updateCartItem: async (_root, args, ctx) => toCartDto(await ctx.services.cart.setQuantity(ctx.em, ctx.user(), args.item_id, args.quantity), ctx.services.currency),
@@ -136,6 +183,13 @@ export const resolvers: Resolvers = {
         const { idempotency_key: key, shipping_address, coupon } = given({ ...input });
         const order = { shipping_address: shipping_address!, ...(coupon === undefined ? {} : { coupon }) };
         return toOrderDto(await ctx.services.orders.place(ctx.em, ctx.user(), order, key));
+      },
+
+      async initiatePayment(_root, { input }, ctx) {
+        const { idempotency_key: key, card_token, phone } = given({ ...input });
+        const payment = { order: input.order, method: input.method, ...given({ card_token, phone }) };
+        const { payment: made, existing } = await namingArgument('input', ctx.services.payments.initiate(ctx.em, ctx.user(), payment, key));
+        return { payment: toPaymentDto(made), created: !existing };
       },
 
       async addToWishlist(_root, args, ctx) {

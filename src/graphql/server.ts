@@ -1,11 +1,11 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import express, { type Router } from 'express';
-import helmet from 'helmet';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { typeDefs } from '../../generated/graphql-schema';
 import type { Config } from '../config';
+import { pageCsp } from '../http/security-headers';
 import type { Services } from '../services';
 import { createContext, type GraphQLContext } from './context';
 import { maskError } from './errors';
@@ -78,7 +78,8 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
       const em = orm.em.fork() as EntityManager;
       // The same verifier as REST's security handler; no Authorization header is an anonymous caller.
       const auth = req.headers.authorization ? await services.bearer.verify(req, em) : { principal: null };
-      return createContext(em, services, auth);
+      // The client's address as REST's handlers see it (trust proxy applies): login throttling keys on it.
+      return createContext(em, services, auth, req.ip ?? 'unknown');
     },
   });
 
@@ -88,15 +89,16 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
   });
   // GraphiQL (development only) runs inline scripts and styles and starts its editor's workers from
   // blob: URLs; the API keeps helmet's strict CSP.
-  const graphiqlCsp = helmet.contentSecurityPolicy({
-    directives: {
+  const graphiqlCsp = pageCsp(
+    {
       scriptSrc: ["'self'", "'unsafe-inline'"],
       styleSrc: ["'self'", "'unsafe-inline'"],
       imgSrc: ["'self'", 'data:'],
       fontSrc: ["'self'", 'data:'],
       workerSrc: ["'self'", 'blob:'],
     },
-  });
+    config.publicUrl,
+  );
   router.all(
     ['/graphql', GRAPHQL_PATH],
     (req, res, next) => (withGraphiql && req.method === 'GET' ? graphiqlCsp(req, res, next) : next()),

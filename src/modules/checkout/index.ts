@@ -11,7 +11,7 @@ import { Shipment } from './shipment.entity';
 
 export { checkoutHandlers, type CheckoutDeps } from './checkout.handlers';
 export type { CheckoutEvents, CheckoutPublisher, OrderEvent } from './checkout.events';
-export { toOrderDto, toOrderSummaryDto } from './checkout.mapper';
+export { toOrderDto, toOrderSummaryDto, toPaymentDto } from './checkout.mapper';
 export { CheckoutRepository } from './checkout.repository';
 export { orderMessage } from './order-messages';
 export { OrdersService, type AddressBook, type OrderDetail, type OrderListInput, type OrderSettings } from './orders.service';

@@ -168,9 +168,21 @@ describe('orders', () => {
     const list = await gql(app, '{ orders { edges { node { id user status payment_status item_count total currency created_at } } pageInfo { hasNextPage } } }', undefined, b.tokens.access);
     expect(list.data.orders.edges.map((e: { node: unknown }) => e.node)).toEqual((await b.api.GET('/api/order/')).data!.results);
     expect(list.data.orders.edges).toHaveLength(1);
-    const pending = await gql(app, '{ orders(status: "cancelled") { edges { node { id } } } }', undefined, b.tokens.access);
-    expect(pending.data.orders.edges).toEqual([]);
-    expect(codes(await gql(app, '{ orders(status: "lost") { edges { node { id } } } }', undefined, b.tokens.access))).toEqual(['VALIDATION_ERROR']);
+    const cancelled = await gql(app, '{ orders(status: cancelled) { edges { node { id } } } }', undefined, b.tokens.access);
+    expect(cancelled.data.orders.edges).toEqual([]);
+    // A variable takes REST's string.
+    const pending = await gql(app, 'query($s: OrderStatus) { orders(status: $s) { edges { node { id } } } }', { s: 'pending_payment' }, b.tokens.access);
+    expect(pending.data.orders.edges).toEqual([{ node: { id: order.id } }]);
+    // Status is an enum: GraphQL's own validation refuses another value, naming it, before anything runs.
+    for (const [query, variables] of [
+      ['{ orders(status: lost) { edges { node { id } } } }', undefined],
+      ['{ orders(status: "cancelled") { edges { node { id } } } }', undefined],
+      ['query($s: OrderStatus) { orders(status: $s) { edges { node { id } } } }', { s: 'lost' }],
+    ] as const) {
+      const res = await gql(app, query, variables, b.tokens.access);
+      expect(codes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(firstError(res).message).toMatch(/OrderStatus/);
+    }
 
     // Another customer sees none of it.
     const other = await actor(app);
