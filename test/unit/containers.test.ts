@@ -228,13 +228,14 @@ describe('Jenkinsfile', () => {
   const jenkinsfile = read('Jenkinsfile');
   const stages = [...jenkinsfile.matchAll(/stage\('([^']+)'\)/g)].map((m) => m[1]);
 
-  it('has the stages in order: install, spec gates, type-check, tests, pacts, image, push, deploy', () => {
+  it('has the stages in order: install, spec gates, type-check, tests, generated clients, pacts, image, push, deploy', () => {
     expect(stages).toEqual([
       'Install',
       'Lint the contract',
       'Breaking-change gate',
       'Type-check',
       'Test',
+      'Generated clients',
       'Docs in a browser',
       'Pact verification',
       'Publish pacts',
@@ -242,7 +243,7 @@ describe('Jenkinsfile', () => {
       'Push to Docker Hub',
       'Deploy to Heroku',
     ]);
-    for (const script of ['lint:spec', 'spec:breaking', 'typecheck', 'test:browser', 'test:contracts']) {
+    for (const script of ['lint:spec', 'spec:breaking', 'graphql:breaking', 'typecheck', 'clients:check', 'test:browser', 'test:contracts']) {
       expect(jenkinsfile).toContain(`npm run ${script}`);
     }
     expect(jenkinsfile).toMatch(/npm test/);
