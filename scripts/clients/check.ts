@@ -63,7 +63,9 @@ export const tools: Tool[] = [
   {
     // --useUnionTypes: enums as string unions (TypeScript `enum`s refuse the plain strings the API uses).
     name: 'openapi-typescript-codegen',
-    generate: (out) => [bin('openapi'), ['--input', bundlePath, '--output', out, '--client', 'fetch', '--useUnionTypes']],
+    // Its bin is called `openapi`, like one of @redocly/cli's: which one node_modules/.bin/openapi
+    // is depends on the install order, so the package's own file is run.
+    generate: (out) => [process.execPath, [join(root, 'node_modules', 'openapi-typescript-codegen', 'bin', 'index.js'), '--input', bundlePath, '--output', out, '--client', 'fetch', '--useUnionTypes']],
     untypedErrors: 'its services throw ApiError, whose `body` is `any`',
   },
 ];
