@@ -5,6 +5,10 @@
  */
 const base = require('./jest.config.js');
 
+// The error-code coverage check (test/support/global-teardown.ts) judges the integration suite
+// (`npm test`); these page tests send no problem documents, so it does not apply to them.
+process.env.ERROR_CODE_COVERAGE = 'skip';
+
 /** @type {import('jest').Config} */
 module.exports = {
   ...base,

@@ -14,7 +14,8 @@ import { errorCoverage, isFilteredRun, type RunSelection } from './error-coverag
 function checkErrorCoverage(globalConfig: RunSelection): void {
   const dir = process.env.PROBLEM_LOG_DIR;
   if (!dir) return;
-  if (isFilteredRun(globalConfig)) return rmSync(dir, { recursive: true, force: true });
+  // A filtered run, or another suite than `npm test`'s (jest.browser.config.js sets the skip).
+  if (isFilteredRun(globalConfig) || process.env.ERROR_CODE_COVERAGE === 'skip') return rmSync(dir, { recursive: true, force: true });
   const { declared, observed, missing } = errorCoverage(dir);
   const report = join(dir, 'error-coverage.txt');
   writeFileSync(report, missing.join('\n') + '\n');
