@@ -240,12 +240,34 @@ export type Mutation = {
   /** Removes one of the user's wishlist items; true when done. */
   removeFromWishlist: Scalars['Boolean']['output'];
   /**
+   * Asks for a password reset mail, like POST /api/auth/password/reset/: true whether or not an account
+   * uses the email (the mail follows only if one does). Throttled per email and per client address
+   * (MAIL_THROTTLED, 429). Takes no credentials.
+   */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /**
+   * Mails the signed-in user a new verification token (POST /api/auth/email/verify/resend/): true.
+   * EMAIL_ALREADY_VERIFIED (409) when it is verified; throttled (MAIL_THROTTLED, 429).
+   */
+  resendVerificationEmail: Scalars['Boolean']['output'];
+  /**
+   * Sets a new password with a mailed reset token (POST /api/auth/password/reset/confirm/): true. The
+   * token works once; every session of the account is signed out. An unknown, used or expired token is
+   * INVALID_RESET_TOKEN (400). Takes no credentials.
+   */
+  resetPassword: Scalars['Boolean']['output'];
+  /**
    * Changes the fields given of one of the user's addresses (PATCH /api/address/{id}/); a null `phone`
    * clears it. At least one field.
    */
   updateAddress: Address;
   /** Sets the quantity of one of the cart's lines. */
   updateCartItem: Cart;
+  /**
+   * Verifies the account's email with the mailed token (POST /api/auth/email/verify/): true. An
+   * unknown, used or expired token is INVALID_VERIFICATION_TOKEN (400). Takes no credentials.
+   */
+  verifyEmail: Scalars['Boolean']['output'];
 };
 
 
@@ -320,6 +342,17 @@ export type MutationRemoveFromWishlistArgs = {
 };
 
 
+export type MutationRequestPasswordResetArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  new_password: Scalars['String']['input'];
+  token: Scalars['String']['input'];
+};
+
+
 export type MutationUpdateAddressArgs = {
   id: Scalars['Int']['input'];
   input: AddressUpdateInput;
@@ -329,6 +362,11 @@ export type MutationUpdateAddressArgs = {
 export type MutationUpdateCartItemArgs = {
   item_id: Scalars['Int']['input'];
   quantity: Scalars['Int']['input'];
+};
+
+
+export type MutationVerifyEmailArgs = {
+  token: Scalars['String']['input'];
 };
 
 export type Order = {
@@ -743,6 +781,8 @@ export type User = {
   __typename?: 'User';
   date_joined: Scalars['DateTime']['output'];
   email: Scalars['String']['output'];
+  /** Whether the owner proved they read mail at `email`; false again after the email changes. */
+  email_verified: Scalars['Boolean']['output'];
   first_name: Scalars['String']['output'];
   id: Scalars['Int']['output'];
   is_active: Scalars['Boolean']['output'];
@@ -1125,8 +1165,12 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   removeCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveCartItemArgs, 'item_id'>>;
   removeCoupon?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
   removeFromWishlist?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveFromWishlistArgs, 'item_id'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  resendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'new_password' | 'token'>>;
   updateAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'id' | 'input'>>;
   updateCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'item_id' | 'quantity'>>;
+  verifyEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'token'>>;
 };
 
 export type OrderResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order']> = {
@@ -1316,6 +1360,7 @@ export type TokenPairResolvers<ContextType = GraphQLContext, ParentType extends 
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   date_joined?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  email_verified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   first_name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   is_active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;

@@ -19,6 +19,11 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number({ message: 'must be a number' }).int().min(min).max(max);
+/** A link template for mailed tokens: an http(s) URL holding `{token}` (replaced by the token, URL-encoded). */
+const tokenLink = z
+  .string()
+  .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+  .refine((v) => v.includes('{token}'), 'must contain {token}');
 const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
 const schema = z.object({
@@ -97,6 +102,14 @@ const schema = z.object({
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
     .optional(),
   MAIL_FROM: z.string().min(3).default('no-reply@localhost'),
+  PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(30),
+  PASSWORD_RESET_URL: tokenLink.optional(),
+  EMAIL_VERIFICATION_TTL_HOURS: int(1, 720).default(48),
+  EMAIL_VERIFICATION_URL: tokenLink.optional(),
+  REQUIRE_VERIFIED_EMAIL: bool.default(false),
+  ACCOUNT_MAIL_MAX_PER_EMAIL: int(1, 1000).default(3),
+  ACCOUNT_MAIL_MAX_PER_ADDRESS: int(1, 100_000).default(20),
+  ACCOUNT_MAIL_WINDOW_SECONDS: int(1, 86_400).default(3600),
 });
 
 export type Env = z.input<typeof schema>;
@@ -210,6 +223,22 @@ export interface Config {
     /** SMTP server (smtp://user:pass@host:587, smtps://...); when absent mail is only logged. */
     smtpUrl?: string;
     from: string;
+  };
+  /** Password reset and email verification. */
+  recovery: {
+    resetTtlMinutes: number;
+    /** The storefront's reset page (`{token}` is replaced); without it the mail carries the token alone. */
+    resetUrl?: string;
+    verificationTtlHours: number;
+    /** The storefront's verification page (`{token}` is replaced); without it the mail carries the token alone. */
+    verificationUrl?: string;
+    /** Whether only accounts with a verified email may place orders. */
+    requireVerifiedEmail: boolean;
+    /** Account mails (reset, verification) asked for per email address or account, per window. */
+    maxPerEmail: number;
+    /** Account mails asked for per client address, per window. */
+    maxPerAddress: number;
+    windowSeconds: number;
   };
   /** Failpoints armed in this process (test-only: each kills the process when reached; see shared/failpoints.ts). */
   failpoints: FailpointName[];
@@ -331,6 +360,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     carts: { ttlDays: e.CART_TTL_DAYS, expiryCron: e.CART_EXPIRY_CRON },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    recovery: {
+      resetTtlMinutes: e.PASSWORD_RESET_TTL_MINUTES,
+      resetUrl: e.PASSWORD_RESET_URL,
+      verificationTtlHours: e.EMAIL_VERIFICATION_TTL_HOURS,
+      verificationUrl: e.EMAIL_VERIFICATION_URL,
+      requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
+      maxPerEmail: e.ACCOUNT_MAIL_MAX_PER_EMAIL,
+      maxPerAddress: e.ACCOUNT_MAIL_MAX_PER_ADDRESS,
+      windowSeconds: e.ACCOUNT_MAIL_WINDOW_SECONDS,
+    },
     failpoints: e.FAILPOINTS ?? [],
   };
 }

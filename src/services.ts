@@ -13,7 +13,7 @@ import { Pager } from './http/pagination';
 import { createFailureLimiter, createRequestLimiter, type RequestLimiter } from './http/rate-limit';
 import type { JobQueue } from './jobs/queue';
 import { subscribeJobs } from './jobs/subscriptions';
-import { AccountsRepository, AccountsService, type AccountsDeps, AuthService, TokenService } from './modules/accounts';
+import { AccountsRepository, AccountsService, type AccountsDeps, AuthService, RecoveryService, TokenService } from './modules/accounts';
 import { AddressesRepository, AddressesService, type AddressesDeps } from './modules/addresses';
 import { CartRepository, CartService, type CartDeps } from './modules/cart';
 import {
@@ -85,7 +85,20 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis),
     createFailureLimiter('login-address', config.auth.loginAddressMaxUsernames, config.auth.loginAddressWindowSeconds, redis),
   );
-  const accounts = new AccountsService(users, auth);
+  const recovery = new RecoveryService(
+    users,
+    auth,
+    {
+      send: async (em, message) => void (await jobs.send(em, 'mail.send', message)),
+      passwordReset: async (em, userId) => void (await jobs.send(em, 'accounts.password-reset', { userId })),
+    },
+    config.recovery,
+    {
+      perEmail: createFailureLimiter('account-mail', config.recovery.maxPerEmail, config.recovery.windowSeconds, redis),
+      perAddress: createFailureLimiter('account-mail-address', config.recovery.maxPerAddress, config.recovery.windowSeconds, redis),
+    },
+  );
+  const accounts = new AccountsService(users, auth, recovery);
   const addresses = new AddressesService(new AddressesRepository());
 
   // Catalog
@@ -126,6 +139,8 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
   return {
     tokens,
     auth,
+    recovery,
+    buyerGate: recovery,
     accounts,
     bearer: new BearerVerifier({ key: tokens.key, verifyOptions: tokens.verifyOptions, resolve: (em, claims) => auth.principalFor(em, claims) }),
     // Cursors are signed with a key derived from the JWT secret, never with the secret itself.

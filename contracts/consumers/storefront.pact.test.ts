@@ -1,6 +1,8 @@
 /**
  * The storefront (the shop's web front end): customers sign up and in (register, log in and a wrong
- * password, refresh the token pair, read the signed-in customer), browse and filter the catalog, read
+ * password, refresh the token pair, read the signed-in customer), recover their account (ask for a
+ * password reset, set a new password with the mailed token or be told it is invalid, verify their
+ * email), browse and filter the catalog, read
  * a product page, fill their cart, place an order, pay for it and track its shipment. It talks to
  * the API through the generated SDK (generated/sdk), as the real front end does.
  */
@@ -133,6 +135,72 @@ describe('storefront -> ecommerce-backend: accounts', () => {
         const { error, response } = await createApiClient({ baseUrl: server.url }).GET('/api/auth/me/');
         expect(response.status).toBe(401);
         expect(error?.code).toBe('NOT_AUTHENTICATED');
+      });
+  });
+});
+
+describe('storefront -> ecommerce-backend: account recovery', () => {
+  const RESET_ACCEPTED = 'If an account uses that email, a password reset message is on its way.';
+  const TOKEN = 'q3ZQ2c1pX9nY0bT5Lr8uVw6sKdFh4gJmA7eNoPzCiRk';
+
+  it('asks for a password reset mail', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer exists')
+      .uponReceiving('a password reset request')
+      .withRequest('POST', '/api/auth/password/reset/', (req) => req.headers(json).jsonBody({ email: fromProviderState('${email}', 'ada@example.com') }))
+      .willRespondWith(202, (res) => res.headers(json).jsonBody({ detail: string(RESET_ACCEPTED) }))
+      .executeTest(async (server) => {
+        const { data, response } = await createApiClient({ baseUrl: server.url }).POST('/api/auth/password/reset/', { body: { email: 'ada@example.com' } });
+        expect(response.status).toBe(202);
+        expect(data?.detail).toBe(RESET_ACCEPTED);
+      });
+  });
+
+  it('sets a new password with the mailed token', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer asked for a password reset')
+      .uponReceiving('a password reset confirmation')
+      .withRequest('POST', '/api/auth/password/reset/confirm/', (req) =>
+        req.headers(json).jsonBody({ token: fromProviderState('${resetToken}', TOKEN), new_password: 'staple-horse-correct-battery' }),
+      )
+      .willRespondWith(204)
+      .executeTest(async (server) => {
+        const { response } = await createApiClient({ baseUrl: server.url }).POST('/api/auth/password/reset/confirm/', {
+          body: { token: TOKEN, new_password: 'staple-horse-correct-battery' },
+        });
+        expect(response.status).toBe(204);
+      });
+  });
+
+  it('is told when the reset token is invalid, used or expired', async () => {
+    await pact
+      .addInteraction()
+      .uponReceiving('a password reset confirmation with an unknown token')
+      .withRequest('POST', '/api/auth/password/reset/confirm/', (req) =>
+        req.headers(json).jsonBody({ token: 'not-a-token-anyone-was-mailed', new_password: 'staple-horse-correct-battery' }),
+      )
+      .willRespondWith(400, (res) => res.headers(problemJson).jsonBody(problem(400, 'INVALID_RESET_TOKEN')))
+      .executeTest(async (server) => {
+        const { error, response } = await createApiClient({ baseUrl: server.url }).POST('/api/auth/password/reset/confirm/', {
+          body: { token: 'not-a-token-anyone-was-mailed', new_password: 'staple-horse-correct-battery' },
+        });
+        expect(response.status).toBe(400);
+        expect(error?.code).toBe('INVALID_RESET_TOKEN');
+      });
+  });
+
+  it('verifies the email with the mailed token', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer has just registered')
+      .uponReceiving('an email verification')
+      .withRequest('POST', '/api/auth/email/verify/', (req) => req.headers(json).jsonBody({ token: fromProviderState('${verificationToken}', TOKEN) }))
+      .willRespondWith(204)
+      .executeTest(async (server) => {
+        const { response } = await createApiClient({ baseUrl: server.url }).POST('/api/auth/email/verify/', { body: { token: TOKEN } });
+        expect(response.status).toBe(204);
       });
   });
 });

@@ -6,6 +6,7 @@
  * Add a state here when a consumer test names a new one; `verify.pact.test.ts` fails on unknown ones.
  */
 import type { VerifierOptions } from '@pact-foundation/pact';
+import { JOB_SCHEMA } from '../../src/jobs/queue';
 import type { UserRole } from '../../src/modules/accounts/user.entity';
 import type { TestApp } from '../../test/support/app';
 import { makeCategory, makeProduct } from '../../test/support/catalog';
@@ -61,6 +62,19 @@ async function customerWithPaidOrder(app: TestApp) {
   return { buyer: b, order };
 }
 
+/**
+ * The token of the newest mail with this subject to this address, read from its queued `mail.send`
+ * job (the provider runs no worker; the token exists nowhere else: only its hash is stored).
+ */
+async function mailedToken(app: TestApp, to: string, subject: string): Promise<string> {
+  const rows = await app.orm.em
+    .getConnection()
+    .execute<{ text: string }[]>(`select data->>'text' as text from ${JOB_SCHEMA}.job where name = 'mail.send' and data->>'to' = ? and data->>'subject' = ? order by created_on desc limit 1`, [to, subject]);
+  const token = /\n\n([A-Za-z0-9_-]{43})(?:\n|$)/.exec(rows[0]?.text ?? '')?.[1];
+  if (!token) throw new Error(`state setup: no "${subject}" mail to ${to}`);
+  return token;
+}
+
 export function providerStates(app: TestApp): StateHandlers {
   return {
     'no account uses the username "grace"': async () => {
@@ -70,7 +84,19 @@ export function providerStates(app: TestApp): StateHandlers {
 
     'a customer exists': async () => {
       const customer = await createUser(app, 'customer');
-      return { username: customer.username, password: PASSWORD, userId: customer.id };
+      return { username: customer.username, password: PASSWORD, userId: customer.id, email: customer.email };
+    },
+
+    'a customer asked for a password reset': async () => {
+      const customer = await createUser(app, 'customer');
+      // What the accounts.password-reset job does for the request (the provider runs no worker).
+      await app.services.recovery.mailPasswordReset(app.orm.em.fork(), customer.id);
+      return { resetToken: await mailedToken(app, customer.email, 'Reset your password') };
+    },
+
+    'a customer has just registered': async () => {
+      const customer = await createUser(app, 'customer');
+      return { verificationToken: await mailedToken(app, customer.email, 'Verify your email address') };
     },
 
     'a customer is logged in': async () => {

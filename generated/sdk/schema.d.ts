@@ -175,6 +175,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/password/reset/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password reset mail
+         * @description Mails a single-use password reset token (valid PASSWORD_RESET_TTL_MINUTES, 30 by default) to
+         *     the account with this email, if there is an active one. The answer is the same 202 whether or
+         *     not the email is registered, and takes the same time: one lookup and one background job either
+         *     way; the token and the mail are made in the job. Asking again replaces nothing: every token mailed stays valid until it expires
+         *     or one of them is used. Throttled per email and per client address (429 `MAIL_THROTTLED`, with
+         *     `Retry-After`).
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password/reset/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset token
+         * @description Sets the password of the account the mailed token belongs to. The token works once: on success
+         *     it and every other reset token of the account stop working, and every session of the account
+         *     is signed out (refresh and access tokens issued before). An unknown, used or expired token is
+         *     400 `INVALID_RESET_TOKEN`; of two concurrent uses of one token exactly one succeeds. The new
+         *     password follows the rules of registration.
+         */
+        post: operations["confirmPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/email/verify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify the account's email with the mailed token
+         * @description Marks the email of the account the token was mailed for as verified (`email_verified` on the
+         *     user). A verification mail is sent at registration, when the email changes, and on request
+         *     (`POST /api/auth/email/verify/resend/`); a token is valid for EMAIL_VERIFICATION_TTL_HOURS
+         *     (48 by default) and works once. An unknown, used, expired or superseded token (the email changed
+         *     since) is 400 `INVALID_VERIFICATION_TOKEN`.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/email/verify/resend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send me a new verification mail
+         * @description Mails the signed-in user a new email verification token (earlier ones stay valid until they
+         *     expire or one is used). Throttled per account (429 `MAIL_THROTTLED`, with `Retry-After`); an
+         *     email already verified is 409 `EMAIL_ALREADY_VERIFIED`.
+         */
+        post: operations["resendVerificationEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/me/": {
         parameters: {
             query?: never;
@@ -1272,6 +1367,7 @@ export interface components {
          *       "id": 42,
          *       "username": "ada",
          *       "email": "ada@example.com",
+         *       "email_verified": true,
          *       "first_name": "Ada",
          *       "last_name": "Lovelace",
          *       "phone": "+44 20 7946 0958",
@@ -1290,6 +1386,12 @@ export interface components {
             id: number;
             username: components["schemas"]["Username"];
             email: components["schemas"]["Email"];
+            /**
+             * @description Whether the owner proved they read mail at `email` (the token mailed at registration or after
+             *     an email change, `POST /api/auth/email/verify/`). Back to false when the email changes. With
+             *     REQUIRE_VERIFIED_EMAIL on, only verified accounts may place orders.
+             */
+            email_verified: boolean;
             first_name: components["schemas"]["PersonName"];
             last_name: components["schemas"]["PersonName"];
             phone: components["schemas"]["Phone"];
@@ -1567,6 +1669,128 @@ export interface components {
             detail?: components["schemas"]["ProblemDetail"];
             instance?: components["schemas"]["ProblemInstance"];
             code: components["schemas"]["ChangePasswordUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com"
+         *     }
+         */
+        PasswordResetRequest: {
+            /**
+             * Format: email
+             * @description The account's email (regardless of case).
+             */
+            email: string;
+        };
+        MailAccepted: {
+            /** @description Always the same text, whatever happened to the address. */
+            detail: string;
+        };
+        /**
+         * @description The codes a 429 answer of this kind can carry.
+         * @enum {string}
+         */
+        AccountMailTooManyRequestsCode: "RATE_LIMITED" | "MAIL_THROTTLED";
+        /** @description A 429 problem (RFC 9457) whose `code` is one of `RATE_LIMITED`, `MAIL_THROTTLED`. */
+        AccountMailTooManyRequestsProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 429;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["AccountMailTooManyRequestsCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description A token mailed to the account's address (single use, short-lived).
+         * @example q3ZQ2c1pX9nY0bT5Lr8uVw6sKdFh4gJmA7eNoPzCiRk
+         */
+        AccountToken: string;
+        /**
+         * @example {
+         *       "token": "q3ZQ2c1pX9nY0bT5Lr8uVw6sKdFh4gJmA7eNoPzCiRk",
+         *       "new_password": "staple-horse-correct-battery"
+         *     }
+         */
+        PasswordResetConfirm: {
+            token: components["schemas"]["AccountToken"];
+            new_password: components["schemas"]["Password"];
+        };
+        /**
+         * @description The codes a 400 answer of this kind can carry.
+         * @enum {string}
+         */
+        ResetPasswordBadRequestCode: "VALIDATION_ERROR" | "DISALLOWED_HOST" | "MALFORMED_JSON" | "INVALID_RESET_TOKEN";
+        /** @description A 400 problem (RFC 9457) whose `code` is one of `VALIDATION_ERROR`, `DISALLOWED_HOST`, `MALFORMED_JSON`, `INVALID_RESET_TOKEN`. */
+        ResetPasswordBadRequestProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 400;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["ResetPasswordBadRequestCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @example {
+         *       "token": "q3ZQ2c1pX9nY0bT5Lr8uVw6sKdFh4gJmA7eNoPzCiRk"
+         *     }
+         */
+        EmailVerification: {
+            token: components["schemas"]["AccountToken"];
+        };
+        /**
+         * @description The codes a 400 answer of this kind can carry.
+         * @enum {string}
+         */
+        VerifyEmailBadRequestCode: "VALIDATION_ERROR" | "DISALLOWED_HOST" | "MALFORMED_JSON" | "INVALID_VERIFICATION_TOKEN";
+        /** @description A 400 problem (RFC 9457) whose `code` is one of `VALIDATION_ERROR`, `DISALLOWED_HOST`, `MALFORMED_JSON`, `INVALID_VERIFICATION_TOKEN`. */
+        VerifyEmailBadRequestProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 400;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["VerifyEmailBadRequestCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `EMAIL_ALREADY_VERIFIED`. */
+        EmailAlreadyVerifiedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "EMAIL_ALREADY_VERIFIED";
             request_id?: components["schemas"]["ProblemRequestId"];
             errors?: components["schemas"]["ValidationIssues"];
         };
@@ -2961,6 +3185,26 @@ export interface components {
             /** Format: date-time */
             cancelled_at: string | null;
         };
+        /** @description A 403 problem (RFC 9457) whose `code` is one of `EMAIL_NOT_VERIFIED`. */
+        EmailNotVerifiedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 403;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "EMAIL_NOT_VERIFIED";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
         /**
          * @description The codes a 409 answer of this kind can carry.
          * @enum {string}
@@ -3689,6 +3933,78 @@ export interface components {
             };
         };
         /**
+         * @description Too many requests, or too many account mails asked for: wait `Retry-After` seconds. Nothing is changed. `code` says why:
+         *
+         *     - `RATE_LIMITED`: the client's allowance for the window is spent (see the `RateLimit-*` headers).
+         *     - `MAIL_THROTTLED`: too many password reset or verification mails were asked for this email address, account or client address in the window.
+         */
+        AccountMailTooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountMailTooManyRequestsProblem"];
+            };
+        };
+        /**
+         * @description The request is refused before anything runs. Nothing is changed. `code` says why:
+         *
+         *     - `VALIDATION_ERROR`: the request breaks the contract; `errors` names every offending field (a missing, unknown or malformed field or parameter, a string holding U+0000, an integer parameter that is not a plain decimal integer, an impossible date).
+         *     - `DISALLOWED_HOST`: the `Host` names a host the server does not serve.
+         *     - `MALFORMED_JSON`: the body is not valid JSON.
+         *     - `INVALID_RESET_TOKEN`: the reset token is unknown, already used, replaced by a newer reset, or expired.
+         */
+        ResetPasswordBadRequest: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ResetPasswordBadRequestProblem"];
+            };
+        };
+        /**
+         * @description The request is refused before anything runs. Nothing is changed. `code` says why:
+         *
+         *     - `VALIDATION_ERROR`: the request breaks the contract; `errors` names every offending field (a missing, unknown or malformed field or parameter, a string holding U+0000, an integer parameter that is not a plain decimal integer, an impossible date).
+         *     - `DISALLOWED_HOST`: the `Host` names a host the server does not serve.
+         *     - `MALFORMED_JSON`: the body is not valid JSON.
+         *     - `INVALID_VERIFICATION_TOKEN`: the verification token is unknown, already used, replaced by a newer one, or expired.
+         */
+        VerifyEmailBadRequest: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["VerifyEmailBadRequestProblem"];
+            };
+        };
+        /**
+         * @description The email is already verified. Nothing is changed. `code` says why:
+         *
+         *     - `EMAIL_ALREADY_VERIFIED`: the email of the account is already verified.
+         */
+        EmailAlreadyVerified: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["EmailAlreadyVerifiedProblem"];
+            };
+        };
+        /**
          * @description The email is taken. Nothing is changed. `code` says why:
          *
          *     - `EMAIL_TAKEN`: the email is already registered.
@@ -4077,6 +4393,22 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["AlreadyReviewedProblem"];
+            };
+        };
+        /**
+         * @description The account may not order yet. Nothing is changed. `code` says why:
+         *
+         *     - `EMAIL_NOT_VERIFIED`: REQUIRE_VERIFIED_EMAIL is on and the account has not verified its email (see `POST /api/auth/email/verify/`).
+         */
+        EmailNotVerified: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["EmailNotVerifiedProblem"];
             };
         };
         /**
@@ -4544,6 +4876,130 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ChangePasswordUnprocessable"];
             429: components["responses"]["LoginTooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a mail follows if an active account uses the email. */
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["AccountMailTooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirm"];
+            };
+        };
+        responses: {
+            /** @description The password is set; log in with it. */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ResetPasswordBadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailVerification"];
+            };
+        };
+        responses: {
+            /** @description The email is verified. */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["VerifyEmailBadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resendVerificationEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted; the mail follows. */
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAccepted"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["EmailAlreadyVerified"];
+            429: components["responses"]["AccountMailTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -6170,6 +6626,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["EmailNotVerified"];
             409: components["responses"]["PlaceOrderConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

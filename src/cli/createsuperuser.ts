@@ -70,7 +70,7 @@ async function run(): Promise<void> {
   try {
     // Creating an account sends no job: the queue is never started here.
     const services = createServices(config, jwtSecretFor(config), undefined, new JobQueue(config, db, logger));
-    const user = await services.accounts.createUser(db.orm.em.fork(), { username, email, password }, 'admin');
+    const user = await services.accounts.createUser(db.orm.em.fork(), { username, email, password }, 'admin', true);
     console.log(`Superuser ${user.username} (id ${user.id}) created.`);
   } finally {
     await db.close();

@@ -72,7 +72,7 @@ async function run(): Promise<void> {
     const em = db.orm.em.fork();
     if (await services.accounts.none(em)) {
       for (const demo of DEMO_USERS) {
-        await services.accounts.createUser(em, { username: demo.username, email: `${demo.username}@demo.example`, password: demo.password, first_name: demo.username }, demo.role);
+        await services.accounts.createUser(em, { username: demo.username, email: `${demo.username}@demo.example`, password: demo.password, first_name: demo.username }, demo.role, true);
       }
       console.log(`Demo accounts created (as npm start does on a new database): ${DEMO_USERS.map((u) => `${u.username} / ${u.password}`).join(', ')}.`);
     }

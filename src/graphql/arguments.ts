@@ -70,6 +70,10 @@ export const mutationRules: Rules<MutationResolvers> = {
   login: ({ input }) => check(schema('LoginRequest'), { ...input }, 'input'),
   refreshToken: (args) => check(schema('RefreshTokenRequest'), { refresh: args.refresh }, ''),
   logout: (args) => check(schema('RefreshTokenRequest'), { refresh: args.refresh }, ''),
+  requestPasswordReset: (args) => check(schema('PasswordResetRequest'), { email: args.email }, ''),
+  resetPassword: (args) => check(schema('PasswordResetConfirm'), { token: args.token, new_password: args.new_password }, ''),
+  verifyEmail: (args) => check(schema('EmailVerification'), { token: args.token }, ''),
+  resendVerificationEmail: (_args, ctx) => signedIn(ctx),
   // Address inputs are checked as given: an explicit null is REST's null (a `phone` may be null, a
   // `city` may not).
   createAddress: ({ input }, ctx) => {

@@ -159,6 +159,26 @@ export const resolvers: Resolvers = {
         return true;
       },
 
+      async requestPasswordReset(_root, args, ctx) {
+        await ctx.services.recovery.requestPasswordReset(ctx.em, args.email, ctx.clientAddress);
+        return true;
+      },
+
+      async resetPassword(_root, args, ctx) {
+        await ctx.services.recovery.confirmPasswordReset(ctx.em, args.token, args.new_password);
+        return true;
+      },
+
+      async verifyEmail(_root, args, ctx) {
+        await ctx.services.recovery.verifyEmail(ctx.em, args.token);
+        return true;
+      },
+
+      async resendVerificationEmail(_root, _args, ctx) {
+        await ctx.services.recovery.resendVerification(ctx.em, ctx.user(), ctx.clientAddress);
+        return true;
+      },
+
       // The inputs passed their rule, the contract's AddressCreate and AddressUpdate: REST's bodies.
       createAddress: async (_root, { input }, ctx) => toAddressDto(await ctx.services.addresses.create(ctx.em, ctx.user(), { ...input } as AddressInput)),
 
@@ -182,6 +202,7 @@ export const resolvers: Resolvers = {
       async placeOrder(_root, { input }, ctx) {
         const { idempotency_key: key, shipping_address, coupon } = given({ ...input });
         const order = { shipping_address: shipping_address!, ...(coupon === undefined ? {} : { coupon }) };
+        await ctx.services.buyerGate.assertMayOrder(ctx.em, ctx.user().id);
         return toOrderDto(await ctx.services.orders.place(ctx.em, ctx.user(), order, key));
       },
 

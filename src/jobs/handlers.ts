@@ -21,6 +21,10 @@ export function jobHandlers({ services, config, mailer }: JobDeps): JobHandlers<
   return {
     'mail.send': sendMailJob(mailer, config.mail.from),
 
+    'accounts.password-reset': async ({ userId }, job) => {
+      await services.recovery.mailPasswordReset(job.em, userId);
+    },
+
     'carts.expire-abandoned': async (_data, job) => {
       const deleted = await services.cart.expireAbandoned(job.em, config.carts.ttlDays);
       job.logger.info({ deleted, ttlDays: config.carts.ttlDays }, 'abandoned carts expired');

@@ -14,6 +14,11 @@ export type NoPayload = Record<string, never>;
 export interface JobPayloads {
   /** Sends one e-mail (at most once per job, whatever the retries). */
   'mail.send': MailMessage;
+  /**
+   * Mails a password reset token to the account (null: nobody; sent by every reset request, whether
+   * or not an account uses the email, so all take the same time).
+   */
+  'accounts.password-reset': { userId: number | null };
   /** Deletes carts nobody changed for CART_TTL_DAYS (scheduled: CART_EXPIRY_CRON). */
   'carts.expire-abandoned': NoPayload;
   /** Forgets the side effects recorded for jobs long finished (scheduled daily). */
@@ -43,6 +48,8 @@ export const jobDefinitions: JobDefinitions<JobPayloads> = {
   // A mail server that is down for a while: 30 s, 1 min, 2 min, ... capped at 30 min, for about 4 hours.
   'mail.send': { retryLimit: 12, retryDelay: 30, retryBackoff: true, retryDelayMax: 1800, expireInSeconds: 120 },
   // One run at a time: a tick that finds the previous run still queued or running is dropped.
+  // A retry after a rollback mails once; one after a lost completion may mail a second valid token.
+  'accounts.password-reset': { retryLimit: 5, retryDelay: 30, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 120 },
   'carts.expire-abandoned': { retryLimit: 3, retryDelay: 60, retryBackoff: true, policy: 'exclusive' },
   'jobs.prune-effects': { retryLimit: 3, retryDelay: 60, retryBackoff: true, policy: 'exclusive' },
   // Idempotent: an order already paid or cancelled is left alone.

@@ -93,7 +93,7 @@ export async function ensureVendors(client: ClientBase, count: number): Promise<
     const hash = await hashPassword(SEED_VENDOR_PASSWORD);
     for (const { username, shop } of vendorShops(missing)) {
       const { rows: [created] } = await client.query<{ id: number }>(
-        `insert into users (username, email, password_hash, first_name, role) values ($1, $2, $3, $4, 'vendor') returning id`,
+        `insert into users (username, email, password_hash, first_name, role, email_verified_at) values ($1, $2, $3, $4, 'vendor', now()) returning id`,
         [username, `${username}@seed.example.com`, hash, shop],
       );
       if (!created) throw new Error(`creating the vendor account ${username} returned no row`);

@@ -23,6 +23,7 @@ export async function seedDemo(db: Database, services: Services, logger: Logger)
         em,
         { username: demo.username, email: `${demo.username}@demo.example`, password: demo.password, first_name: demo.username },
         demo.role,
+        true,
       );
     }
     logger.info({ users: DEMO_USERS.map(({ username, password, role }) => ({ username, password, role })) }, 'demo data seeded');

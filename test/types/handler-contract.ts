@@ -6,7 +6,7 @@ import type { Handlers } from '../../src/handlers';
 import { handlers } from '../../src/handlers';
 
 const user = {
-  id: 1, username: 'a', email: 'a@example.com', first_name: '', last_name: '', phone: null,
+  id: 1, username: 'a', email: 'a@example.com', email_verified: false, first_name: '', last_name: '', phone: null,
   role: 'customer' as const, is_active: true, date_joined: '', last_login: null, updated_at: '',
 };
 

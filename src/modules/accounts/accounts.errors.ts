@@ -19,6 +19,14 @@ export const AccountErrors = {
   passwordUnchanged: () =>
     new DomainError('unprocessable', 'PASSWORD_UNCHANGED', 'The new password must differ from the current one.'),
   userNotFound: () => DomainError.notFound('The user'),
+  invalidResetToken: () =>
+    DomainError.invalid('body.token', 'The password reset token is invalid, used or expired; request a new one.', 'INVALID_RESET_TOKEN'),
+  invalidVerificationToken: () =>
+    DomainError.invalid('body.token', 'The email verification token is invalid, used or expired; request a new one.', 'INVALID_VERIFICATION_TOKEN'),
+  mailThrottled: (retryAfterSeconds: number) =>
+    new DomainError('throttled', 'MAIL_THROTTLED', 'Too many account mails were asked for; try again later.', {}, retryAfterSeconds),
+  emailAlreadyVerified: () => new DomainError('conflict', 'EMAIL_ALREADY_VERIFIED', 'Your email address is already verified.'),
+  emailNotVerified: () => new DomainError('forbidden', 'EMAIL_NOT_VERIFIED', 'Verify your email address before placing an order.'),
   lastAdmin: () =>
     new DomainError('conflict', 'LAST_ADMIN', 'The last active admin cannot be demoted or deactivated.'),
 };

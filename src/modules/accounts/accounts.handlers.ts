@@ -3,13 +3,19 @@ import type { Pager } from '../../http/pagination';
 import { toUserDto } from './accounts.mapper';
 import type { AccountsService } from './accounts.service';
 import type { AuthService } from './auth.service';
+import type { RecoveryService } from './recovery.service';
 
 /** What the accounts operations need from the composition root. */
 export interface AccountsDeps {
   accounts: AccountsService;
   auth: AuthService;
+  recovery: RecoveryService;
   pager: Pager;
 }
+
+/** The one answer to a reset request, whether or not the email is registered. */
+export const PASSWORD_RESET_ACCEPTED = 'If an account uses that email, a password reset message is on its way.';
+export const VERIFICATION_MAIL_ACCEPTED = 'A verification message is on its way to your email address.';
 
 export const accountsHandlers = {
   register: async ({ em, body, services, link }) => {
@@ -27,6 +33,26 @@ export const accountsHandlers = {
   },
 
   changePassword: async ({ em, body, user, services }) => ({ status: 200, body: await services.auth.changePassword(em, user, body) }),
+
+  requestPasswordReset: async ({ em, body, services, clientAddress }) => {
+    await services.recovery.requestPasswordReset(em, body.email, clientAddress);
+    return { status: 202, body: { detail: PASSWORD_RESET_ACCEPTED } };
+  },
+
+  confirmPasswordReset: async ({ em, body, services }) => {
+    await services.recovery.confirmPasswordReset(em, body.token, body.new_password);
+    return { status: 204 };
+  },
+
+  verifyEmail: async ({ em, body, services }) => {
+    await services.recovery.verifyEmail(em, body.token);
+    return { status: 204 };
+  },
+
+  resendVerificationEmail: async ({ em, user, services, clientAddress }) => {
+    await services.recovery.resendVerification(em, user, clientAddress);
+    return { status: 202, body: { detail: VERIFICATION_MAIL_ACCEPTED } };
+  },
 
   getMe: async ({ em, user, services }) => ({ status: 200, body: toUserDto(await services.accounts.get(em, user, user.id)) }),
 

@@ -8,6 +8,7 @@ export function toUserDto(u: User): UserDto {
     id: u.id,
     username: u.username,
     email: u.email,
+    email_verified: u.emailVerifiedAt !== null,
     first_name: u.firstName,
     last_name: u.lastName,
     phone: u.phone,

@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import { type EntityManager, type FilterQuery, raw } from '@mikro-orm/postgresql';
 import { findListing, type KeysetOrder } from '../../db/keyset';
 import type { Listing, PagePicker } from '../../shared/paging';
+import { AccountToken, type AccountTokenPurpose } from './account-token.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { User, type UserRole } from './user.entity';
 
@@ -33,6 +34,11 @@ export class AccountsRepository {
   /** Finds a user by username, regardless of case. */
   byUsername(em: EntityManager, username: string): Promise<User | null> {
     return em.findOne(User, lower('username', username));
+  }
+
+  /** Finds a user by email, regardless of case. */
+  byEmail(em: EntityManager, email: string): Promise<User | null> {
+    return em.findOne(User, lower('email', email));
   }
 
   async usernameTaken(em: EntityManager, username: string): Promise<boolean> {
@@ -88,5 +94,26 @@ export class AccountsRepository {
 
   async revokeRefreshTokensOf(em: EntityManager, userId: number): Promise<void> {
     await em.nativeUpdate(RefreshToken, { user: userId, revokedAt: null }, { revokedAt: new Date() });
+  }
+
+  /** Records a mailed token's hash in the unit of work (not yet flushed). */
+  addAccountToken(em: EntityManager, user: User, purpose: AccountTokenPurpose, tokenHash: string, expiresAt: Date): void {
+    em.persist(new AccountToken(em.getReference(User, user.id, { wrapped: true }), purpose, tokenHash, expiresAt));
+  }
+
+  /**
+   * Marks a live token of the purpose used and answers its user's id; null when it is unknown,
+   * used or expired. A conditional update: of two concurrent uses exactly one wins.
+   */
+  async useAccountToken(em: EntityManager, purpose: AccountTokenPurpose, tokenHash: string, now: Date): Promise<number | null> {
+    const row = await em.findOne(AccountToken, { tokenHash, purpose });
+    if (!row) return null;
+    const won = await em.nativeUpdate(AccountToken, { id: row.id, usedAt: null, expiresAt: { $gt: now } }, { usedAt: now });
+    return won > 0 ? row.user.id : null;
+  }
+
+  /** Marks every live token of the user with these purposes used. */
+  async expireAccountTokens(em: EntityManager, userId: number, purposes: AccountTokenPurpose[], now: Date): Promise<void> {
+    await em.nativeUpdate(AccountToken, { user: userId, purpose: { $in: purposes }, usedAt: null }, { usedAt: now });
   }
 }

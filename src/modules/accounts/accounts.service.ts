@@ -7,6 +7,7 @@ import { AccountErrors } from './accounts.errors';
 import type { AccountsRepository, UserFilter, UserOrdering } from './accounts.repository';
 import type { AuthService } from './auth.service';
 import { hashPassword } from './passwords';
+import type { RecoveryService } from './recovery.service';
 import { User, type UserRole } from './user.entity';
 
 export type RegisterInput = components['schemas']['RegisterRequest'];
@@ -26,10 +27,15 @@ export class AccountsService {
   constructor(
     private readonly users: AccountsRepository,
     private readonly auth: AuthService,
+    private readonly recovery: RecoveryService,
   ) {}
 
-  /** Creates an account with the given role; usernames and emails are unique regardless of case. */
-  async createUser(em: EntityManager, input: RegisterInput, role: UserRole = 'customer'): Promise<User> {
+  /**
+   * Creates an account with the given role; usernames and emails are unique regardless of case.
+   * `verified`: the e-mail address counts as verified from the start (an account an operator makes:
+   * createsuperuser, the demo and seed accounts), so REQUIRE_VERIFIED_EMAIL never locks it out.
+   */
+  async createUser(em: EntityManager, input: RegisterInput, role: UserRole = 'customer', verified = false): Promise<User> {
     if (await this.users.usernameTaken(em, input.username)) throw AccountErrors.usernameTaken();
     if (await this.users.emailTaken(em, input.email)) throw AccountErrors.emailTaken();
     const user = new User(input.username, input.email, await hashPassword(input.password));
@@ -37,6 +43,7 @@ export class AccountsService {
     user.lastName = input.last_name?.trim() ?? '';
     user.phone = input.phone ?? null;
     user.role = role;
+    if (verified) user.emailVerifiedAt = new Date();
     em.persist(user);
     await this.flush(em);
     return user;
@@ -47,9 +54,13 @@ export class AccountsService {
     return !(await this.users.any(em));
   }
 
-  /** Public registration: always a customer. */
+  /** Public registration: always a customer, mailed a verification token in the same transaction. */
   register(em: EntityManager, input: RegisterInput): Promise<User> {
-    return this.createUser(em, input, 'customer');
+    return em.transactional(async (tx) => {
+      const user = await this.createUser(tx, input, 'customer');
+      await this.recovery.mailVerification(tx, user);
+      return user;
+    });
   }
 
   /** A user as `viewer` may see it: admins see everyone, others only themselves (else 404). */
@@ -71,17 +82,21 @@ export class AccountsService {
     return this.users.isActiveSeller(em, userId);
   }
 
+  /** Updates the profile; a new email is unverified and gets a verification mail (in the same transaction). */
   async updateProfile(em: EntityManager, principal: Principal, patch: ProfileInput): Promise<User> {
-    const user = await em.findOneOrFail(User, principal.id);
-    if (patch.email !== undefined && patch.email.toLowerCase() !== user.email.toLowerCase()) {
-      if (await this.users.emailTaken(em, patch.email, user.id)) throw AccountErrors.emailTaken();
-      user.email = patch.email;
-    }
-    if (patch.first_name !== undefined) user.firstName = patch.first_name.trim();
-    if (patch.last_name !== undefined) user.lastName = patch.last_name.trim();
-    if (patch.phone !== undefined) user.phone = patch.phone;
-    await this.flush(em);
-    return user;
+    return em.transactional(async (tx) => {
+      const user = await tx.findOneOrFail(User, principal.id);
+      if (patch.email !== undefined && patch.email.toLowerCase() !== user.email.toLowerCase()) {
+        if (await this.users.emailTaken(tx, patch.email, user.id)) throw AccountErrors.emailTaken();
+        user.email = patch.email;
+        await this.recovery.emailChanged(tx, user);
+      }
+      if (patch.first_name !== undefined) user.firstName = patch.first_name.trim();
+      if (patch.last_name !== undefined) user.lastName = patch.last_name.trim();
+      if (patch.phone !== undefined) user.phone = patch.phone;
+      await this.flush(tx);
+      return user;
+    });
   }
 
   /** Users by id (default), join date or username; filtered by role, status, or a username/email prefix. */

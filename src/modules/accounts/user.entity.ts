@@ -40,6 +40,10 @@ export class User extends BaseEntity {
   @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
   lastLogin: Date | null = null;
 
+  /** When the owner last proved they read mail at `email` (null: not since it was set). */
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
+  emailVerifiedAt: Date | null = null;
+
   constructor(username: string, email: string, passwordHash: string) {
     super();
     this.username = username;

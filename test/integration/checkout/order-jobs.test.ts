@@ -36,7 +36,7 @@ describe('order jobs', () => {
     const expiry = firstOf(await jobsFor('orders.expire', order.id));
     expect(expiry.state).toBe('created');
     expect(Math.abs(new Date(expiry.start_after).getTime() - Date.parse(order.expires_at!))).toBeLessThan(1000);
-    const mail = await eventually(async () => mails().find((m) => m.to === b.user.email), (m) => m !== undefined, 15_000);
+    const mail = await eventually(async () => mails().find((m) => m.to === b.user.email && m.subject.startsWith('Order #')), (m) => m !== undefined, 15_000);
     expect(mail!.subject).toBe(`Order #${order.id} received`);
     expect(mail!.text).toContain('4.00 USD');
   });

@@ -23,7 +23,7 @@ const ORDER_FIELDS = `id user status payment_status items { id product variant p
   shipment { id order carrier tracking_number status shipped_at delivered_at created_at updated_at }
   expires_at created_at updated_at paid_at cancelled_at`;
 
-const USER_FIELDS = 'id username email first_name last_name phone role is_active date_joined last_login updated_at';
+const USER_FIELDS = 'id username email email_verified first_name last_name phone role is_active date_joined last_login updated_at';
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { ${USER_FIELDS} } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${PAIR} } }`;
 const REFRESH = `mutation($r: String!) { refreshToken(refresh: $r) { ${PAIR} } }`;

@@ -73,7 +73,7 @@ describe('authentication', () => {
 
   it('me is GET /api/auth/me/', async () => {
     const u = await actor(app);
-    const res = await gql(app, '{ me { id username email first_name last_name phone role is_active date_joined last_login updated_at } }', undefined, u.tokens.access);
+    const res = await gql(app, '{ me { id username email email_verified first_name last_name phone role is_active date_joined last_login updated_at } }', undefined, u.tokens.access);
     expect(res.data.me).toEqual((await u.api.GET('/api/auth/me/')).data);
   });
 });

@@ -45,6 +45,11 @@ describe('npm run seed', () => {
     for (const [username, password] of [['admin', 'admin-demo-password'], ['vendor', 'vendor-demo-password'], ['customer', 'customer-demo-password']] as const) {
       await expect(login(app, username, password)).resolves.toMatchObject({ access: expect.any(String) });
     }
+    // Accounts an operator makes count as verified (REQUIRE_VERIFIED_EMAIL never locks them out); so do
+    // the seeded vendors.
+    const unverified = await sql<{ username: string }>(app, 'select username from users where email_verified_at is null');
+    expect(unverified).toEqual([]);
+    expect((await sql(app, 'select 1 from users')).length).toBe(5);
 
     // A second seed without --reset: the catalog has rows.
     const again = await run('src/cli/seed.ts', ['--products', '5'], { DATABASE_URL: app.databaseUrl, SEED_DEMO: 'true' });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { createTestDatabase } from '../../support/database';
 
 const root = join(__dirname, '..', '..', '..');
@@ -126,6 +127,15 @@ describe('npm run createsuperuser', () => {
     const ok = await run(['--username', 'root', '--email', 'root@example.com', '--password', 'root-password-1']);
     expect(ok.out).toMatch(/Superuser root \(id \d+\) created/);
     expect(ok.code).toBe(0);
+    // An operator's account counts as verified: REQUIRE_VERIFIED_EMAIL never locks an admin out.
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ verified: boolean }>("select email_verified_at is not null as verified from users where username = 'root'");
+      expect(rows).toEqual([{ verified: true }]);
+    } finally {
+      await client.end();
+    }
     const dup = await run(['--username', 'ROOT', '--email', 'other@example.com', '--password', 'root-password-1']);
     expect(dup.code).toBe(1);
     expect(dup.out).toMatch(/already registered/);
