@@ -34,6 +34,31 @@ export interface TestApp {
  * The real app on its own fresh database (cloned from the migrated template), listening on a free
  * port, with response validation on: every test also checks the contract.
  */
+/**
+ * Serves an app on a free local port, with the SDK's clients for it; the sandbox provider's webhooks
+ * come back to it. `stopServing` stops the webhooks and closes every connection.
+ */
+export async function serveForTests(app: ReturnType<typeof createApp>, services: Services) {
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  // Idle keep-alive connections are closed by the client (fetch: after 4 s), never by the server
+  // while the client may be reusing them (Node's default is 5 s: a race under load, ECONNRESET).
+  server.keepAliveTimeout = 60_000;
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  services.sandboxWebhooks.target = `${baseUrl}/api/payment/webhook/`;
+  return {
+    baseUrl,
+    api: createApiClient({ baseUrl }),
+    as: (token: string) => createApiClient({ baseUrl, token }),
+    async stopServing(): Promise<void> {
+      services.sandboxWebhooks.stop();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
 export async function startApp(env: Record<string, string> = {}, handlers?: Handlers, options: { logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({
@@ -52,26 +77,15 @@ export async function startApp(env: Record<string, string> = {}, handlers?: Hand
   await jobs.start();
   const services = createServices(config, TEST_JWT_SECRET, undefined, jobs);
   const app = createApp({ config, orm, services, handlers, logger });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  // Idle keep-alive connections are closed by the client (fetch: after 4 s), never by the server
-  // while the client may be reusing them (Node's default is 5 s: a race under load, ECONNRESET).
-  server.keepAliveTimeout = 60_000;
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  services.sandboxWebhooks.target = `${baseUrl}/api/payment/webhook/`;
+  const { stopServing, ...served } = await serveForTests(app, services);
   return {
-    baseUrl,
-    api: createApiClient({ baseUrl }),
-    as: (token) => createApiClient({ baseUrl, token }),
+    ...served,
     orm,
     services,
     config,
     databaseUrl: db.url,
     async close() {
-      services.sandboxWebhooks.stop();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await stopServing();
       await jobs.stop();
       await orm.close();
       await db.drop();

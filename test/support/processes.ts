@@ -34,6 +34,59 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
+/** A child process's JSON log lines (stdout; other output is kept as text), awaitable, and its exit. */
+export interface WatchedProcess {
+  lines: LogLine[];
+  output: string[];
+  /** Resolves when the process has exited, with its exit code or the signal that killed it. */
+  exited: Promise<Exit>;
+  /** The first log line (past or future) that matches; rejects on a timeout or an earlier exit. */
+  waitFor(test: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Sends the signal (SIGTERM by default) unless it has exited, and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
+}
+
+/** Watches a child spawned with `stdio: ['ignore', 'pipe', 'pipe']`. */
+export function watchProcess(child: ChildProcess, defaultTimeoutMs = 90_000): WatchedProcess {
+  const lines: LogLine[] = [];
+  const output: string[] = [];
+  const waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  child.stderr!.on('data', (d) => output.push(String(d)));
+  child.stdout!.on('data', (d: Buffer) => {
+    for (const text of String(d).split('\n').filter(Boolean)) {
+      output.push(text);
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        continue;
+      }
+      lines.push(line);
+      for (const w of waiters.filter((w) => w.test(line))) w.resolve(line);
+    }
+  });
+  const exited = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const waitFor = (test: (l: LogLine) => boolean, timeoutMs = defaultTimeoutMs): Promise<LogLine> => {
+    const seen = lines.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no such log line within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+      waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      void exited.then((e) => (clearTimeout(timer), reject(new Error(`exited (${e.signal ?? e.code}) first:\n${output.join('\n')}`))));
+    });
+  };
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+  return { lines, output, exited, waitFor, stop };
+}
+
+/** The port a server process logs once it listens (its `listening ...` line). */
+export async function listeningPort(watched: WatchedProcess): Promise<number> {
+  return (await watched.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('listening') && typeof l.port === 'number')).port as number;
+}
+
 /**
  * Starts `src/main.ts` on the app's database, in a Node process of its own (tsx as its loader, not
  * as a parent process: the process spawned is the server, so the signal that kills it is seen), with the test app's secrets (its tokens and
@@ -60,46 +113,34 @@ export async function startServer(app: TestApp, env: Record<string, string> = {}
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: LogLine[] = [];
-  const output: string[] = [];
-  const waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-  child.stderr!.on('data', (d) => output.push(String(d)));
-  child.stdout!.on('data', (d: Buffer) => {
-    for (const text of String(d).split('\n').filter(Boolean)) {
-      output.push(text);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        continue;
-      }
-      lines.push(line);
-      for (const w of waiters.filter((w) => w.test(line))) w.resolve(line);
-    }
-  });
-  const exited = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const waitFor = (test: (l: LogLine) => boolean, timeoutMs = 90_000): Promise<LogLine> => {
-    const seen = lines.find(test);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no such log line within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
-      waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-      void exited.then((e) => (clearTimeout(timer), reject(new Error(`exited (${e.signal ?? e.code}) first:\n${output.join('\n')}`))));
-    });
-  };
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    return exited;
-  };
+  const watched = watchProcess(child);
+  const { lines, output, exited, waitFor, stop } = watched;
   let port: number;
   try {
-    port = (await waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('listening'))).port as number;
+    port = await listeningPort(watched);
   } catch (err) {
     await stop('SIGKILL');
     throw err;
   }
   const baseUrl = `http://127.0.0.1:${port}`;
   return { port, baseUrl, api: createApiClient({ baseUrl }), as: (token) => createApiClient({ baseUrl, token }), lines, output, exited, waitFor, stop };
+}
+
+/**
+ * The servers a test file starts: the function answered starts one on the app's database (as
+ * `startServer`); every one still running is killed (SIGKILL) after each test. Call it at the top
+ * level of the file.
+ */
+export function serversFor(app: () => TestApp): (env?: Record<string, string>) => Promise<ServerProcess> {
+  const running: ServerProcess[] = [];
+  afterEach(async () => {
+    for (const s of running.splice(0)) await s.stop('SIGKILL');
+  });
+  return async (env = {}) => {
+    const s = await startServer(app(), env);
+    running.push(s);
+    return s;
+  };
 }
 
 /** Waits for the process to die, and checks it was killed by SIGKILL at that failpoint (not by anything else). */

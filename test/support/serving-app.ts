@@ -1,14 +1,11 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { createApiClient } from '../../generated/sdk/index';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/db/database';
 import { JobQueue } from '../../src/jobs/queue';
 import { entities } from '../../src/orm.config';
 import { createServices } from '../../src/services';
-import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from './app';
+import { serveForTests, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from './app';
 
 /**
  * The real app on an existing database, opened the way `main.ts` opens it (`openDatabase` with
@@ -35,24 +32,15 @@ export async function startServingApp(databaseUrl: string, env: Record<string, s
   await jobs.start();
   const services = createServices(config, TEST_JWT_SECRET, undefined, jobs);
   const app = createApp({ config, orm: db.orm, services, logger });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  server.keepAliveTimeout = 60_000;
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  services.sandboxWebhooks.target = `${baseUrl}/api/payment/webhook/`;
+  const { stopServing, ...served } = await serveForTests(app, services);
   return {
-    baseUrl,
-    api: createApiClient({ baseUrl }),
-    as: (token) => createApiClient({ baseUrl, token }),
+    ...served,
     orm: db.orm,
     services,
     config,
     databaseUrl,
     async close() {
-      services.sandboxWebhooks.stop();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await stopServing();
       await jobs.stop().catch(() => undefined);
       await db.close();
       await dropDatabase?.();

@@ -3,7 +3,7 @@ import { startApp, type TestApp } from '../../support/app';
 import { buyer, openShop, placeOrder, product, type Shop, stockOf } from '../../support/checkout';
 import { sql } from '../../support/factories';
 import { firstOf } from '../../support/narrow';
-import { killedAt, poll, type ServerProcess, startServer } from '../../support/processes';
+import { killedAt, poll, type ServerProcess, serversFor } from '../../support/processes';
 
 /**
  * Paying an order when the server process is killed (SIGKILL, by an armed failpoint) between its
@@ -17,21 +17,12 @@ jest.setTimeout(240_000);
 
 let app: TestApp;
 let shop: Shop;
-const servers: ServerProcess[] = [];
 beforeAll(async () => {
   app = await startApp();
   shop = await openShop(app);
 });
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.stop('SIGKILL');
-});
 afterAll(() => app.close());
-
-async function server(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const s = await startServer(app, env);
-  servers.push(s);
-  return s;
-}
+const server = serversFor(() => app);
 
 async function unpaidOrder(total = '30.00') {
   const p = await product(app, shop, total, 10);

@@ -3,7 +3,7 @@ import { startApp, type TestApp } from '../../support/app';
 import { buyer, openShop, pay, placeOrder, product, type Shop, stockOf } from '../../support/checkout';
 import { sql } from '../../support/factories';
 import { firstOf } from '../../support/narrow';
-import { killedAt, poll, postWebhook, type ServerProcess, startServer } from '../../support/processes';
+import { killedAt, poll, postWebhook, serversFor } from '../../support/processes';
 
 /**
  * The webhook and the refund of a return when the process is killed (SIGKILL, by an armed
@@ -15,21 +15,12 @@ jest.setTimeout(240_000);
 
 let app: TestApp;
 let shop: Shop;
-const servers: ServerProcess[] = [];
 beforeAll(async () => {
   app = await startApp();
   shop = await openShop(app);
 });
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.stop('SIGKILL');
-});
 afterAll(() => app.close());
-
-async function server(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const s = await startServer(app, env);
-  servers.push(s);
-  return s;
-}
+const server = serversFor(() => app);
 
 const paymentOf = async (orderId: number) =>
   firstOf(await sql<{ id: number; status: string }>(app, 'select id, status from payments where order_id = ? order by id desc limit 1', [orderId]));

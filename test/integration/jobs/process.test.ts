@@ -7,6 +7,7 @@ import { JobQueue } from '../../../src/jobs/queue';
 import { jobDefinitions } from '../../../src/jobs/registry';
 import { createTestDatabase } from '../../support/database';
 import { testLogger, waitForJob } from '../../support/jobs';
+import { watchProcess } from '../../support/processes';
 
 // Three processes start here, each compiling the app with tsx: slow on a busy machine.
 jest.setTimeout(120_000);
@@ -14,52 +15,18 @@ jest.setTimeout(120_000);
 const root = join(__dirname, '..', '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
-interface LogLine {
-  msg?: string;
-  [key: string]: unknown;
-}
-
-/** A child process whose JSON log lines can be awaited. */
+/** A child process whose JSON log lines can be awaited; `stop` answers the exit code. */
 function run(script: string, env: Record<string, string>) {
   const child: ChildProcess = spawn(tsx, [script], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0', JOBS_POLL_SECONDS: '0.5', JWT_SECRET: 'j'.repeat(40), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: LogLine[] = [];
-  const output: string[] = [];
-  const waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-  child.stderr!.on('data', (d) => output.push(String(d)));
-  child.stdout!.on('data', (d: Buffer) => {
-    for (const text of String(d).split('\n').filter(Boolean)) {
-      output.push(text);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        continue;
-      }
-      lines.push(line);
-      for (const w of waiters.filter((w) => w.test(line))) w.resolve(line);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const watched = watchProcess(child, 45_000);
   return {
-    lines,
-    /** The first log line (past or future) that matches. */
-    waitFor(test: (l: LogLine) => boolean, timeoutMs = 45_000): Promise<LogLine> {
-      const seen = lines.find(test);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no such log line within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
-        waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-        void exited.then((code) => reject(new Error(`exited with ${code} first:\n${output.join('\n')}`)));
-      });
-    },
-    stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-      child.kill(signal);
-      return exited;
-    },
+    lines: watched.lines,
+    waitFor: watched.waitFor,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => (await watched.stop(signal)).code,
   };
 }
 

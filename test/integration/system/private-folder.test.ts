@@ -3,6 +3,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmS
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stagingDirName } from '../../../src/db/embedded';
+import { listeningPort, watchProcess } from '../../support/processes';
 
 /**
  * `npm start` from a private folder: a clone in /root/app, mode 0700, as in many containers. Run as
@@ -35,35 +36,14 @@ function privateCopy(): { home: string; app: string } {
   return { home, app };
 }
 
-function startServer(app: string): Promise<{ child: ChildProcess; port: number; logs: string[] }> {
+async function startServer(app: string): Promise<{ child: ChildProcess; port: number; logs: string[] }> {
   const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'development', PORT: '0', LOG_LEVEL: 'info' };
   delete env.DATABASE_URL;
   delete env.EMBEDDED_PG_DIR;
   // Its own process group, like a terminal's foreground job: Ctrl+C signals the whole group.
   const child = spawn(join(app, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const logs: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 90_000);
-    child.stderr!.on('data', (d) => logs.push(String(d)));
-    child.stdout!.on('data', (d: Buffer) => {
-      for (const line of String(d).split('\n').filter(Boolean)) {
-        logs.push(line);
-        try {
-          const entry = JSON.parse(line) as { port?: number; msg?: string };
-          if (entry.msg?.startsWith('listening') && entry.port) {
-            clearTimeout(timer);
-            resolve({ child, port: entry.port, logs });
-          }
-        } catch {
-          // not a JSON log line
-        }
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`));
-    });
-  });
+  const watched = watchProcess(child);
+  return { child, port: await listeningPort(watched), logs: watched.output };
 }
 
 describe(`npm start from a private (0700) folder${asRoot ? ' under /root, as root' : ''}`, () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from '../../support/database';
+import { listeningPort, watchProcess } from '../../support/processes';
 
 const root = join(__dirname, '..', '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -19,27 +20,8 @@ async function startServer(env: Record<string, string>): Promise<Running> {
   const childEnv: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'development', PORT: '0', LOG_LEVEL: 'info', ...env };
   if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
   const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('')}`)), 45_000);
-    child.stderr!.on('data', (d) => logs.push(String(d)));
-    child.stdout!.on('data', (d: Buffer) => {
-      for (const line of String(d).split('\n').filter(Boolean)) {
-        logs.push(line);
-        try {
-          const entry = JSON.parse(line) as { port?: number; msg?: string };
-          if (entry.msg?.startsWith('listening') && entry.port) {
-            clearTimeout(timer);
-            resolve(entry.port);
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`)));
-  });
-  return { child, port, logs };
+  const watched = watchProcess(child, 45_000);
+  return { child, port: await listeningPort(watched), logs: watched.output };
 }
 
 function stop(server: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
