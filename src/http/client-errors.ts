@@ -1,5 +1,9 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { DomainError } from '../shared/errors';
+import { validationError } from './input-guard';
+import { toProblem } from './problem';
+
 /**
  * Requests Node's HTTP parser refuses never reach Express (a raw NUL or another forbidden byte in
  * a header, a malformed request line); Node would answer a bare `400 Bad Request`. Here they get
@@ -28,14 +32,11 @@ function offendingHeader(raw: Buffer | undefined): string | undefined {
 }
 
 function problemResponse(header: string | undefined): string {
-  const body = JSON.stringify({
-    type: header ? '/problems/validation-error' : '/problems/malformed-request',
-    title: header ? 'Validation error' : 'Malformed request',
-    status: 400,
-    detail: header ? 'The request does not match the API contract.' : 'The request is not valid HTTP.',
-    code: header ? 'VALIDATION_ERROR' : 'MALFORMED_REQUEST',
-    ...(header ? { errors: [{ field: `header.${header}`, message: 'must not contain the NUL character (U+0000) or other control characters' }] } : {}),
-  });
+  // The problem mapper's document (src/http/problem.ts), as every other refusal gets it.
+  const error = header
+    ? validationError([{ field: `header.${header}`, message: 'must not contain the NUL character (U+0000) or other control characters' }])
+    : new DomainError('invalid', 'MALFORMED_REQUEST', 'The request is not valid HTTP.');
+  const body = JSON.stringify(toProblem(error).body);
   return [
     'HTTP/1.1 400 Bad Request',
     'Content-Type: application/problem+json',

@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import spec from '../../generated/openapi.bundle.json';
 import { operationIndex } from '../../generated/operations';
 import { DomainError } from '../shared/errors';
+import { deref, type Json } from './contract';
 
 /**
  * The rules every request meets before the contract is even looked at, one place for REST and
@@ -157,20 +158,6 @@ export function normalizeQuery(raw: Record<string, unknown>): { query: Record<st
 }
 
 // ---- Integer parameters -------------------------------------------------------------------------
-
-type Json = Record<string, unknown>;
-
-/** Follows local `$ref`s (`#/components/...`) in the bundled contract. */
-function deref(node: unknown): Json {
-  let current = node as Json;
-  for (let hops = 0; typeof current?.$ref === 'string' && hops < 10; hops++) {
-    current = current.$ref
-      .replace(/^#\//, '')
-      .split('/')
-      .reduce<unknown>((o, key) => (o as Json)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], spec) as Json;
-  }
-  return current ?? {};
-}
 
 const isInteger = (schema: Json) => schema.type === 'integer' || (Array.isArray(schema.type) && schema.type.includes('integer'));
 

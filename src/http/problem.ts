@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type {} from 'pino-http';
 import { NotFoundError, NotNullConstraintViolationException } from '@mikro-orm/core';
-import spec from '../../generated/openapi.bundle.json';
 import { operationIndex, type OperationId } from '../../generated/operations';
 import { databaseFault } from '../db/faults';
 import { DomainError, type ErrorKind } from '../shared/errors';
+import { contract, deref, type Json, pathPattern } from './contract';
 import { declaresStatus } from './operations';
 
 /** An RFC 9457 problem document, as the contract's `Problem` schema describes it. */
@@ -166,26 +166,13 @@ export function sendProblem(req: Request, res: Response, p: ProblemResponse): vo
   res.type('application/problem+json').send(JSON.stringify(body));
 }
 
-type Json = Record<string, unknown>;
-const doc = spec as unknown as Json;
-function deref(node: unknown): Json {
-  let cur = node as Json | undefined;
-  while (cur && typeof cur.$ref === 'string') {
-    cur = cur.$ref
-      .replace(/^#\//, '')
-      .split('/')
-      .reduce<Json | undefined>((acc, key) => acc?.[key.replace(/~1/g, '/').replace(/~0/g, '~')] as Json | undefined, doc);
-  }
-  return cur ?? {};
-}
-
 /**
  * The `code` values each operation declares for each error status (the enum, or the `const`, of
  * the response's problem schema's `code`), read from the contract: `declaredCodes.get('placeOrder')?.get(409)`.
  */
 export const declaredCodes: ReadonlyMap<string, ReadonlyMap<number, readonly string[]>> = (() => {
   const byOperation = new Map<string, Map<number, readonly string[]>>();
-  for (const item of Object.values((doc.paths ?? {}) as Record<string, unknown>)) {
+  for (const item of Object.values((contract.paths ?? {}) as Record<string, unknown>)) {
     for (const op of Object.values(deref(item))) {
       const { operationId, responses } = (op ?? {}) as { operationId?: string; responses?: Record<string, unknown> };
       if (!operationId || !responses) continue;
@@ -210,7 +197,7 @@ export const declaredCodes: ReadonlyMap<string, ReadonlyMap<number, readonly str
  * MALFORMED_JSON): answers its contract does not declare.
  */
 export const operationsWithBody: ReadonlySet<string> = new Set(
-  Object.values((doc.paths ?? {}) as Record<string, unknown>).flatMap((item) =>
+  Object.values((contract.paths ?? {}) as Record<string, unknown>).flatMap((item) =>
     Object.values(deref(item))
       .map((op) => (op ?? {}) as { operationId?: string; requestBody?: unknown })
       .filter((op) => op.operationId && op.requestBody)
@@ -220,7 +207,7 @@ export const operationsWithBody: ReadonlySet<string> = new Set(
 
 /** Operations by method, with their paths as patterns (static paths first: `/category/tree/` before `/category/{id}/`). */
 const ROUTES = (Object.entries(operationIndex) as [OperationId, (typeof operationIndex)[OperationId]][])
-  .map(([id, op]) => ({ id, method: op.method.toUpperCase(), pattern: new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`), params: op.path.split('{').length }))
+  .map(([id, op]) => ({ id, method: op.method.toUpperCase(), pattern: pathPattern(op.path), params: op.path.split('{').length }))
   .sort((a, b) => a.params - b.params);
 
 /**

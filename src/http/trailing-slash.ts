@@ -1,10 +1,5 @@
 import type { RequestHandler } from 'express';
-
-/** A contract path (`/api/product/{id}/`) as a pattern of the concrete paths it matches. */
-function patternOf(path: string): RegExp {
-  const parts = path.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${parts.join('[^/]+')}$`);
-}
+import { pathPattern } from './contract';
 
 /**
  * Every path of the contract ends with a slash (`/api/product/`). A request for one without it
@@ -13,7 +8,7 @@ function patternOf(path: string): RegExp {
  * the contract's 404.
  */
 export function redirectToSlashedPaths(paths: Iterable<string>): RequestHandler {
-  const slashed = [...new Set(paths)].filter((p) => p.endsWith('/')).map(patternOf);
+  const slashed = [...new Set(paths)].filter((p) => p.endsWith('/')).map(pathPattern);
   return (req, res, next) => {
     const path = req.path;
     if (path.endsWith('/') || !slashed.some((re) => re.test(`${path}/`))) return next();
