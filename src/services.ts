@@ -119,7 +119,7 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     paymentWindowMinutes: config.checkout.paymentWindowMinutes,
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
     lockTimeoutMs: config.database.checkoutLockTimeoutMs,
-  });
+  }, recovery);
   const webhookSecret = config.checkout.webhookSecret ?? deriveKey(jwtSecret, 'payment-webhook').toString('hex');
   const sandboxWebhooks = new SandboxWebhookSender(webhookSecret, config.checkout.sandboxConfirmMs);
   const payments = new PaymentsService(checkout, orders, new SandboxProvider(sandboxWebhooks.send, config.checkout.sandboxConfirmMs), {
@@ -140,7 +140,6 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     tokens,
     auth,
     recovery,
-    buyerGate: recovery,
     accounts,
     bearer: new BearerVerifier({ key: tokens.key, verifyOptions: tokens.verifyOptions, resolve: (em, claims) => auth.principalFor(em, claims) }),
     // Cursors are signed with a key derived from the JWT secret, never with the secret itself.

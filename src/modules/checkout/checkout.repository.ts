@@ -1,9 +1,8 @@
-import { LockMode } from '@mikro-orm/core';
+import { LockMode, type QueryResult } from '@mikro-orm/core';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { findListing } from '../../db/keyset';
 import type { Listing, PagePicker } from '../../shared/paging';
 import type { Principal } from '../../shared/principal';
-import { IdempotencyKey } from './idempotency-key.entity';
 import { Order, OrderItem } from './order.entity';
 import { Payment } from './payment.entity';
 import { Shipment } from './shipment.entity';
@@ -96,11 +95,6 @@ export class CheckoutRepository {
     return rows.map((r) => r.id);
   }
 
-  /** The order's payments that may have reached the provider's books: pending or succeeded. */
-  reachedPaymentsOf(em: EntityManager, orderId: number): Promise<Payment[]> {
-    return em.find(Payment, { order: orderId, status: { $in: ['pending', 'succeeded'] } }, { orderBy: { id: 'asc' } });
-  }
-
   /** An order's payments, newest first. */
   paymentsOf(em: EntityManager, orderId: number): Promise<Payment[]> {
     return em.find(Payment, { order: orderId }, { orderBy: { id: 'desc' } });
@@ -114,9 +108,12 @@ export class CheckoutRepository {
 
   /** Deletes up to `limit` Idempotency-Keys created before `before`, oldest first; how many. */
   async deleteIdempotencyKeysBefore(em: EntityManager, before: Date, limit: number): Promise<number> {
-    const ids = await em.execute<{ id: number }[]>('select id from idempotency_keys where created_at < ? order by created_at limit ?', [before, limit]);
-    if (ids.length === 0) return 0;
-    return em.nativeDelete(IdempotencyKey, { id: { $in: ids.map((r) => r.id) } });
+    const { affectedRows } = await em.execute<QueryResult>(
+      'delete from idempotency_keys where id in (select id from idempotency_keys where created_at < ? order by created_at limit ?)',
+      [before, limit],
+      'run',
+    );
+    return affectedRows;
   }
 
   shipmentOf(em: EntityManager, orderId: number, options: { lock?: boolean } = {}): Promise<Shipment | null> {

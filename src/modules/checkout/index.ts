@@ -14,7 +14,7 @@ export type { CheckoutEvents, CheckoutPublisher, OrderEvent } from './checkout.e
 export { toOrderDto, toOrderSummaryDto, toPaymentDto } from './checkout.mapper';
 export { CheckoutRepository } from './checkout.repository';
 export { orderMessage } from './order-messages';
-export { OrdersService, type AddressBook, type OrderDetail, type OrderListInput, type OrderSettings } from './orders.service';
+export { OrdersService, type AddressBook, type BuyerGate, type OrderDetail, type OrderListInput, type OrderSettings } from './orders.service';
 export type { ChargeOutcome, ChargeRequest, PaymentProvider, ReversalOutcome } from './payment-provider';
 export { PaymentsService, type PaymentSettings, type Reconciliation, type Reversal } from './payments.service';
 export { SandboxWebhookSender } from './sandbox-webhook';

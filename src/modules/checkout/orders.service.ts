@@ -43,6 +43,11 @@ export interface AddressBook {
   shippingAddress(em: EntityManager, owner: Principal, id: number): Promise<ShippingAddress | null>;
 }
 
+/** Whether an account may place orders (the accounts context decides: REQUIRE_VERIFIED_EMAIL); throws the refusal. */
+export interface BuyerGate {
+  assertMayOrder(em: EntityManager, userId: number): Promise<void>;
+}
+
 /**
  * Checkout and the order lifecycle. Every change to an order's row, its status and its payment
  * status alike, goes through this service (`transition`, `paymentStarted`, `paymentFailed`,
@@ -57,14 +62,17 @@ export class OrdersService {
     private readonly inventory: InventoryService,
     private readonly events: CheckoutPublisher,
     private readonly settings: OrderSettings,
+    private readonly buyers: BuyerGate,
   ) {}
 
   /**
    * Places an order from the owner's cart in one transaction: re-price, take the stock (never below
    * zero), snapshot the address, apply and redeem the coupon, record the order and empty the cart.
-   * With an Idempotency-Key, a retry answers the order placed before.
+   * With an Idempotency-Key, a retry answers the order placed before. The buyer must first be
+   * allowed to order (REQUIRE_VERIFIED_EMAIL), whichever API places it.
    */
   async place(em: EntityManager, owner: Principal, input: OrderInput, idempotencyKey?: string): Promise<OrderDetail> {
+    await this.buyers.assertMayOrder(em, owner.id);
     const idem = idempotent(owner.id, 'order', idempotencyKey, input);
     const orderId = await em.transactional(async (tx) => {
       await allowLockWait(tx, this.settings.lockTimeoutMs ?? 0);

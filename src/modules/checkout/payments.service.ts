@@ -173,7 +173,7 @@ export class PaymentsService {
    * such failures the run stops, leaving the rest for the next one too.
    */
   async reconcileDue(em: EntityManager, now = new Date(), limit = 100): Promise<{ reconciled: Reconciliation[]; failed: { paymentId: number; error: unknown }[] }> {
-    const due = await this.checkout.pendingSince(em, new Date(now.getTime() - this.settings.providerTimeoutMs - RECONCILE_SLACK_MS), limit);
+    const due = await this.checkout.pendingSince(em, this.dueBefore(now), limit);
     const reconciled: Reconciliation[] = [];
     const failed: { paymentId: number; error: unknown }[] = [];
     for (const id of due) {
@@ -190,21 +190,19 @@ export class PaymentsService {
 
   /**
    * Gives back whatever the payments of a cancelled or refunded order reached (the refund job runs
-   * this): each pending or succeeded payment is voided or refunded at the provider, keyed by its
-   * charge, so a retried job never refunds twice; a payment changes only once the provider did it.
-   * Throws (the job is retried) when the provider cannot be reached.
+   * this): its live (pending or succeeded) payment, at most one, is voided or refunded at the
+   * provider, keyed by its charge, so a retried job never refunds twice; the payment changes only
+   * once the provider did it. Throws (the job is retried) when the provider cannot be reached.
    */
   async refundOrder(em: EntityManager, orderId: number): Promise<Reversal[]> {
     const order = await this.checkout.order(em, orderId, { refresh: true });
     if (!order || (order.status !== 'cancelled' && order.status !== 'refunded')) return [];
-    const done: Reversal[] = [];
-    for (const p of await this.checkout.reachedPaymentsOf(em, orderId)) {
-      const outcome = await this.call(() => this.provider.reverse(em, chargeKey(p.id)));
-      failpoint('payment.after-reverse');
-      const payment = await this.recordReversal(em, p.id, outcome);
-      done.push({ paymentId: p.id, outcome, status: payment.status });
-    }
-    return done;
+    const live = await this.checkout.livePayment(em, orderId);
+    if (!live) return [];
+    const outcome = await this.call(() => this.provider.reverse(em, chargeKey(live.id)));
+    failpoint('payment.after-reverse');
+    const payment = await this.recordReversal(em, live.id, outcome);
+    return [{ paymentId: live.id, outcome, status: payment.status }];
   }
 
   /** The order's payment state and attempts, for its owner (admins: any order). */
@@ -216,7 +214,12 @@ export class PaymentsService {
 
   /** Whether a pending payment has been waiting longer than any provider call could still take. */
   private overdue(payment: Payment): boolean {
-    return payment.status === 'pending' && payment.updatedAt.getTime() < Date.now() - this.settings.providerTimeoutMs - RECONCILE_SLACK_MS;
+    return payment.status === 'pending' && payment.updatedAt < this.dueBefore(new Date());
+  }
+
+  /** A pending payment last changed before this is due for reconciliation: no provider call can still be running for it. */
+  private dueBefore(now: Date): Date {
+    return new Date(now.getTime() - this.settings.providerTimeoutMs - RECONCILE_SLACK_MS);
   }
 
   /** A provider call, abandoned (as a failure: outcome unknown) after the provider timeout. */
