@@ -17,7 +17,7 @@ import { JobQueue } from '../jobs/queue';
 import { createLogger } from '../logger';
 import { jwtSecretFor } from '../secrets';
 import { CatalogNotEmptyError, SEED_VENDOR_PASSWORD, seedCatalog, type SeedProgress } from '../seed/catalog';
-import { DEMO_USERS } from '../seed/demo';
+import { DEMO_USERS, seedDemoUsers } from '../seed/demo';
 import { createServices } from '../services';
 import { ProgressBar } from './progress';
 
@@ -69,11 +69,7 @@ async function run(): Promise<void> {
   if (config.database.seedDemo) {
     // Creating accounts sends no job: the queue is never started here.
     const services = createServices(config, jwtSecretFor(config), undefined, new JobQueue(config, db, logger));
-    const em = db.orm.em.fork();
-    if (await services.accounts.none(em)) {
-      for (const demo of DEMO_USERS) {
-        await services.accounts.createUser(em, { username: demo.username, email: `${demo.username}@demo.example`, password: demo.password, first_name: demo.username }, demo.role, true);
-      }
+    if (await seedDemoUsers(db, services)) {
       console.log(`Demo accounts created (as npm start does on a new database): ${DEMO_USERS.map((u) => `${u.username} / ${u.password}`).join(', ')}.`);
     }
   }

@@ -16,19 +16,25 @@ export const DEMO_CATALOG = { products: 2000, vendors: 5, seed: 1 } as const;
 
 /** Seeds the demo data once: the accounts when there are no users, the catalog when it is empty. */
 export async function seedDemo(db: Database, services: Services, logger: Logger): Promise<void> {
-  const em = db.orm.em.fork();
-  if (await services.accounts.none(em)) {
-    for (const demo of DEMO_USERS) {
-      await services.accounts.createUser(
-        em,
-        { username: demo.username, email: `${demo.username}@demo.example`, password: demo.password, first_name: demo.username },
-        demo.role,
-        true,
-      );
-    }
+  if (await seedDemoUsers(db, services)) {
     logger.info({ users: DEMO_USERS.map(({ username, password, role }) => ({ username, password, role })) }, 'demo data seeded');
   }
   await seedDemoCatalog(db, logger);
+}
+
+/** Creates the demo accounts (email verified) when the database has no users; whether it did. */
+export async function seedDemoUsers(db: Database, services: Pick<Services, 'accounts'>): Promise<boolean> {
+  const em = db.orm.em.fork();
+  if (!(await services.accounts.none(em))) return false;
+  for (const demo of DEMO_USERS) {
+    await services.accounts.createUser(
+      em,
+      { username: demo.username, email: `${demo.username}@demo.example`, password: demo.password, first_name: demo.username },
+      demo.role,
+      true,
+    );
+  }
+  return true;
 }
 
 async function seedDemoCatalog(db: Database, logger: Logger): Promise<void> {

@@ -154,7 +154,6 @@ export class DiscoveryService {
 
 const isFirst = (page: PageRequest) => (page.kind === 'page' ? page.page === 1 : page.after === undefined && page.before === undefined);
 
-/** Counts per child of the filtered category (or per top-level category), each over its whole subtree. */
 /** The largest id a row can have (ids are int4). */
 const MAX_ID = 2_147_483_647;
 
@@ -169,6 +168,7 @@ function categoryRef(value: string): number | string {
   return id <= MAX_ID ? id : 0;
 }
 
+/** Counts per child of the filtered category (or per top-level category), each over its whole subtree. */
 function rollUp(tree: CategoryRow[], counts: FacetRows['categories'], selected: number | string | undefined): Facets['categories'] {
   const byId = new Map(tree.map((c) => [c.id, c]));
   const root = selected === undefined ? null : tree.find((c) => (typeof selected === 'number' ? c.id === selected : c.slug === selected));
