@@ -104,6 +104,10 @@ export type Attribute = {
   value: Scalars['String']['output'];
 };
 
+/**
+ * The cart (REST Cart). `total` is subtotal - discount + shipping + tax when prices exclude tax, and
+ * subtotal - discount + shipping when they include it (`tax` is then the part that is tax).
+ */
 export type Cart = {
   __typename?: 'Cart';
   coupon?: Maybe<Scalars['String']['output']>;
@@ -114,7 +118,15 @@ export type Cart = {
   id: Scalars['Int']['output'];
   item_count: Scalars['Int']['output'];
   items: Array<CartItem>;
+  /** null without an address and a shipping method. */
+  shipping?: Maybe<Scalars['Decimal']['output']>;
+  /** The address the shipping and tax are for. */
+  shipping_address?: Maybe<Scalars['Int']['output']>;
+  shipping_method?: Maybe<ShippingOption>;
   subtotal: Scalars['Decimal']['output'];
+  /** null without an address. */
+  tax?: Maybe<Scalars['Decimal']['output']>;
+  taxes_included: Scalars['Boolean']['output'];
   total: Scalars['Decimal']['output'];
   updated_at: Scalars['DateTime']['output'];
 };
@@ -123,6 +135,8 @@ export type CartItem = {
   __typename?: 'CartItem';
   added_unit_price: Scalars['Decimal']['output'];
   available: Scalars['Int']['output'];
+  /** The line's share of the coupon's discount. */
+  discount: Scalars['Decimal']['output'];
   id: Scalars['Int']['output'];
   line_total: Scalars['Decimal']['output'];
   price_changed: Scalars['Boolean']['output'];
@@ -130,6 +144,10 @@ export type CartItem = {
   problem?: Maybe<CartItemProblem>;
   product: CartProduct;
   quantity: Scalars['Int']['output'];
+  /** null without an address. */
+  tax?: Maybe<Scalars['Decimal']['output']>;
+  /** null without an address. */
+  tax_rate?: Maybe<Scalars['String']['output']>;
   unit_price: Scalars['Decimal']['output'];
   variant: CartVariant;
 };
@@ -246,6 +264,12 @@ export type Mutation = {
    */
   requestPasswordReset: Scalars['Boolean']['output'];
   /**
+   * Returns some units of some lines of one of the user's delivered orders, like
+   * POST /api/order/{id}/returns/ (within RETURN_WINDOW_DAYS of the delivery; never more units than
+   * were bought minus those in the order's other open or completed returns).
+   */
+  requestReturn: Return;
+  /**
    * Mails the signed-in user a new verification token (POST /api/auth/email/verify/resend/): true.
    * EMAIL_ALREADY_VERIFIED (409) when it is verified; throttled (MAIL_THROTTLED, 429).
    */
@@ -347,6 +371,11 @@ export type MutationRequestPasswordResetArgs = {
 };
 
 
+export type MutationRequestReturnArgs = {
+  input: RequestReturnInput;
+};
+
+
 export type MutationResetPasswordArgs = {
   new_password: Scalars['String']['input'];
   token: Scalars['String']['input'];
@@ -382,11 +411,21 @@ export type Order = {
   items: Array<OrderItem>;
   paid_at?: Maybe<Scalars['DateTime']['output']>;
   payment_status: PaymentStatus;
+  /** What has gone back to the buyer from the order's payment. */
+  refunded_total: Scalars['Decimal']['output'];
+  /** The order's returns, newest first (at most 100). */
+  returns: Array<Return>;
   /** The shipment and its tracking, once created. */
   shipment?: Maybe<Shipment>;
+  shipping: Scalars['Decimal']['output'];
   shipping_address: AddressSnapshot;
+  /** null for orders placed before shipping methods existed. */
+  shipping_method?: Maybe<OrderShippingMethod>;
   status: OrderStatus;
   subtotal: Scalars['Decimal']['output'];
+  tax: Scalars['Decimal']['output'];
+  taxes_included: Scalars['Boolean']['output'];
+  /** What is charged: subtotal - discount + shipping, plus tax unless taxes_included. */
   total: Scalars['Decimal']['output'];
   updated_at: Scalars['DateTime']['output'];
   user: Scalars['Int']['output'];
@@ -406,15 +445,31 @@ export type OrderEdge = {
 
 export type OrderItem = {
   __typename?: 'OrderItem';
+  discount: Scalars['Decimal']['output'];
   id: Scalars['Int']['output'];
   line_total: Scalars['Decimal']['output'];
   product: Scalars['Int']['output'];
   product_name: Scalars['String']['output'];
   quantity: Scalars['Int']['output'];
   sku: Scalars['String']['output'];
+  tax: Scalars['Decimal']['output'];
+  /** Percent with three decimals, such as 20.000. */
+  tax_rate: Scalars['String']['output'];
+  /** line_total - discount, plus tax unless the order's taxes_included. */
+  total: Scalars['Decimal']['output'];
   unit_price: Scalars['Decimal']['output'];
   variant: Scalars['Int']['output'];
   variant_name: Scalars['String']['output'];
+};
+
+/** The shipping method as the order was placed with it. */
+export type OrderShippingMethod = {
+  __typename?: 'OrderShippingMethod';
+  carrier: Scalars['String']['output'];
+  delivery_days_max?: Maybe<Scalars['Int']['output']>;
+  delivery_days_min?: Maybe<Scalars['Int']['output']>;
+  id: Scalars['Int']['output'];
+  name: Scalars['String']['output'];
 };
 
 /** An order's state (REST OrderStatus). pending_payment → paid | cancelled; paid → shipped | refunded; shipped → delivered | refunded; delivered → refunded. */
@@ -508,6 +563,8 @@ export type PaymentStatus =
   /** The last attempt took nothing; the order can be paid again while it waits for payment. */
   | 'failed'
   | 'paid'
+  /** Part of the money taken was given back (refunds of returns; see the order's refunded_total). */
+  | 'partially_refunded'
   /** An attempt is under way, or its outcome is being reconciled with the provider. */
   | 'pending'
   /** Money taken was given back. */
@@ -522,6 +579,8 @@ export type PlaceOrderInput = {
   idempotency_key?: InputMaybe<Scalars['String']['input']>;
   /** One of the user's addresses. */
   shipping_address: Scalars['Int']['input'];
+  /** A shipping method serving the address (see Query.shippingOptions); else the cheapest. */
+  shipping_method?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type PriceRange = {
@@ -554,6 +613,7 @@ export type Product = {
   sku: Scalars['String']['output'];
   slug: Scalars['String']['output'];
   stock: Scalars['Int']['output'];
+  tax_class: TaxClass;
   updated_at: Scalars['DateTime']['output'];
   /** The variants the caller may see. */
   variants: Array<Variant>;
@@ -612,7 +672,10 @@ export type Query = {
   address: Address;
   /** The signed-in user's addresses, newest first, as GET /api/address/ lists them (the same cursors). */
   addresses: AddressConnection;
-  /** The signed-in user's cart, priced at current prices. */
+  /**
+   * The signed-in user's cart, priced at current prices (GET /api/cart/). With `address` (one of the
+   * user's), each line's tax and the cart's; with `shipping_method` (serving it) too, its shipping.
+   */
   cart: Cart;
   /** Every active category, nested, alphabetically at each level (GET /api/category/tree/). */
   categoryTree: Array<CategoryNode>;
@@ -634,6 +697,8 @@ export type Query = {
   products: ProductConnection;
   /** Reviews of a product, newest first (GET /api/review/?product=). */
   reviews: ReviewConnection;
+  /** The shipping methods serving one of the user's addresses, priced for the cart, cheapest first (GET /api/cart/shipping-options/). */
+  shippingOptions: ShippingOptionList;
   /** The signed-in user's saved products that are still for sale, newest first. */
   wishlist: WishlistConnection;
 };
@@ -647,6 +712,12 @@ export type QueryAddressArgs = {
 export type QueryAddressesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryCartArgs = {
+  address?: InputMaybe<Scalars['Int']['input']>;
+  shipping_method?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -685,6 +756,11 @@ export type QueryReviewsArgs = {
 };
 
 
+export type QueryShippingOptionsArgs = {
+  address: Scalars['Int']['input'];
+};
+
+
 export type QueryWishlistArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -697,6 +773,29 @@ export type Rating = {
   count: Scalars['Int']['output'];
 };
 
+/** Money given back from an order's payment (REST Refund). */
+export type Refund = {
+  __typename?: 'Refund';
+  amount: Scalars['Decimal']['output'];
+  created_at: Scalars['DateTime']['output'];
+  currency: Scalars['String']['output'];
+  failure_code?: Maybe<Scalars['String']['output']>;
+  id: Scalars['Int']['output'];
+  order: Scalars['Int']['output'];
+  payment: Scalars['Int']['output'];
+  provider_reference?: Maybe<Scalars['String']['output']>;
+  return?: Maybe<Scalars['Int']['output']>;
+  status: RefundStatus;
+  succeeded_at?: Maybe<Scalars['DateTime']['output']>;
+  updated_at: Scalars['DateTime']['output'];
+};
+
+/** A refund's state (REST RefundStatus): requested, then succeeded or failed at the provider. */
+export type RefundStatus =
+  | 'failed'
+  | 'requested'
+  | 'succeeded';
+
 /** The fields of a new account (RegisterRequest in the REST contract). */
 export type RegisterInput = {
   email: Scalars['String']['input'];
@@ -706,6 +805,65 @@ export type RegisterInput = {
   phone?: InputMaybe<Scalars['String']['input']>;
   username: Scalars['String']['input'];
 };
+
+export type RequestReturnInput = {
+  /** Each line of the order at most once. */
+  items: Array<ReturnLineInput>;
+  /** One of the user's delivered orders. */
+  order: Scalars['Int']['input'];
+  /** Why the goods come back. */
+  reason: Scalars['String']['input'];
+};
+
+/** A buyer's return of some units of a delivered order (REST Return). */
+export type Return = {
+  __typename?: 'Return';
+  /** What the buyer paid for the returned units. */
+  amount: Scalars['Decimal']['output'];
+  approved_at?: Maybe<Scalars['DateTime']['output']>;
+  created_at: Scalars['DateTime']['output'];
+  id: Scalars['Int']['output'];
+  items: Array<ReturnItem>;
+  order: Scalars['Int']['output'];
+  reason: Scalars['String']['output'];
+  received_at?: Maybe<Scalars['DateTime']['output']>;
+  /** The newest refund, once one was requested. */
+  refund?: Maybe<Refund>;
+  refunded_at?: Maybe<Scalars['DateTime']['output']>;
+  rejected_at?: Maybe<Scalars['DateTime']['output']>;
+  status: ReturnStatus;
+  updated_at: Scalars['DateTime']['output'];
+  user: Scalars['Int']['output'];
+};
+
+export type ReturnItem = {
+  __typename?: 'ReturnItem';
+  /** What the buyer paid for these units. */
+  amount: Scalars['Decimal']['output'];
+  id: Scalars['Int']['output'];
+  order_item: Scalars['Int']['output'];
+  product: Scalars['Int']['output'];
+  product_name: Scalars['String']['output'];
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['String']['output'];
+  variant: Scalars['Int']['output'];
+  variant_name: Scalars['String']['output'];
+};
+
+export type ReturnLineInput = {
+  /** The id of a line of the order (Order.items). */
+  order_item: Scalars['Int']['input'];
+  /** How many of its units (1 to 100). */
+  quantity: Scalars['Int']['input'];
+};
+
+/** A return's state (REST ReturnStatus): requested → approved | rejected; approved → received; received → refunded. */
+export type ReturnStatus =
+  | 'approved'
+  | 'received'
+  | 'refunded'
+  | 'rejected'
+  | 'requested';
 
 export type Review = {
   __typename?: 'Review';
@@ -769,6 +927,29 @@ export type ShipmentStatus =
   | 'returned'
   | 'shipped';
 
+/** A shipping method serving an address, priced for the cart now (REST ShippingOption). */
+export type ShippingOption = {
+  __typename?: 'ShippingOption';
+  carrier: Scalars['String']['output'];
+  delivery_days_max?: Maybe<Scalars['Int']['output']>;
+  delivery_days_min?: Maybe<Scalars['Int']['output']>;
+  id: Scalars['Int']['output'];
+  name: Scalars['String']['output'];
+  price: Scalars['Decimal']['output'];
+};
+
+export type ShippingOptionList = {
+  __typename?: 'ShippingOptionList';
+  address: Scalars['Int']['output'];
+  options: Array<ShippingOption>;
+};
+
+/** A product's tax class (REST TaxClass): which of a destination's rates applies; zero is zero-rated. */
+export type TaxClass =
+  | 'reduced'
+  | 'standard'
+  | 'zero';
+
 export type TokenPair = {
   __typename?: 'TokenPair';
   /** A short-lived access token for the `Authorization: Bearer` header. */
@@ -815,6 +996,8 @@ export type Variant = {
   sku: Scalars['String']['output'];
   stock: Scalars['Int']['output'];
   updated_at: Scalars['DateTime']['output'];
+  /** The shipping weight of one unit, in grams. */
+  weight_grams: Scalars['Int']['output'];
 };
 
 export type WishlistAddResult = {
@@ -942,6 +1125,7 @@ export type ResolversTypes = {
   OrderConnection: ResolverTypeWrapper<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['OrderSummary'] }>;
   OrderItem: ResolverTypeWrapper<OrderItem>;
+  OrderShippingMethod: ResolverTypeWrapper<OrderShippingMethod>;
   OrderStatus: OrderStatus;
   OrderSummary: ResolverTypeWrapper<OrderSummaryParent>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -960,7 +1144,14 @@ export type ResolversTypes = {
   ProductOrdering: ProductOrdering;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Rating: ResolverTypeWrapper<Rating>;
+  Refund: ResolverTypeWrapper<Refund>;
+  RefundStatus: RefundStatus;
   RegisterInput: RegisterInput;
+  RequestReturnInput: RequestReturnInput;
+  Return: ResolverTypeWrapper<Return>;
+  ReturnItem: ResolverTypeWrapper<ReturnItem>;
+  ReturnLineInput: ReturnLineInput;
+  ReturnStatus: ReturnStatus;
   Review: ResolverTypeWrapper<ReviewParent>;
   ReviewAuthor: ResolverTypeWrapper<ReviewAuthor>;
   ReviewConnection: ResolverTypeWrapper<Omit<ReviewConnection, 'edges'> & { edges: Array<ResolversTypes['ReviewEdge']> }>;
@@ -968,7 +1159,10 @@ export type ResolversTypes = {
   ReviewInput: ReviewInput;
   Shipment: ResolverTypeWrapper<Shipment>;
   ShipmentStatus: ShipmentStatus;
+  ShippingOption: ResolverTypeWrapper<ShippingOption>;
+  ShippingOptionList: ResolverTypeWrapper<ShippingOptionList>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  TaxClass: TaxClass;
   TokenPair: ResolverTypeWrapper<TokenPair>;
   User: ResolverTypeWrapper<UserParent>;
   UserRole: UserRole;
@@ -1005,6 +1199,7 @@ export type ResolversParentTypes = {
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['OrderSummary'] };
   OrderItem: OrderItem;
+  OrderShippingMethod: OrderShippingMethod;
   OrderSummary: OrderSummaryParent;
   PageInfo: PageInfo;
   Payment: Payment;
@@ -1018,13 +1213,20 @@ export type ResolversParentTypes = {
   ProductFilter: ProductFilter;
   Query: Record<PropertyKey, never>;
   Rating: Rating;
+  Refund: Refund;
   RegisterInput: RegisterInput;
+  RequestReturnInput: RequestReturnInput;
+  Return: Return;
+  ReturnItem: ReturnItem;
+  ReturnLineInput: ReturnLineInput;
   Review: ReviewParent;
   ReviewAuthor: ReviewAuthor;
   ReviewConnection: Omit<ReviewConnection, 'edges'> & { edges: Array<ResolversParentTypes['ReviewEdge']> };
   ReviewEdge: Omit<ReviewEdge, 'node'> & { node: ResolversParentTypes['Review'] };
   ReviewInput: ReviewInput;
   Shipment: Shipment;
+  ShippingOption: ShippingOption;
+  ShippingOptionList: ShippingOptionList;
   String: Scalars['String']['output'];
   TokenPair: TokenPair;
   User: UserParent;
@@ -1085,7 +1287,12 @@ export type CartResolvers<ContextType = GraphQLContext, ParentType extends Resol
   id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   item_count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['CartItem']>, ParentType, ContextType>;
+  shipping?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  shipping_address?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  shipping_method?: Resolver<Maybe<ResolversTypes['ShippingOption']>, ParentType, ContextType>;
   subtotal?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  tax?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  taxes_included?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
@@ -1093,12 +1300,15 @@ export type CartResolvers<ContextType = GraphQLContext, ParentType extends Resol
 export type CartItemResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CartItem'] = ResolversParentTypes['CartItem']> = {
   added_unit_price?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  discount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   line_total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   price_changed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   problem?: Resolver<Maybe<ResolversTypes['CartItemProblem']>, ParentType, ContextType>;
   product?: Resolver<ResolversTypes['CartProduct'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tax?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  tax_rate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   unit_price?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   variant?: Resolver<ResolversTypes['CartVariant'], ParentType, ContextType>;
 };
@@ -1166,6 +1376,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   removeCoupon?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
   removeFromWishlist?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveFromWishlistArgs, 'item_id'>>;
   requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  requestReturn?: Resolver<ResolversTypes['Return'], ParentType, ContextType, RequireFields<MutationRequestReturnArgs, 'input'>>;
   resendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'new_password' | 'token'>>;
   updateAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'id' | 'input'>>;
@@ -1184,10 +1395,16 @@ export type OrderResolvers<ContextType = GraphQLContext, ParentType extends Reso
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
   paid_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   payment_status?: Resolver<ResolversTypes['PaymentStatus'], ParentType, ContextType>;
+  refunded_total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  returns?: Resolver<Array<ResolversTypes['Return']>, ParentType, ContextType>;
   shipment?: Resolver<Maybe<ResolversTypes['Shipment']>, ParentType, ContextType>;
+  shipping?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   shipping_address?: Resolver<ResolversTypes['AddressSnapshot'], ParentType, ContextType>;
+  shipping_method?: Resolver<Maybe<ResolversTypes['OrderShippingMethod']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   subtotal?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  tax?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  taxes_included?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1204,15 +1421,27 @@ export type OrderEdgeResolvers<ContextType = GraphQLContext, ParentType extends 
 };
 
 export type OrderItemResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OrderItem'] = ResolversParentTypes['OrderItem']> = {
+  discount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   line_total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   product_name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tax?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  tax_rate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   unit_price?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   variant?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   variant_name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type OrderShippingMethodResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OrderShippingMethod'] = ResolversParentTypes['OrderShippingMethod']> = {
+  carrier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  delivery_days_max?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  delivery_days_min?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type OrderSummaryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OrderSummary'] = ResolversParentTypes['OrderSummary']> = {
@@ -1279,6 +1508,7 @@ export type ProductResolvers<ContextType = GraphQLContext, ParentType extends Re
   sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   stock?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tax_class?: Resolver<ResolversTypes['TaxClass'], ParentType, ContextType>;
   updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   variants?: Resolver<Array<ResolversTypes['Variant']>, ParentType, ContextType>;
   vendor?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1297,7 +1527,7 @@ export type ProductEdgeResolvers<ContextType = GraphQLContext, ParentType extend
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   address?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<QueryAddressArgs, 'id'>>;
   addresses?: Resolver<ResolversTypes['AddressConnection'], ParentType, ContextType, Partial<QueryAddressesArgs>>;
-  cart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
+  cart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, Partial<QueryCartArgs>>;
   categoryTree?: Resolver<Array<ResolversTypes['CategoryNode']>, ParentType, ContextType>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   order?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
@@ -1305,12 +1535,57 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, Partial<QueryProductArgs>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
   reviews?: Resolver<ResolversTypes['ReviewConnection'], ParentType, ContextType, RequireFields<QueryReviewsArgs, 'product'>>;
+  shippingOptions?: Resolver<ResolversTypes['ShippingOptionList'], ParentType, ContextType, RequireFields<QueryShippingOptionsArgs, 'address'>>;
   wishlist?: Resolver<ResolversTypes['WishlistConnection'], ParentType, ContextType, Partial<QueryWishlistArgs>>;
 };
 
 export type RatingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Rating'] = ResolversParentTypes['Rating']> = {
   average?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type RefundResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Refund'] = ResolversParentTypes['Refund']> = {
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  created_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  failure_code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  payment?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  provider_reference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  return?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RefundStatus'], ParentType, ContextType>;
+  succeeded_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ReturnResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Return'] = ResolversParentTypes['Return']> = {
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  approved_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  created_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ReturnItem']>, ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  received_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  refund?: Resolver<Maybe<ResolversTypes['Refund']>, ParentType, ContextType>;
+  refunded_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  rejected_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReturnStatus'], ParentType, ContextType>;
+  updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReturnItemResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReturnItem'] = ResolversParentTypes['ReturnItem']> = {
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  order_item?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  product?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  product_name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  variant?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  variant_name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ReviewResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review']> = {
@@ -1352,6 +1627,20 @@ export type ShipmentResolvers<ContextType = GraphQLContext, ParentType extends R
   updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type ShippingOptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ShippingOption'] = ResolversParentTypes['ShippingOption']> = {
+  carrier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  delivery_days_max?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  delivery_days_min?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
+export type ShippingOptionListResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ShippingOptionList'] = ResolversParentTypes['ShippingOptionList']> = {
+  address?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  options?: Resolver<Array<ResolversTypes['ShippingOption']>, ParentType, ContextType>;
+};
+
 export type TokenPairResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenPair'] = ResolversParentTypes['TokenPair']> = {
   access?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   refresh?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1385,6 +1674,7 @@ export type VariantResolvers<ContextType = GraphQLContext, ParentType extends Re
   sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   stock?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  weight_grams?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type WishlistAddResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WishlistAddResult'] = ResolversParentTypes['WishlistAddResult']> = {
@@ -1428,6 +1718,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
   OrderItem?: OrderItemResolvers<ContextType>;
+  OrderShippingMethod?: OrderShippingMethodResolvers<ContextType>;
   OrderSummary?: OrderSummaryResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Payment?: PaymentResolvers<ContextType>;
@@ -1438,11 +1729,16 @@ export type Resolvers<ContextType = GraphQLContext> = {
   ProductEdge?: ProductEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Rating?: RatingResolvers<ContextType>;
+  Refund?: RefundResolvers<ContextType>;
+  Return?: ReturnResolvers<ContextType>;
+  ReturnItem?: ReturnItemResolvers<ContextType>;
   Review?: ReviewResolvers<ContextType>;
   ReviewAuthor?: ReviewAuthorResolvers<ContextType>;
   ReviewConnection?: ReviewConnectionResolvers<ContextType>;
   ReviewEdge?: ReviewEdgeResolvers<ContextType>;
   Shipment?: ShipmentResolvers<ContextType>;
+  ShippingOption?: ShippingOptionResolvers<ContextType>;
+  ShippingOptionList?: ShippingOptionListResolvers<ContextType>;
   TokenPair?: TokenPairResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;

@@ -80,9 +80,11 @@ const schema = z.object({
   VALIDATE_RESPONSES: bool.optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').default('USD'),
+  PRICES_INCLUDE_TAX: bool.default(false),
   PAYMENT_WINDOW_MINUTES: int(1, 10_080).default(30),
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   IDEMPOTENCY_TTL_HOURS: int(1, 720).default(24),
+  RETURN_WINDOW_DAYS: int(0, 3650).default(30),
   SANDBOX_CONFIRM_MS: int(0, 600_000).default(5_000),
   PAYMENT_PROVIDER_TIMEOUT_MS: int(100, 600_000).default(10_000),
   WORKER_IN_PROCESS: bool.optional(),
@@ -187,10 +189,14 @@ export interface Config {
   logFormat?: 'json' | 'pretty';
   /** The store's currency (ISO 4217): every price is in it. */
   currency: string;
+  /** PRICES_INCLUDE_TAX: prices (and shipping rates) are entered with tax included; else tax is added at checkout. */
+  pricesIncludeTax: boolean;
   checkout: {
     /** An unpaid order is cancelled after this many minutes. */
     paymentWindowMinutes: number;
     idempotencyTtlHours: number;
+    /** RETURN_WINDOW_DAYS: a delivered order can be returned for this many days after its delivery. */
+    returnWindowDays: number;
     /** Undefined outside production means "derive one from the JWT secret". */
     webhookSecret?: string;
     /** How long the sandbox provider waits before confirming pending payments. */
@@ -344,9 +350,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     logFormat: e.LOG_FORMAT,
     currency: e.CURRENCY,
+    pricesIncludeTax: e.PRICES_INCLUDE_TAX,
     checkout: {
       paymentWindowMinutes: e.PAYMENT_WINDOW_MINUTES,
       idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+      returnWindowDays: e.RETURN_WINDOW_DAYS,
       webhookSecret: e.PAYMENT_WEBHOOK_SECRET,
       sandboxConfirmMs: e.SANDBOX_CONFIRM_MS,
       providerTimeoutMs: e.PAYMENT_PROVIDER_TIMEOUT_MS,

@@ -3,10 +3,12 @@ import { accountsHandlers } from './modules/accounts';
 import { addressesHandlers } from './modules/addresses';
 import { cartHandlers } from './modules/cart';
 import { catalogHandlers } from './modules/catalog';
-import { checkoutHandlers } from './modules/checkout';
+import { checkoutHandlers, returnsHandlers } from './modules/checkout';
 import { discountsHandlers } from './modules/discounts';
 import { reviewsHandlers } from './modules/reviews';
+import { shippingHandlers } from './modules/shipping';
 import { systemHandlers } from './modules/system';
+import { taxesHandlers } from './modules/taxes';
 import { wishlistHandlers } from './modules/wishlist';
 import type { Services } from './services';
 
@@ -22,5 +24,8 @@ export const handlers: Handlers = {
   ...wishlistHandlers,
   ...reviewsHandlers,
   ...checkoutHandlers,
+  ...returnsHandlers,
   ...discountsHandlers,
+  ...shippingHandlers,
+  ...taxesHandlers,
 };

@@ -13,6 +13,8 @@ import { catalogEntities } from './modules/catalog';
 import { checkoutEntities } from './modules/checkout';
 import { discountsEntities } from './modules/discounts';
 import { reviewsEntities } from './modules/reviews';
+import { shippingEntities } from './modules/shipping';
+import { taxesEntities } from './modules/taxes';
 import { wishlistEntities } from './modules/wishlist';
 
 /** Every entity of every context: the ORM is configured with exactly this list. */
@@ -25,6 +27,8 @@ export const entities = [
   ...reviewsEntities,
   ...discountsEntities,
   ...checkoutEntities,
+  ...shippingEntities,
+  ...taxesEntities,
 ];
 
 /** MikroORM options for a database URL, mapping the app's entities. */

@@ -15,7 +15,7 @@ import type { JobQueue } from './jobs/queue';
 import { subscribeJobs } from './jobs/subscriptions';
 import { AccountsRepository, AccountsService, type AccountsDeps, AuthService, RecoveryService, TokenService } from './modules/accounts';
 import { AddressesRepository, AddressesService, type AddressesDeps } from './modules/addresses';
-import { CartRepository, CartService, type CartDeps } from './modules/cart';
+import { CartPricing, CartRepository, CartService, type CartDeps } from './modules/cart';
 import {
   CatalogReader,
   CategoriesRepository,
@@ -35,12 +35,16 @@ import {
   type CheckoutEvents,
   OrdersService,
   PaymentsService,
+  ReturnsRepository,
+  ReturnsService,
   SandboxProvider,
   SandboxWebhookSender,
   ShipmentsService,
 } from './modules/checkout';
 import { DiscountsRepository, DiscountsService, type DiscountsDeps } from './modules/discounts';
 import { ReviewsRepository, ReviewsService, type ReviewsDeps } from './modules/reviews';
+import { ShippingOptions, ShippingRepository, ShippingService, type ShippingDeps } from './modules/shipping';
+import { TaxesRepository, TaxesService, TaxLookup, type TaxesDeps } from './modules/taxes';
 import type { SystemDeps } from './modules/system';
 import { WishlistRepository, WishlistService, type WishlistDeps } from './modules/wishlist';
 import { CursorCodec } from './shared/cursor';
@@ -54,7 +58,7 @@ const deriveKey = (secret: string, label: string): Buffer => createHmac('sha256'
 export type AppEvents = CheckoutEvents;
 
 /** The application's services, built once per process and shared by REST handlers, GraphQL and jobs. */
-export interface Services extends AccountsDeps, AddressesDeps, CatalogDeps, CartDeps, WishlistDeps, ReviewsDeps, DiscountsDeps, CheckoutDeps, SystemDeps {
+export interface Services extends AccountsDeps, AddressesDeps, CatalogDeps, CartDeps, WishlistDeps, ReviewsDeps, DiscountsDeps, CheckoutDeps, SystemDeps, ShippingDeps, TaxesDeps {
   tokens: TokenService;
   /** Verifies bearer tokens, for REST's security handler and GraphQL alike. */
   bearer: BearerVerifier;
@@ -110,7 +114,8 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
 
   // Shopping
   const discounts = new DiscountsService(new DiscountsRepository(), catalogReader);
-  const cart = new CartService(new CartRepository(), catalogReader, discounts);
+  const pricing = new CartPricing(new ShippingOptions(), new TaxLookup(), { taxesIncluded: config.pricesIncludeTax });
+  const cart = new CartService(new CartRepository(), catalogReader, discounts, pricing, addresses);
 
   // Checkout
   const checkout = new CheckoutRepository();
@@ -122,7 +127,8 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
   }, recovery);
   const webhookSecret = config.checkout.webhookSecret ?? deriveKey(jwtSecret, 'payment-webhook').toString('hex');
   const sandboxWebhooks = new SandboxWebhookSender(webhookSecret, config.checkout.sandboxConfirmMs);
-  const payments = new PaymentsService(checkout, orders, new SandboxProvider(sandboxWebhooks.send, config.checkout.sandboxConfirmMs), {
+  const provider = new SandboxProvider(sandboxWebhooks.send, config.checkout.sandboxConfirmMs);
+  const payments = new PaymentsService(checkout, orders, provider, {
     webhookSecret,
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
     providerTimeoutMs: config.checkout.providerTimeoutMs,
@@ -154,9 +160,16 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     wishlist: new WishlistService(new WishlistRepository(), catalogReader),
     reviews,
     discounts,
+    shipping: new ShippingService(new ShippingRepository()),
+    taxes: new TaxesService(new TaxesRepository()),
     orders,
     payments,
     shipments: new ShipmentsService(checkout, orders),
+    returns: new ReturnsService(checkout, new ReturnsRepository(), orders, inventory, provider, {
+      returnWindowDays: config.checkout.returnWindowDays,
+      idempotencyTtlHours: config.checkout.idempotencyTtlHours,
+      providerTimeoutMs: config.checkout.providerTimeoutMs,
+    }),
     events,
     sandboxWebhooks,
     jobs,

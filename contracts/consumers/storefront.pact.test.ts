@@ -3,7 +3,9 @@
  * password, refresh the token pair, read the signed-in customer), recover their account (ask for a
  * password reset, set a new password with the mailed token or be told it is invalid, verify their
  * email), browse and filter the catalog, read
- * a product page, fill their cart, place an order, pay for it and track its shipment. It talks to
+ * a product page, fill their cart, see the ways to ship to their address and what shipping and tax
+ * add (or that nothing ships there), place an order with a shipping method, pay for it and track its
+ * shipment. It talks to
  * the API through the generated SDK (generated/sdk), as the real front end does.
  */
 import { MatchersV3 } from '@pact-foundation/pact';
@@ -28,7 +30,7 @@ import {
   user,
 } from './pact';
 
-const { eachLike, fromProviderState, integer, nullValue, regex, string } = MatchersV3;
+const { boolean, eachLike, fromProviderState, integer, nullValue, regex, string } = MatchersV3;
 const pact = pactFor('storefront');
 
 describe('storefront -> ecommerce-backend: accounts', () => {
@@ -369,6 +371,105 @@ describe('storefront -> ecommerce-backend: checkout', () => {
         expect(response.status).toBe(201);
         expect(data).toMatchObject({ status: 'pending_payment', payment_status: 'unpaid', total: '179.80' });
         expect(data?.items).toHaveLength(1);
+      });
+  });
+
+  const BRITAIN = 'a customer has a cart and an address in Great Britain, where the shop ships by two methods and charges VAT';
+  const shippingOption = (name: string, price: string) => ({
+    id: integer(2),
+    name: string(name),
+    carrier: string('Royal Mail'),
+    delivery_days_min: integer(2),
+    delivery_days_max: integer(4),
+    price: money(price),
+  });
+
+  it('lists the ways to ship to an address, with their prices', async () => {
+    await pact
+      .addInteraction()
+      .given(BRITAIN)
+      .uponReceiving("a request for the shipping options to the customer's address")
+      .withRequest('GET', '/api/cart/shipping-options/', (req) =>
+        req.headers({ Authorization: bearer('accessToken') }).query({ address: fromProviderState('${addressId}', '3') }),
+      )
+      .willRespondWith(200, (res) => res.headers(json).jsonBody({ address: injectedId('addressId', 3), options: eachLike(shippingOption('Standard', '4.90'), 2) }))
+      .executeTest(async (server) => {
+        const { data, response } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).GET('/api/cart/shipping-options/', {
+          params: { query: { address: 3 } },
+        });
+        expect(response.status).toBe(200);
+        expect(data?.options[0]).toMatchObject({ name: 'Standard', price: '4.90' });
+      });
+  });
+
+  it('shows the cart with the shipping and tax of an address and a method', async () => {
+    await pact
+      .addInteraction()
+      .given(BRITAIN)
+      .uponReceiving('a request for the cart priced for an address and a shipping method')
+      .withRequest('GET', '/api/cart/', (req) =>
+        req.headers({ Authorization: bearer('accessToken') }).query({ address: fromProviderState('${addressId}', '3'), shipping_method: fromProviderState('${methodId}', '2') }),
+      )
+      .willRespondWith(200, (res) =>
+        res.headers(json).jsonBody(
+          cart({
+            shipping: money('4.90'),
+            tax: money('36.94'),
+            total: money('221.64'),
+            taxes_included: boolean(false),
+            shipping_address: injectedId('addressId', 3),
+            shipping_method: { id: injectedId('methodId', 2), name: string('Standard'), price: money('4.90') },
+          }),
+        ),
+      )
+      .executeTest(async (server) => {
+        const { data, response } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).GET('/api/cart/', {
+          params: { query: { address: 3, shipping_method: 2 } },
+        });
+        expect(response.status).toBe(200);
+        expect(data).toMatchObject({ shipping: '4.90', tax: '36.94', total: '221.64', shipping_method: { id: 2 } });
+      });
+  });
+
+  it('places an order with the shipping method chosen', async () => {
+    await pact
+      .addInteraction()
+      .given(BRITAIN)
+      .uponReceiving('an order placement with a shipping method')
+      .withRequest('POST', '/api/order/', (req) =>
+        req.headers({ ...json, Authorization: bearer('accessToken') }).jsonBody({ shipping_address: injectedId('addressId', 3), shipping_method: injectedId('methodId', 2) }),
+      )
+      .willRespondWith(201, (res) =>
+        res.headers({ ...json, Location: regex('^https?://.+/api/order/[0-9]+/$', 'http://localhost:8000/api/order/12/') }).jsonBody(
+          order({
+            shipping_method: { id: injectedId('methodId', 2), name: string('Standard'), carrier: string('Royal Mail') },
+            shipping: money('4.90'),
+            tax: money('36.94'),
+            total: money('221.64'),
+            taxes_included: boolean(false),
+          }),
+        ),
+      )
+      .executeTest(async (server) => {
+        const { data, response } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).POST('/api/order/', {
+          body: { shipping_address: 3, shipping_method: 2 },
+        });
+        expect(response.status).toBe(201);
+        expect(data).toMatchObject({ shipping: '4.90', tax: '36.94', total: '221.64', shipping_method: { name: 'Standard' } });
+      });
+  });
+
+  it('is told when nothing ships to the address', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer has a cart and an address in a country the shop does not ship to')
+      .uponReceiving('an order placement to an address nothing ships to')
+      .withRequest('POST', '/api/order/', (req) => req.headers({ ...json, Authorization: bearer('accessToken') }).jsonBody({ shipping_address: injectedId('addressId', 3) }))
+      .willRespondWith(422, (res) => res.headers(problemJson).jsonBody(problem(422, 'NO_SHIPPING_METHOD')))
+      .executeTest(async (server) => {
+        const { error, response } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).POST('/api/order/', { body: { shipping_address: 3 } });
+        expect(response.status).toBe(422);
+        expect(error).toMatchObject({ code: 'NO_SHIPPING_METHOD' });
       });
   });
 

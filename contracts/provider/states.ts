@@ -48,6 +48,42 @@ async function customerWithCart(app: TestApp, shop: Shop): Promise<Actor & { add
   return buyer(app, [{ variant: onlyVariant(product), quantity: 2 }]);
 }
 
+const britain = new WeakMap<TestApp, Promise<{ standard: number }>>();
+
+/**
+ * The shop ships to Great Britain (once per app): Royal Mail Standard (4.90) and Express (9.90),
+ * shipping taxed, 20% VAT. Returns the Standard method's id.
+ */
+function shipToBritain(app: TestApp): Promise<{ standard: number }> {
+  let done = britain.get(app);
+  if (!done) {
+    done = (async () => {
+      const admin = await actor(app, 'admin');
+      const zone = await admin.api.POST('/api/shipping-zone/', { body: { name: 'Great Britain', areas: [{ country: 'GB' }], shipping_taxable: true } });
+      const zoneId = need(zone.data, 'zone', zone.error).id;
+      const method = (name: string, flat_price: string, delivery_days_min: number, delivery_days_max: number) =>
+        admin.api.POST('/api/shipping-method/', { body: { zone: zoneId, name, carrier: 'Royal Mail', rate_type: 'flat', flat_price, delivery_days_min, delivery_days_max } });
+      const standard = await method('Standard', '4.90', 2, 4);
+      await method('Express', '9.90', 1, 1);
+      const vat = await admin.api.POST('/api/tax-rate/', { body: { country: 'GB', rate: '20', name: 'VAT' } });
+      need(vat.data, 'tax rate', vat.error);
+      return { standard: need(standard.data, 'method', standard.error).id };
+    })();
+    britain.set(app, done);
+  }
+  return done;
+}
+
+/** A customer with an address in `country` and two units of an 89.90 variant in their cart. */
+async function customerWithCartTo(app: TestApp, country: string) {
+  const shop = await openShop(app);
+  const b = await buyer(app, [{ variant: onlyVariant(await simpleProduct(shop, '89.90', 10)), quantity: 2 }]);
+  const { data, error } = await b.api.POST('/api/address/', {
+    body: { recipient_name: 'Ada Lovelace', line1: "12 St James's Square", city: 'London', postal_code: 'SW1Y 4JH', country },
+  });
+  return { ...b, address: need(data, 'address', error).id };
+}
+
 /** A customer whose order for two units of an 89.90 variant waits for payment. */
 async function customerWithOrder(app: TestApp) {
   const b = await customerWithCart(app, await openShop(app));
@@ -167,6 +203,17 @@ export function providerStates(app: TestApp): StateHandlers {
 
     'a customer has a cart ready for checkout and a shipping address': async () => {
       const b = await customerWithCart(app, await openShop(app));
+      return { accessToken: b.tokens.access, addressId: b.address };
+    },
+
+    'a customer has a cart and an address in Great Britain, where the shop ships by two methods and charges VAT': async () => {
+      const { standard } = await shipToBritain(app);
+      const b = await customerWithCartTo(app, 'GB');
+      return { accessToken: b.tokens.access, addressId: b.address, methodId: standard };
+    },
+
+    'a customer has a cart and an address in a country the shop does not ship to': async () => {
+      const b = await customerWithCartTo(app, 'NZ');
       return { accessToken: b.tokens.access, addressId: b.address };
     },
 

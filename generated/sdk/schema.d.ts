@@ -643,7 +643,9 @@ export interface paths {
         };
         /**
          * My cart
-         * @description The signed-in user's cart (created on first use), priced now.
+         * @description The signed-in user's cart (created on first use), priced now. With `address`, each line shows
+         *     its tax at that address and the cart its tax; with `shipping_method` too, the cart shows what
+         *     that method costs and a `total` with shipping, as checkout would charge it.
          */
         get: operations["getCart"];
         put?: never;
@@ -741,6 +743,26 @@ export interface paths {
          * @description Harmless when no code is applied.
          */
         delete: operations["removeCoupon"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cart/shipping-options/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shipping options for my cart
+         * @description The methods serving the caller's address for the caller's cart, each with its price now, cheapest first. An empty list means nothing ships there: checkout to that address is refused (422 `NO_SHIPPING_METHOD`).
+         */
+        get: operations["listShippingOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -940,6 +962,180 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/order/{id}/returns/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List an order's returns
+         * @description The returns of an order, newest first, for its buyer and admins; 404 for another user's order.
+         */
+        get: operations["listOrderReturns"];
+        put?: never;
+        /**
+         * Return some units of a delivered order
+         * @description The buyer asks to return some units of some lines of their delivered order, within
+         *     `RETURN_WINDOW_DAYS` (30 by default) of its delivery (422 `RETURN_WINDOW_CLOSED`). A line may
+         *     not return more units than were bought minus those in the order's other open or completed
+         *     returns (422 `RETURN_QUANTITY_EXCEEDED`; concurrent requests are counted one after the other),
+         *     and appears at most once (400 `VALIDATION_ERROR` naming the repeated line). Each line's value is
+         *     what the buyer paid for those units. An admin then approves or rejects it, receives the goods
+         *     and refunds them.
+         */
+        post: operations["requestReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/return/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List returns
+         * @description Every return, newest first (admins), optionally in one `status`.
+         */
+        get: operations["listReturns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/return/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a return
+         * @description A return with its lines and refund, for its buyer and admins; 404 for anyone else.
+         */
+        get: operations["getReturn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/return/{id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a return
+         * @description Admins approve a requested return; any other state is 409 `INVALID_TRANSITION`.
+         */
+        post: operations["approveReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/return/{id}/reject/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a return
+         * @description Admins reject a requested return (its units can be asked for again). Any other state is 409 `INVALID_TRANSITION`.
+         */
+        post: operations["rejectReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/return/{id}/receive/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a return's goods
+         * @description Admins record that an approved return's goods came back; its units are restocked (the inventory ledger records them, reason `return`). Any other state is 409 `INVALID_TRANSITION`.
+         */
+        post: operations["receiveReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/return/{id}/refund/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a received return
+         * @description Admins refund a received return: `amount` (by default the value of its units) goes back from the
+         *     order's payment, never more than the payment took minus the order's other refunds (422
+         *     `REFUND_EXCEEDS_PAID`). The return is `refunded` and its refund `requested` at once; a background
+         *     job asks the payment provider a few seconds later (keyed by the refund, so it is made once), and
+         *     the refund turns `succeeded`. The order's `refunded_total` grows and its `payment_status` turns
+         *     `partially_refunded`, or `refunded` once the refunds reach what was paid. Send an
+         *     `Idempotency-Key` to make retries answer the same return without refunding again.
+         */
+        post: operations["refundReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/discount/": {
         parameters: {
             query?: never;
@@ -1109,6 +1305,171 @@ export interface paths {
          * @description Admins record progress; the order follows (shipped, delivered, or refunded with its stock returned on a return). On a return the order's `payment_status` is `refunded` at once, and the money goes back through the provider in a background job, which turns the payment `refunded` when the provider confirms it. A move the shipment's state machine forbids is 409 `INVALID_TRANSITION`.
          */
         patch: operations["updateShipment"];
+        trace?: never;
+    };
+    "/api/shipping-zone/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List shipping zones
+         * @description Every shipping zone, oldest first, for admins.
+         */
+        get: operations["listShippingZones"];
+        put?: never;
+        /**
+         * Create a shipping zone
+         * @description A set of countries and regions with its own shipping methods. A country or region belongs to one zone at most.
+         */
+        post: operations["createShippingZone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shipping-zone/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a shipping zone
+         * @description For admins.
+         */
+        get: operations["getShippingZone"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a shipping zone
+         * @description Deletes the zone and its methods; orders keep their copy of the method they used.
+         */
+        delete: operations["deleteShippingZone"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a shipping zone
+         * @description For admins.
+         */
+        patch: operations["updateShippingZone"];
+        trace?: never;
+    };
+    "/api/shipping-method/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List shipping methods
+         * @description Every shipping method, oldest first, for admins; `zone` keeps one zone's.
+         */
+        get: operations["listShippingMethods"];
+        put?: never;
+        /**
+         * Create a shipping method
+         * @description A way to ship to a zone, priced flat, by subtotal tiers or by weight tiers, optionally free above a subtotal.
+         */
+        post: operations["createShippingMethod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shipping-method/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a shipping method
+         * @description For admins.
+         */
+        get: operations["getShippingMethod"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a shipping method
+         * @description Orders keep their copy of the method they used.
+         */
+        delete: operations["deleteShippingMethod"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a shipping method
+         * @description For admins.
+         */
+        patch: operations["updateShippingMethod"];
+        trace?: never;
+    };
+    "/api/tax-rate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List tax rates
+         * @description Every tax rate, by country, region and class, for admins; `country` keeps one country's.
+         */
+        get: operations["listTaxRates"];
+        put?: never;
+        /**
+         * Create a tax rate
+         * @description The rate of a tax class in a country, or in one region of it (which then replaces the country's rate there).
+         */
+        post: operations["createTaxRate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tax-rate/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a tax rate
+         * @description For admins.
+         */
+        get: operations["getTaxRate"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a tax rate
+         * @description Orders placed before keep the tax they were charged.
+         */
+        delete: operations["deleteTaxRate"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a tax rate
+         * @description For admins.
+         */
+        patch: operations["updateTaxRate"];
         trace?: never;
     };
 }
@@ -2242,6 +2603,12 @@ export interface components {
          */
         ImageUrl: string;
         /**
+         * @description A product's tax class: which of a destination's rates applies to it. `standard` and `reduced`
+         *     use the rate configured for that class (none configured: nothing is charged); `zero` is zero-rated.
+         * @enum {string}
+         */
+        TaxClass: "standard" | "reduced" | "zero";
+        /**
          * @description Free-form attributes such as size and colour.
          * @example {
          *       "size": "42",
@@ -2271,6 +2638,11 @@ export interface components {
             price: components["schemas"]["PriceInput"];
             /** Format: int32 */
             stock?: number;
+            /**
+             * Format: int32
+             * @description The shipping weight of one unit, in grams (default 0); weight-tiered shipping adds it up.
+             */
+            weight_grams?: number;
             is_active?: boolean;
         };
         /**
@@ -2300,6 +2672,13 @@ export interface components {
             /** Format: int32 */
             stock?: number;
             images?: components["schemas"]["ImageUrl"][];
+            /**
+             * Format: int32
+             * @description The shipping weight of one unit of the default variant, in grams (default 0); weight-tiered shipping adds it up.
+             */
+            weight_grams?: number;
+            /** @description Which tax rates apply (default `standard`). */
+            tax_class?: components["schemas"]["TaxClass"];
             is_active?: boolean;
             /**
              * Format: int32
@@ -2328,6 +2707,11 @@ export interface components {
             /** Format: int32 */
             stock: number;
             in_stock: boolean;
+            /**
+             * Format: int32
+             * @description The shipping weight of one unit, in grams (0 if not stated).
+             */
+            weight_grams: number;
             is_active: boolean;
             /** Format: date-time */
             created_at: string;
@@ -2357,6 +2741,7 @@ export interface components {
             in_stock: boolean;
             rating: components["schemas"]["Rating"];
             images: string[];
+            tax_class: components["schemas"]["TaxClass"];
             is_active: boolean;
             /** Format: date-time */
             created_at: string;
@@ -2490,6 +2875,7 @@ export interface components {
             /** Format: int32 */
             category?: number;
             images?: components["schemas"]["ImageUrl"][];
+            tax_class?: components["schemas"]["TaxClass"];
             is_active?: boolean;
             price?: components["schemas"]["PriceInput"];
             /** Format: int32 */
@@ -2550,6 +2936,11 @@ export interface components {
             price: components["schemas"]["PriceInput"];
             /** Format: int32 */
             stock?: number;
+            /**
+             * Format: int32
+             * @description The shipping weight of one unit, in grams (default 0); weight-tiered shipping adds it up.
+             */
+            weight_grams?: number;
             is_active?: boolean;
         };
         /** @description A 409 problem (RFC 9457) whose `code` is one of `SKU_TAKEN`. */
@@ -2624,6 +3015,11 @@ export interface components {
             price?: components["schemas"]["PriceInput"];
             /** Format: int32 */
             stock?: number;
+            /**
+             * Format: int32
+             * @description The shipping weight of one unit, in grams (default 0); weight-tiered shipping adds it up.
+             */
+            weight_grams?: number;
             is_active?: boolean;
         };
         /**
@@ -2732,6 +3128,11 @@ export interface components {
             image: string | null;
         };
         /**
+         * @description A tax rate in percent with three decimals, such as `20.000` or `8.875`.
+         * @example 20.000
+         */
+        TaxRatePercent: string;
+        /**
          * @description Why a cart line cannot be bought as it stands: `unavailable` (the product or variant was
          *     withdrawn) or `insufficient_stock` (fewer than the line's quantity are left).
          * @enum {string}
@@ -2742,6 +3143,8 @@ export interface components {
          *     variant was added (`added_unit_price` shows the old one). `problem` says why the line cannot be
          *     bought as it stands (`unavailable`: the product or variant was withdrawn; `insufficient_stock`:
          *     fewer than `quantity` are left, see `available`); such lines are left out of the totals when unavailable.
+         *     `discount` is the line's share of the coupon's discount; `tax_rate` and `tax` are null until the
+         *     cart is read with an `address`.
          */
         CartItem: {
             /** Format: int32 */
@@ -2754,6 +3157,11 @@ export interface components {
             /** Format: int32 */
             quantity: number;
             line_total: components["schemas"]["Money"];
+            discount: components["schemas"]["Money"];
+            /** @description The rate that applies to the line at the address (null without one). */
+            tax_rate: components["schemas"]["TaxRatePercent"] | null;
+            /** @description The line's tax, on its total after its discount, rounded half up to the cent (null without an address). */
+            tax: components["schemas"]["Money"] | null;
             /**
              * Format: int32
              * @description Units in stock now.
@@ -2761,7 +3169,25 @@ export interface components {
             available: number;
             problem: components["schemas"]["CartItemProblem"] | null;
         };
-        /** @description The signed-in user's cart. Every amount is computed by the server at current prices. */
+        /** @description A shipping method that serves the address, with what it costs for this cart now. */
+        ShippingOption: {
+            /** Format: int32 */
+            id: number;
+            name: string;
+            carrier: string;
+            /** Format: int32 */
+            delivery_days_min: number | null;
+            /** Format: int32 */
+            delivery_days_max: number | null;
+            price: components["schemas"]["Money"];
+        };
+        /**
+         * @description The signed-in user's cart. Every amount is computed by the server at current prices. Shipping and
+         *     tax depend on where the order goes: they are null until the cart is read with an `address` (and
+         *     a `shipping_method` for `shipping`). `total` is `subtotal - discount + shipping + tax` when
+         *     prices exclude tax (`taxes_included` false), and `subtotal - discount + shipping` when they
+         *     include it (`tax` is then the part of the total that is tax); a null amount counts as 0.00.
+         */
         Cart: {
             /** Format: int32 */
             id: number;
@@ -2773,14 +3199,48 @@ export interface components {
             item_count: number;
             subtotal: components["schemas"]["Money"];
             discount: components["schemas"]["Money"];
+            /** @description What the chosen method costs for this cart (null without an address and a method). */
+            shipping: components["schemas"]["Money"] | null;
+            /** @description The tax on the lines and the shipping (null without an address). */
+            tax: components["schemas"]["Money"] | null;
             total: components["schemas"]["Money"];
+            /** @description Whether the shop's prices include tax (a store setting). */
+            taxes_included: boolean;
             currency: components["schemas"]["Currency"];
             /** @description The discount code applied, if any. */
             coupon: string | null;
             /** @description Why the applied code gives no discount now (a coupon problem code such as `COUPON_EXPIRED`), else null. */
             coupon_problem: string | null;
+            /**
+             * Format: int32
+             * @description The address the shipping and tax are for (the `address` asked with), else null.
+             */
+            shipping_address: number | null;
+            /** @description The method the shipping is for (the `shipping_method` asked with), else null. */
+            shipping_method: components["schemas"]["ShippingOption"] | null;
             /** Format: date-time */
             updated_at: string;
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        GetCartUnprocessableCode: "UNKNOWN_ADDRESS" | "UNKNOWN_SHIPPING_METHOD";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_ADDRESS`, `UNKNOWN_SHIPPING_METHOD`. */
+        GetCartUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["GetCartUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /**
          * Format: int32
@@ -2921,6 +3381,32 @@ export interface components {
             /** @description `COUPON_MIN_SUBTOTAL`: the subtotal the code needs. */
             min_subtotal?: string;
         };
+        /** @description The methods that serve an address for the caller's cart, cheapest first (ties by id). */
+        ShippingOptionList: {
+            /** Format: int32 */
+            address: number;
+            options: components["schemas"]["ShippingOption"][];
+        };
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_ADDRESS`. */
+        UnknownAddressProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "UNKNOWN_ADDRESS";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
         WishlistItem: {
             /** Format: int32 */
             id: number;
@@ -3055,11 +3541,13 @@ export interface components {
          * @description The order's payment state, summarised from its payments: `unpaid` (no attempt yet), `pending` (an
          *     attempt is under way, or its outcome is being reconciled with the provider), `paid`, `failed` (the
          *     last attempt took nothing; the order can be paid again while it waits for payment, and a cancelled
-         *     order whose pending payment was voided ends here), `refunded` (money taken was given back: a
-         *     returned shipment, or a charge that succeeded after the order was cancelled or expired).
+         *     order whose pending payment was voided ends here), `partially_refunded` (part of the money taken
+         *     was given back: refunds of returns, see the order's `refunded_total`), `refunded` (all the money
+         *     taken was given back: a returned shipment, refunds of returns that reached what was paid, or a
+         *     charge that succeeded after the order was cancelled or expired).
          * @enum {string}
          */
-        PaymentStatus: "unpaid" | "pending" | "paid" | "failed" | "refunded";
+        PaymentStatus: "unpaid" | "pending" | "paid" | "failed" | "partially_refunded" | "refunded";
         OrderSummary: {
             /** Format: int32 */
             id: number;
@@ -3093,7 +3581,8 @@ export interface components {
         /**
          * @example {
          *       "shipping_address": 3,
-         *       "coupon": "WELCOME10"
+         *       "coupon": "WELCOME10",
+         *       "shipping_method": 2
          *     }
          */
         OrderCreate: {
@@ -3104,8 +3593,19 @@ export interface components {
             shipping_address: number;
             /** @description A discount code; overrides the one applied to the cart. */
             coupon?: string;
+            /**
+             * Format: int32
+             * @description A method serving the address (see `GET /api/cart/shipping-options/`); omitted, the cheapest
+             *     one is chosen (ties: the lowest id).
+             */
+            shipping_method?: number;
         };
-        /** @description A line of the order with the price and names as they were when it was placed. */
+        /**
+         * @description A line of the order with the price and names as they were when it was placed. `discount` is the
+         *     line's share of the order's discount; `tax` is charged on `line_total - discount` at `tax_rate`,
+         *     rounded half up to the cent; `total` is what the line costs: `line_total - discount`, plus `tax`
+         *     when prices exclude tax.
+         */
         OrderItem: {
             /** Format: int32 */
             id: number;
@@ -3120,6 +3620,10 @@ export interface components {
             /** Format: int32 */
             quantity: number;
             line_total: components["schemas"]["Money"];
+            discount: components["schemas"]["Money"];
+            tax_rate: components["schemas"]["TaxRatePercent"];
+            tax: components["schemas"]["Money"];
+            total: components["schemas"]["Money"];
         };
         /** @description The shipping address as it was when the order was placed (later edits or deletion of the address do not change it). */
         AddressSnapshot: {
@@ -3131,6 +3635,20 @@ export interface components {
             region: string;
             postal_code: string;
             country: components["schemas"]["Country"];
+        };
+        /** @description The shipping method as it was when the order was placed. */
+        OrderShippingMethod: {
+            /**
+             * Format: int32
+             * @description The method's id when the order was placed (the method may have changed or gone since).
+             */
+            id: number;
+            name: string;
+            carrier: string;
+            /** Format: int32 */
+            delivery_days_min: number | null;
+            /** Format: int32 */
+            delivery_days_max: number | null;
         };
         /**
          * @description pending → shipped → in_transit → delivered; shipped or in_transit → returned. Shipping moves the
@@ -3155,6 +3673,11 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @description An order, with what it cost as it was placed. `total` (what is charged) is
+         *     `subtotal - discount + shipping + tax` when prices exclude tax (`taxes_included` false), and
+         *     `subtotal - discount + shipping` when they include it (`tax` is then the part that is tax).
+         */
         Order: {
             /** Format: int32 */
             id: number;
@@ -3164,10 +3687,18 @@ export interface components {
             payment_status: components["schemas"]["PaymentStatus"];
             items: components["schemas"]["OrderItem"][];
             shipping_address: components["schemas"]["AddressSnapshot"];
+            /** @description The shipping method chosen (null for orders placed before shipping methods existed). */
+            shipping_method: components["schemas"]["OrderShippingMethod"] | null;
             coupon: string | null;
             subtotal: components["schemas"]["Money"];
             discount: components["schemas"]["Money"];
+            shipping: components["schemas"]["Money"];
+            tax: components["schemas"]["Money"];
             total: components["schemas"]["Money"];
+            /** @description What has gone back to the buyer from the order's payment (refunds of returns, requested or made; a refund the provider refused no longer counts). */
+            refunded_total: components["schemas"]["Money"];
+            /** @description Whether the prices (and so `subtotal`, `discount` and `shipping`) include tax. */
+            taxes_included: boolean;
             currency: components["schemas"]["Currency"];
             /** @description The shipment and its tracking, once created. */
             shipment: components["schemas"]["Shipment"] | null;
@@ -3242,8 +3773,8 @@ export interface components {
          * @description The codes a 422 answer of this kind can carry.
          * @enum {string}
          */
-        PlaceOrderUnprocessableCode: "UNKNOWN_ADDRESS" | "UNKNOWN_COUPON" | "COUPON_INACTIVE" | "COUPON_NOT_STARTED" | "COUPON_EXPIRED" | "COUPON_EXHAUSTED" | "COUPON_USER_LIMIT" | "COUPON_MIN_SUBTOTAL" | "COUPON_NOT_APPLICABLE" | "IDEMPOTENCY_KEY_REUSED" | "CART_TOTAL_LIMIT";
-        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_ADDRESS`, `UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`, `COUPON_EXHAUSTED`, `COUPON_USER_LIMIT`, `COUPON_MIN_SUBTOTAL`, `COUPON_NOT_APPLICABLE`, `IDEMPOTENCY_KEY_REUSED`, `CART_TOTAL_LIMIT`. */
+        PlaceOrderUnprocessableCode: "UNKNOWN_ADDRESS" | "UNKNOWN_COUPON" | "COUPON_INACTIVE" | "COUPON_NOT_STARTED" | "COUPON_EXPIRED" | "COUPON_EXHAUSTED" | "COUPON_USER_LIMIT" | "COUPON_MIN_SUBTOTAL" | "COUPON_NOT_APPLICABLE" | "IDEMPOTENCY_KEY_REUSED" | "CART_TOTAL_LIMIT" | "NO_SHIPPING_METHOD" | "UNKNOWN_SHIPPING_METHOD";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_ADDRESS`, `UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`, `COUPON_EXHAUSTED`, `COUPON_USER_LIMIT`, `COUPON_MIN_SUBTOTAL`, `COUPON_NOT_APPLICABLE`, `IDEMPOTENCY_KEY_REUSED`, `CART_TOTAL_LIMIT`, `NO_SHIPPING_METHOD`, `UNKNOWN_SHIPPING_METHOD`. */
         PlaceOrderUnprocessableProblem: {
             type: components["schemas"]["ProblemType"];
             title: components["schemas"]["ProblemTitle"];
@@ -3286,6 +3817,262 @@ export interface components {
             from?: string;
             /** @description `INVALID_TRANSITION`: the status asked for. */
             to?: string;
+        };
+        /**
+         * @description A return's state: `requested` by the buyer; `approved` or `rejected` by an admin; `received` when
+         *     the goods came back (their units are restocked); `refunded` once its refund is requested at the
+         *     payment provider (the refund's own `status` says when the provider made it; a refund the provider
+         *     refused puts the return back to `received`).
+         * @enum {string}
+         */
+        ReturnStatus: "requested" | "approved" | "rejected" | "received" | "refunded";
+        /** @description Units of one order line in a return, with what the buyer paid for them. */
+        ReturnItem: {
+            /** Format: int32 */
+            id: number;
+            /** Format: int32 */
+            order_item: number;
+            /** Format: int32 */
+            product: number;
+            /** Format: int32 */
+            variant: number;
+            product_name: string;
+            variant_name: string;
+            sku: string;
+            /** Format: int32 */
+            quantity: number;
+            /** @description What the buyer paid for these units (their share of the line, to the cent; all of a line's units add up to exactly what the line cost). */
+            amount: components["schemas"]["Money"];
+        };
+        /**
+         * @description A refund's state: `requested` (recorded; the provider is asked by a background job a few seconds
+         *     later), `succeeded` (the provider gave the money back), `failed` (the provider refused it; its
+         *     amount no longer counts in the order's `refunded_total`).
+         * @enum {string}
+         */
+        RefundStatus: "requested" | "succeeded" | "failed";
+        /** @description Money given back from an order's payment, in part or whole. */
+        Refund: {
+            /** Format: int32 */
+            id: number;
+            /** Format: int32 */
+            order: number;
+            /** Format: int32 */
+            payment: number;
+            /**
+             * Format: int32
+             * @description The return this refund pays back, if any.
+             */
+            return: number | null;
+            amount: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            status: components["schemas"]["RefundStatus"];
+            /** @description The provider's id for the refund, once it made it. */
+            provider_reference: string | null;
+            /** @description Why the provider refused the refund (`failed` only). */
+            failure_code: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            succeeded_at: string | null;
+        };
+        /** @description A buyer's return of some units of a delivered order, and its refund. */
+        Return: {
+            /** Format: int32 */
+            id: number;
+            /** Format: int32 */
+            order: number;
+            /** Format: int32 */
+            user: number;
+            status: components["schemas"]["ReturnStatus"];
+            reason: string;
+            items: components["schemas"]["ReturnItem"][];
+            /** @description The value of the returned units (what the buyer paid for them); what a refund gives back unless an admin says otherwise. */
+            amount: components["schemas"]["Money"];
+            /** @description The return's newest refund, once one was requested. */
+            refund: components["schemas"]["Refund"] | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            approved_at: string | null;
+            /** Format: date-time */
+            rejected_at: string | null;
+            /** Format: date-time */
+            received_at: string | null;
+            /** Format: date-time */
+            refunded_at: string | null;
+        };
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        ReturnPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["Return"][];
+        };
+        /**
+         * @description Units of one line of the order to return.
+         * @example {
+         *       "order_item": 19,
+         *       "quantity": 1
+         *     }
+         */
+        ReturnLineCreate: {
+            /**
+             * Format: int32
+             * @description The id of a line (`items[].id`) of the order.
+             */
+            order_item: number;
+            /**
+             * Format: int32
+             * @description How many of the line's units to return.
+             */
+            quantity: number;
+        };
+        /**
+         * @description What the buyer returns, and why. Each line of the order appears at most once.
+         * @example {
+         *       "items": [
+         *         {
+         *           "order_item": 19,
+         *           "quantity": 1
+         *         }
+         *       ],
+         *       "reason": "Too small"
+         *     }
+         */
+        ReturnCreate: {
+            items: components["schemas"]["ReturnLineCreate"][];
+            /** @description Why the goods come back. */
+            reason: string;
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `ORDER_NOT_DELIVERED`. */
+        OrderNotDeliveredProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "ORDER_NOT_DELIVERED";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            order_status?: components["schemas"]["OrderStatus"];
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        RequestReturnUnprocessableCode: "RETURN_WINDOW_CLOSED" | "UNKNOWN_ORDER_ITEM" | "RETURN_QUANTITY_EXCEEDED";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `RETURN_WINDOW_CLOSED`, `UNKNOWN_ORDER_ITEM`, `RETURN_QUANTITY_EXCEEDED`. */
+        RequestReturnUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["RequestReturnUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /**
+             * Format: int32
+             * @description `RETURN_WINDOW_CLOSED`: for how many days after delivery an order can be returned.
+             */
+            return_window_days?: number;
+            /** @description `UNKNOWN_ORDER_ITEM`: the ids that are not lines of the order. */
+            items?: number[];
+            /**
+             * Format: int32
+             * @description `RETURN_QUANTITY_EXCEEDED`: the line asked for.
+             */
+            order_item?: number;
+            /**
+             * Format: int32
+             * @description `RETURN_QUANTITY_EXCEEDED`: how many of its units can still be returned (bought, minus those in other open or completed returns).
+             */
+            available?: number;
+        };
+        /**
+         * @description The refund of a received return. Without `amount`, the value of the returned units is refunded.
+         * @example {
+         *       "amount": "97.09"
+         *     }
+         */
+        RefundCreate: {
+            amount?: components["schemas"]["MoneyInput"];
+        };
+        /**
+         * @description The codes a 409 answer of this kind can carry.
+         * @enum {string}
+         */
+        RefundReturnConflictCode: "INVALID_TRANSITION" | "IDEMPOTENCY_CONFLICT";
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `INVALID_TRANSITION`, `IDEMPOTENCY_CONFLICT`. */
+        RefundReturnConflictProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["RefundReturnConflictCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `INVALID_TRANSITION`: the return's status. */
+            from?: string;
+            /** @description `INVALID_TRANSITION`: the status asked for. */
+            to?: string;
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        RefundReturnUnprocessableCode: "REFUND_EXCEEDS_PAID" | "IDEMPOTENCY_KEY_REUSED";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `REFUND_EXCEEDS_PAID`, `IDEMPOTENCY_KEY_REUSED`. */
+        RefundReturnUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["RefundReturnUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `REFUND_EXCEEDS_PAID`: how much can still be refunded (what the payment took minus the order's other refunds). */
+            refundable?: string;
         };
         /**
          * @description `percentage`: `value` is a percentage of the eligible subtotal; `fixed`: `value` is an amount off.
@@ -3658,6 +4445,372 @@ export interface components {
             carrier?: string;
             tracking_number?: string;
             status?: components["schemas"]["ShipmentStatus"];
+        };
+        /**
+         * @description A region of the country (a state, province or county) as addresses spell it, compared without
+         *     regard to case or surrounding spaces; empty means the whole country.
+         * @example CA
+         */
+        Region: string;
+        /** @description A country, or one region of it, served by a zone. */
+        ShippingArea: {
+            country: components["schemas"]["Country"];
+            region: components["schemas"]["Region"];
+        };
+        /**
+         * @description Where the shop ships: a set of countries and regions with its own shipping methods. An address
+         *     is served by the zone naming its country and region, else by the zone naming its whole country.
+         */
+        ShippingZone: {
+            /** Format: int32 */
+            id: number;
+            name: string;
+            areas: components["schemas"]["ShippingArea"][];
+            /** @description Whether shipping to this zone is taxed (at the destination's standard rate). */
+            shipping_taxable: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        ShippingZonePage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["ShippingZone"][];
+        };
+        /** @description A country, or one region of it (`region` omitted or empty: the whole country). */
+        ShippingAreaInput: {
+            country: components["schemas"]["Country"];
+            region?: components["schemas"]["Region"];
+        };
+        /**
+         * @description A new shipping zone. An area may belong to one zone only.
+         * @example {
+         *       "name": "Europe",
+         *       "areas": [
+         *         {
+         *           "country": "FR"
+         *         },
+         *         {
+         *           "country": "DE"
+         *         }
+         *       ],
+         *       "shipping_taxable": true
+         *     }
+         */
+        ShippingZoneCreate: {
+            name: string;
+            areas: components["schemas"]["ShippingAreaInput"][];
+            /** @description Whether shipping to this zone is taxed (default false). */
+            shipping_taxable?: boolean;
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `AREA_TAKEN`. */
+        AreaTakenProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "AREA_TAKEN";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description Changes to a zone; `areas` replaces the list.
+         * @example {
+         *       "shipping_taxable": false
+         *     }
+         */
+        ShippingZoneUpdate: {
+            name?: string;
+            areas?: components["schemas"]["ShippingAreaInput"][];
+            shipping_taxable?: boolean;
+        };
+        /**
+         * @description How a method's price is set: `flat` (one price), `subtotal` (by the cart's subtotal after
+         *     discount, in tiers) or `weight` (by the total weight of the cart's units, in tiers).
+         * @enum {string}
+         */
+        ShippingRateType: "flat" | "subtotal" | "weight";
+        /** @description From this subtotal (after discount) up, the price is `price`. */
+        SubtotalTier: {
+            min_subtotal: components["schemas"]["Money"];
+            price: components["schemas"]["Money"];
+        };
+        /** @description From this total weight (grams) up, the price is `price`. */
+        WeightTier: {
+            /** Format: int32 */
+            min_weight_grams: number;
+            price: components["schemas"]["Money"];
+        };
+        /**
+         * @description A way to ship to a zone (a carrier's service) and how it is priced. Its price for a cart is its
+         *     flat price or the price of the highest tier the cart reaches, or 0.00 from `free_above`.
+         */
+        ShippingMethod: {
+            /** Format: int32 */
+            id: number;
+            /** Format: int32 */
+            zone: number;
+            name: string;
+            /** @description The carrier's name (may be empty). */
+            carrier: string;
+            /**
+             * Format: int32
+             * @description The fewest working days to deliver (null if not stated).
+             */
+            delivery_days_min: number | null;
+            /**
+             * Format: int32
+             * @description The most working days to deliver (null if not stated); at least `delivery_days_min`.
+             */
+            delivery_days_max: number | null;
+            rate_type: components["schemas"]["ShippingRateType"];
+            /** @description The price of a `flat` method (null for tiered ones). */
+            flat_price: components["schemas"]["Money"] | null;
+            /** @description A `subtotal` method's tiers, the first from 0.00, in increasing order (empty for other types). */
+            subtotal_tiers: components["schemas"]["SubtotalTier"][];
+            /** @description A `weight` method's tiers, the first from 0 g, in increasing order (empty for other types). */
+            weight_tiers: components["schemas"]["WeightTier"][];
+            /** @description From this subtotal (after discount) up, shipping is free (null for never). */
+            free_above: components["schemas"]["Money"] | null;
+            /** @description Inactive methods are offered to nobody. */
+            is_active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        ShippingMethodPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["ShippingMethod"][];
+        };
+        /** @description From this subtotal (after discount) up, the price is `price`. */
+        SubtotalTierInput: {
+            min_subtotal: components["schemas"]["MoneyInput"];
+            price: components["schemas"]["MoneyInput"];
+        };
+        /** @description From this total weight (grams) up, the price is `price`. */
+        WeightTierInput: {
+            /** Format: int32 */
+            min_weight_grams: number;
+            price: components["schemas"]["MoneyInput"];
+        };
+        /**
+         * @description A new shipping method of a zone. Its rate fields must match `rate_type`.
+         * @example {
+         *       "zone": 1,
+         *       "name": "Standard",
+         *       "carrier": "La Poste",
+         *       "delivery_days_min": 2,
+         *       "delivery_days_max": 4,
+         *       "rate_type": "subtotal",
+         *       "subtotal_tiers": [
+         *         {
+         *           "min_subtotal": "0",
+         *           "price": "6.90"
+         *         },
+         *         {
+         *           "min_subtotal": "50",
+         *           "price": "3.90"
+         *         }
+         *       ],
+         *       "free_above": "100"
+         *     }
+         */
+        ShippingMethodCreate: {
+            /** Format: int32 */
+            zone: number;
+            name: string;
+            /** @description The carrier's name (may be empty). */
+            carrier?: string;
+            /**
+             * Format: int32
+             * @description The fewest working days to deliver (null if not stated).
+             */
+            delivery_days_min?: number | null;
+            /**
+             * Format: int32
+             * @description The most working days to deliver (null if not stated); at least `delivery_days_min`.
+             */
+            delivery_days_max?: number | null;
+            rate_type: components["schemas"]["ShippingRateType"];
+            /** @description The price of a `flat` method (null for tiered ones). */
+            flat_price?: components["schemas"]["MoneyInput"] | null;
+            /** @description A `subtotal` method's tiers, the first from 0.00, in increasing order (empty for other types). */
+            subtotal_tiers?: components["schemas"]["SubtotalTierInput"][];
+            /** @description A `weight` method's tiers, the first from 0 g, in increasing order (empty for other types). */
+            weight_tiers?: components["schemas"]["WeightTierInput"][];
+            /** @description From this subtotal (after discount) up, shipping is free (null for never). */
+            free_above?: components["schemas"]["MoneyInput"] | null;
+            /** @description Inactive methods are offered to nobody. */
+            is_active?: boolean;
+        };
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_SHIPPING_ZONE`. */
+        UnknownShippingZoneProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "UNKNOWN_SHIPPING_ZONE";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description Changes to a method; the rate fields, taken together with those kept, must match `rate_type`. A method stays in its zone.
+         * @example {
+         *       "free_above": "75"
+         *     }
+         */
+        ShippingMethodUpdate: {
+            name?: string;
+            /** @description The carrier's name (may be empty). */
+            carrier?: string;
+            /**
+             * Format: int32
+             * @description The fewest working days to deliver (null if not stated).
+             */
+            delivery_days_min?: number | null;
+            /**
+             * Format: int32
+             * @description The most working days to deliver (null if not stated); at least `delivery_days_min`.
+             */
+            delivery_days_max?: number | null;
+            rate_type?: components["schemas"]["ShippingRateType"];
+            /** @description The price of a `flat` method (null for tiered ones). */
+            flat_price?: components["schemas"]["MoneyInput"] | null;
+            /** @description A `subtotal` method's tiers, the first from 0.00, in increasing order (empty for other types). */
+            subtotal_tiers?: components["schemas"]["SubtotalTierInput"][];
+            /** @description A `weight` method's tiers, the first from 0 g, in increasing order (empty for other types). */
+            weight_tiers?: components["schemas"]["WeightTierInput"][];
+            /** @description From this subtotal (after discount) up, shipping is free (null for never). */
+            free_above?: components["schemas"]["MoneyInput"] | null;
+            /** @description Inactive methods are offered to nobody. */
+            is_active?: boolean;
+        };
+        /** @description The tax charged on a product class in a country, or one region of it (a region's rate replaces the country's). */
+        TaxRate: {
+            /** Format: int32 */
+            id: number;
+            country: components["schemas"]["Country"];
+            region: components["schemas"]["Region"];
+            tax_class: components["schemas"]["TaxClass"];
+            /** @description What invoices call it, such as VAT or Sales tax. */
+            name: string;
+            rate: components["schemas"]["TaxRatePercent"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        TaxRatePage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["TaxRate"][];
+        };
+        /**
+         * @description A tax rate in percent (0-100, up to three decimals) as a decimal string, such as `20` or `8.875`. Never a JSON number.
+         * @example 20
+         */
+        TaxRatePercentInput: string;
+        /**
+         * @description A new tax rate; one per country, region and class.
+         * @example {
+         *       "country": "FR",
+         *       "tax_class": "standard",
+         *       "name": "TVA",
+         *       "rate": "20"
+         *     }
+         */
+        TaxRateCreate: {
+            country: components["schemas"]["Country"];
+            region?: components["schemas"]["Region"];
+            tax_class?: components["schemas"]["TaxClass"];
+            name?: string;
+            rate: components["schemas"]["TaxRatePercentInput"];
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `TAX_RATE_EXISTS`. */
+        TaxRateExistsProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "TAX_RATE_EXISTS";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description Changes to a rate (its place and class stay).
+         * @example {
+         *       "rate": "5.5"
+         *     }
+         */
+        TaxRateUpdate: {
+            name?: string;
+            rate?: components["schemas"]["TaxRatePercentInput"];
         };
     };
     responses: {
@@ -4304,6 +5457,23 @@ export interface components {
             };
         };
         /**
+         * @description The cart cannot be priced for the destination asked. Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_ADDRESS`: the address is not in the caller's address book.
+         *     - `UNKNOWN_SHIPPING_METHOD`: the shipping method does not exist, is inactive or does not serve the address.
+         */
+        GetCartUnprocessable: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["GetCartUnprocessableProblem"];
+            };
+        };
+        /**
          * @description Not enough stock. Nothing is changed. `code` says why:
          *
          *     - `INSUFFICIENT_STOCK`: not enough stock; `available` says how many units can be had, `variant` which variant.
@@ -4380,6 +5550,22 @@ export interface components {
             };
         };
         /**
+         * @description The address given cannot be used. Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_ADDRESS`: the address is not in the caller's address book.
+         */
+        UnknownAddress: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UnknownAddressProblem"];
+            };
+        };
+        /**
          * @description One review per product and user. Nothing is changed. `code` says why:
          *
          *     - `ALREADY_REVIEWED`: the caller already reviewed this product: edit that review instead.
@@ -4444,6 +5630,8 @@ export interface components {
          *     - `COUPON_NOT_APPLICABLE`: the code applies to nothing in the cart.
          *     - `IDEMPOTENCY_KEY_REUSED`: this `Idempotency-Key` was used with a different request.
          *     - `CART_TOTAL_LIMIT`: the cart's total would exceed `max_total` (`9999999999.99`), the most an order can hold.
+         *     - `NO_SHIPPING_METHOD`: no active shipping method serves the address.
+         *     - `UNKNOWN_SHIPPING_METHOD`: the shipping method does not exist, is inactive or does not serve the address.
          */
         PlaceOrderUnprocessable: {
             headers: {
@@ -4459,7 +5647,7 @@ export interface components {
         /**
          * @description The status cannot change that way. Nothing is changed. `code` says why:
          *
-         *     - `INVALID_TRANSITION`: the order or shipment cannot go from its status (`from`) to the one asked for (`to`).
+         *     - `INVALID_TRANSITION`: the order, shipment or return cannot go from its status (`from`) to the one asked for (`to`).
          */
         InvalidTransition: {
             headers: {
@@ -4470,6 +5658,74 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["InvalidTransitionProblem"];
+            };
+        };
+        /**
+         * @description The order cannot be returned. Nothing is changed. `code` says why:
+         *
+         *     - `ORDER_NOT_DELIVERED`: only delivered orders can be returned; `order_status` is the order's status.
+         */
+        OrderNotDelivered: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["OrderNotDeliveredProblem"];
+            };
+        };
+        /**
+         * @description The return cannot be accepted as asked. Nothing is changed. `code` says why:
+         *
+         *     - `RETURN_WINDOW_CLOSED`: the order was delivered more than `return_window_days` days ago.
+         *     - `UNKNOWN_ORDER_ITEM`: some `order_item`s (`items`) are not lines of this order.
+         *     - `RETURN_QUANTITY_EXCEEDED`: more units of a line (`order_item`) than were bought minus those in other open or completed returns; `available` says how many can be.
+         */
+        RequestReturnUnprocessable: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["RequestReturnUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description The return cannot be refunded now. Nothing is changed. `code` says why:
+         *
+         *     - `INVALID_TRANSITION`: only a received return can be refunded (`from` is its status).
+         *     - `IDEMPOTENCY_CONFLICT`: a request with this `Idempotency-Key` is still being processed: retry later.
+         */
+        RefundReturnConflict: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["RefundReturnConflictProblem"];
+            };
+        };
+        /**
+         * @description The refund cannot be made as asked. Nothing is changed. `code` says why:
+         *
+         *     - `REFUND_EXCEEDS_PAID`: the amount is more than the order's payment took minus its other refunds (`refundable`).
+         *     - `IDEMPOTENCY_KEY_REUSED`: this `Idempotency-Key` was used with a different request.
+         */
+        RefundReturnUnprocessable: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["RefundReturnUnprocessableProblem"];
             };
         };
         /**
@@ -4557,6 +5813,54 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["CreateShipmentConflictProblem"];
+            };
+        };
+        /**
+         * @description An area given is already served by another zone. Nothing is changed. `code` says why:
+         *
+         *     - `AREA_TAKEN`: a country or region given belongs to another zone already.
+         */
+        AreaTaken: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AreaTakenProblem"];
+            };
+        };
+        /**
+         * @description The zone given cannot be used. Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_SHIPPING_ZONE`: no shipping zone has this id.
+         */
+        UnknownShippingZone: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UnknownShippingZoneProblem"];
+            };
+        };
+        /**
+         * @description The rate exists already. Nothing is changed. `code` says why:
+         *
+         *     - `TAX_RATE_EXISTS`: a rate for this country, region and class exists already (change it instead).
+         */
+        TaxRateExists: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["TaxRateExistsProblem"];
             };
         };
     };
@@ -6058,7 +7362,12 @@ export interface operations {
     };
     getCart: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The id of one of the caller's addresses, to price tax and shipping for. */
+                address?: number;
+                /** @description A shipping method serving `address` (which it needs), from `GET /api/cart/shipping-options/`. */
+                shipping_method?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6079,6 +7388,7 @@ export interface operations {
             };
             400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
+            422: components["responses"]["GetCartUnprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -6250,6 +7560,38 @@ export interface operations {
             };
             400: components["responses"]["ParameterBadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listShippingOptions: {
+        parameters: {
+            query: {
+                /** @description The id of one of the caller's addresses. */
+                address: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The options. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingOptionList"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnknownAddress"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -6701,6 +8043,310 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listOrderReturns: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the order's returns. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnPage"];
+                };
+            };
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestReturn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReturnCreate"];
+            };
+        };
+        responses: {
+            /** @description The return, requested. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Return"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["OrderNotDelivered"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["RequestReturnUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listReturns: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["ReturnStatus"];
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of returns. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnPage"];
+                };
+            };
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getReturn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The return. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Return"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    approveReturn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The return. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Return"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["InvalidTransition"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rejectReturn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The return. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Return"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["InvalidTransition"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveReturn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The return. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Return"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["InvalidTransition"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    refundReturn: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body answers the first result again; the same key
+                 *     with another body is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running is
+                 *     409 `IDEMPOTENCY_CONFLICT`. Keys are per user and kept for 24 hours. Use a UUID per attempt.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefundCreate"];
+            };
+        };
+        responses: {
+            /** @description The refunded return, with its refund. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Return"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["RefundReturnConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["RefundReturnUnprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listDiscounts: {
         parameters: {
             query?: {
@@ -7113,6 +8759,551 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["InvalidTransition"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listShippingZones: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of shipping zones. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZonePage"];
+                };
+            };
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createShippingZone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShippingZoneCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description The shipping zone's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZone"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["AreaTaken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getShippingZone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shipping zone. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZone"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteShippingZone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateShippingZone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShippingZoneUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated shipping zone. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZone"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["AreaTaken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listShippingMethods: {
+        parameters: {
+            query?: {
+                /** @description Only this zone's methods. */
+                zone?: number;
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of shipping methods. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingMethodPage"];
+                };
+            };
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createShippingMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShippingMethodCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description The shipping method's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingMethod"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnknownShippingZone"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getShippingMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shipping method. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingMethod"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteShippingMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateShippingMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShippingMethodUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated shipping method. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingMethod"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTaxRates: {
+        parameters: {
+            query?: {
+                /** @description Only this country's rates. */
+                country?: components["schemas"]["Country"];
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of tax rates. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRatePage"];
+                };
+            };
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaxRateCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description The tax rate's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["TaxRateExists"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tax rate. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRate"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaxRateUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated tax rate. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

@@ -17,7 +17,7 @@ import { JobQueue } from '../jobs/queue';
 import { createLogger } from '../logger';
 import { jwtSecretFor } from '../secrets';
 import { CatalogNotEmptyError, SEED_VENDOR_PASSWORD, seedCatalog, type SeedProgress } from '../seed/catalog';
-import { DEMO_USERS, seedDemoUsers } from '../seed/demo';
+import { DEMO_USERS, DEMO_ZONES, seedDemoShipping, seedDemoUsers } from '../seed/demo';
 import { createServices } from '../services';
 import { ProgressBar } from './progress';
 
@@ -72,6 +72,7 @@ async function run(): Promise<void> {
     if (await seedDemoUsers(db, services)) {
       console.log(`Demo accounts created (as npm start does on a new database): ${DEMO_USERS.map((u) => `${u.username} / ${u.password}`).join(', ')}.`);
     }
+    if (await seedDemoShipping(db, services)) console.log(`Demo shipping zones and tax rates created: ${DEMO_ZONES.map((z) => z.name).join(', ')}.`);
   }
   const client = new Client({ connectionString: db.url, ssl: db.ssl });
   await client.connect();

@@ -49,7 +49,15 @@ export const queryRules: Rules<QueryResolvers> = {
   },
   reviews: (args) => id(args.product, 'product'),
   me: (_args, ctx) => signedIn(ctx),
-  cart: (_args, ctx) => signedIn(ctx),
+  cart: (args, ctx) => {
+    signedIn(ctx);
+    if (args.address != null) id(args.address, 'address');
+    if (args.shipping_method != null) id(args.shipping_method, 'shipping_method');
+  },
+  shippingOptions: (args, ctx) => {
+    signedIn(ctx);
+    id(args.address, 'address');
+  },
   // `status` is the OrderStatus enum: GraphQL itself refuses any other value.
   orders: (_args, ctx) => signedIn(ctx),
   order: (args, ctx) => {
@@ -130,6 +138,11 @@ export const mutationRules: Rules<MutationResolvers> = {
   postReview: ({ input }, ctx) => {
     signedIn(ctx);
     check(schema('ReviewCreate'), given({ ...input }), 'input');
+  },
+  requestReturn: ({ input }, ctx) => {
+    signedIn(ctx);
+    id(input.order, 'input.order');
+    check(schema('ReturnCreate'), { items: input.items.map((l) => ({ ...l })), reason: input.reason }, 'input');
   },
 };
 

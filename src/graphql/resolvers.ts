@@ -4,9 +4,9 @@ import type { Listing } from '../shared/paging';
 import { DomainError } from '../shared/errors';
 import { type RegisterInput, toUserDto } from '../modules/accounts';
 import { type AddressInput, type AddressPatch, toAddressDto } from '../modules/addresses';
-import { toCartDto } from '../modules/cart';
+import { toCartDto, toShippingOptionDto } from '../modules/cart';
 import { CatalogErrors, productFilter, type ProductOrdering, toProductDto, toProductSummaryDto } from '../modules/catalog';
-import { toOrderDto, toOrderSummaryDto, toPaymentDto } from '../modules/checkout';
+import { toOrderDto, toOrderSummaryDto, toPaymentDto, toReturnDto } from '../modules/checkout';
 import { toReviewDto } from '../modules/reviews';
 import { toWishlistItemDto } from '../modules/wishlist';
 import { given, guarded, mutationRules, queryRules } from './arguments';
@@ -121,7 +121,13 @@ export const resolvers: Resolvers = {
 
       me: async (_root, _args, ctx) => toUserDto(await ctx.services.accounts.get(ctx.em, ctx.user(), ctx.user().id)),
 
-      cart: async (_root, _args, ctx) => toCartDto(await ctx.services.cart.view(ctx.em, ctx.user()), ctx.services.currency),
+      cart: async (_root, args, ctx) =>
+        toCartDto(await ctx.services.cart.view(ctx.em, ctx.user(), { address: args.address ?? undefined, shippingMethod: args.shipping_method ?? undefined }), ctx.services.currency),
+
+      async shippingOptions(_root, args, ctx) {
+        const options = await ctx.services.cart.shippingOptions(ctx.em, ctx.user(), args.address);
+        return { address: args.address, options: options.map(toShippingOptionDto) };
+      },
 
       async orders(_root, args, ctx) {
         const { orders, units } = await ctx.services.orders.list(ctx.em, ctx.user(), { status: args.status ?? undefined }, ctx.services.pager.connection(args));
@@ -200,8 +206,8 @@ export const resolvers: Resolvers = {
       removeCoupon: async (_root, _args, ctx) => toCartDto(await ctx.services.cart.removeCoupon(ctx.em, ctx.user()), ctx.services.currency),
 
       async placeOrder(_root, { input }, ctx) {
-        const { idempotency_key: key, shipping_address, coupon } = given({ ...input });
-        const order = { shipping_address: shipping_address!, ...(coupon === undefined ? {} : { coupon }) };
+        const { idempotency_key: key, shipping_address, ...optional } = given({ ...input });
+        const order = { shipping_address: shipping_address!, ...optional };
         return toOrderDto(await ctx.services.orders.place(ctx.em, ctx.user(), order, key));
       },
 
@@ -221,6 +227,9 @@ export const resolvers: Resolvers = {
         await ctx.services.wishlist.remove(ctx.em, ctx.user(), args.item_id);
         return true;
       },
+
+      requestReturn: async (_root, { input }, ctx) =>
+        toReturnDto(await ctx.services.returns.request(ctx.em, ctx.user(), input.order, { items: input.items.map((l) => ({ ...l })), reason: input.reason })),
 
       postReview: async (_root, { input }, ctx) => toReviewDto(await ctx.services.reviews.create(ctx.em, ctx.user(), { ...given({ ...input }), product: input.product, rating: input.rating })),
     },
@@ -249,6 +258,13 @@ export const resolvers: Resolvers = {
         throw DomainError.invalid('first', `first must be between 1 and ${MAX_EMBEDDED_REVIEWS}.`);
       }
       return ctx.loaders.reviews(first).load(p.id);
+    },
+  },
+
+  Order: {
+    async returns(o, _args, ctx) {
+      const { listing, details } = await ctx.services.returns.listOfOrder(ctx.em, ctx.user(), o.id, ctx.services.pager.connection({ first: 100 }));
+      return listing.slice.items.map((r) => toReturnDto(details.get(r.id)!));
     },
   },
 

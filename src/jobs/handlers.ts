@@ -56,6 +56,11 @@ export function jobHandlers({ services, config, mailer }: JobDeps): JobHandlers<
       for (const r of reversals) job.logger.info({ orderId, paymentId: r.paymentId, provider: r.outcome, status: r.status }, 'payment given back');
     },
 
+    'payments.refund': async ({ refundId }, job) => {
+      const result = await services.returns.processRefund(job.em, refundId);
+      job.logger.info({ refundId, orderId: result?.orderId, status: result?.status ?? 'already recorded' }, 'refund made');
+    },
+
     'checkout.purge-idempotency-keys': async (_data, job) => {
       const purged = await services.orders.purgeIdempotencyKeys(job.em);
       job.logger.info({ purged, ttlHours: config.checkout.idempotencyTtlHours }, 'old idempotency keys purged');

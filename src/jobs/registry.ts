@@ -38,6 +38,11 @@ export interface JobPayloads {
    * charge that succeeded after its order was cancelled).
    */
   'payments.refund-order': { orderId: number };
+  /**
+   * Makes one recorded refund (a return's, partial or whole) at the provider, keyed by the refund
+   * (sent by `order.refund_requested`, in the transaction that records the refund).
+   */
+  'payments.refund': { refundId: number };
   /** Deletes Idempotency-Keys older than IDEMPOTENCY_TTL_HOURS (scheduled hourly). */
   'checkout.purge-idempotency-keys': NoPayload;
 }
@@ -62,6 +67,8 @@ export const jobDefinitions: JobDefinitions<JobPayloads> = {
   // changed only once the provider did it. A worker killed mid-job: the heartbeat stops and the job is retried.
   'payments.refund-order': { retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 1800, expireInSeconds: 600, heartbeatSeconds: 10 },
   'checkout.purge-idempotency-keys': { retryLimit: 3, retryDelay: 60, retryBackoff: true, policy: 'exclusive' },
+  // Like payments.refund-order: retried for hours; idempotent, keyed at the provider by the refund.
+  'payments.refund': { retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 1800, expireInSeconds: 600, heartbeatSeconds: 10 },
 };
 
 export interface JobSchedule {

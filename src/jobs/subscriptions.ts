@@ -24,4 +24,7 @@ export function subscribeJobs(events: DomainEvents<CheckoutEvents, EntityManager
   events.on('order.refund_due', async (em, order) => {
     await jobs.send(em, 'payments.refund-order', { orderId: order.orderId });
   });
+  events.on('order.refund_requested', async (em, refund) => {
+    await jobs.send(em, 'payments.refund', { refundId: refund.refundId });
+  });
 }

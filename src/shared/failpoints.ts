@@ -17,6 +17,10 @@ export const FAILPOINT_NAMES = [
   'payment.webhook.after-record',
   /** In the refund job: the provider voided or refunded the charge; that is not recorded. */
   'payment.after-reverse',
+  /** In the refund job: the refund and its job are committed; the provider has not been asked. */
+  'refund.before-provider',
+  /** In the refund job: the provider made (or refused) the refund; that is not recorded. */
+  'refund.after-provider',
   /** The returned shipment, the refunded order and the refund job are committed; nothing else ran. */
   'shipment.after-return',
   /** Inside the rotation's transaction: the old refresh token is marked used, the new one not written. */

@@ -23,8 +23,34 @@ export async function product(app: TestApp, shop: Shop, price = '10.00', stock =
   return makeProduct(shop.vendor, shop.category, { price, stock });
 }
 
-/** A customer with an address and the given variants in their cart. */
+const shipsTo = new WeakMap<TestApp, Map<string, Promise<void>>>();
+
+/**
+ * Makes the shop ship to a country (by default the test addresses' US) by one free flat method,
+ * once per app and country: checkout refuses an address nothing ships to. Tests of shipping itself
+ * set up their own zones.
+ */
+export function shipToTestAddresses(app: TestApp, country = 'US'): Promise<void> {
+  const byCountry = shipsTo.get(app) ?? new Map<string, Promise<void>>();
+  shipsTo.set(app, byCountry);
+  let done = byCountry.get(country);
+  if (!done) {
+    done = (async () => {
+      const admin = await actor(app, 'admin');
+      const zone = await admin.api.POST('/api/shipping-zone/', { body: { name: `Test addresses (${country})`, areas: [{ country }] } });
+      if (zone.error?.code === 'AREA_TAKEN') return; // the shop ships there already (the demo data)
+      if (!zone.data) throw new Error(`zone: ${JSON.stringify(zone.error)}`);
+      const method = await admin.api.POST('/api/shipping-method/', { body: { zone: zone.data.id, name: 'Free post', rate_type: 'flat', flat_price: '0' } });
+      if (!method.data) throw new Error(`method: ${JSON.stringify(method.error)}`);
+    })();
+    byCountry.set(country, done);
+  }
+  return done;
+}
+
+/** A customer with an address (in a country the shop ships to) and the given variants in their cart. */
 export async function buyer(app: TestApp, lines: { variant: number; quantity?: number }[] = []): Promise<Actor & { address: number }> {
+  await shipToTestAddresses(app);
   const a = await actor(app);
   const { data } = await a.api.POST('/api/address/', {
     body: { recipient_name: 'Buyer', line1: '1 Main St', city: 'Springfield', postal_code: '12345', country: 'US' },

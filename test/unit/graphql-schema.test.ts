@@ -38,6 +38,8 @@ describe('the GraphQL schema says what the server enforces', () => {
     ['PaymentAttemptStatus', schemas.Payment.properties.status],
     ['PaymentMethod', schemas.Payment.properties.method],
     ['ShipmentStatus', schemas.Shipment.properties.status],
+    ['ReturnStatus', schemas.Return.properties.status],
+    ['RefundStatus', schemas.Refund.properties.status],
     ['UserRole', schemas.User.properties.role],
     ['AddressKind', schemas.Address.properties.kind],
     ['CartItemProblem', schemas.CartItem.properties.problem],

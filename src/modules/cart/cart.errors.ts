@@ -7,6 +7,11 @@ export const CartErrors = {
   variantUnavailable: (id: number) => new DomainError('unprocessable', 'VARIANT_UNAVAILABLE', `Variant ${id} is not for sale.`),
   quantityLimit: (max: number) => new DomainError('unprocessable', 'QUANTITY_LIMIT', `A cart line holds at most ${max} units.`),
   lineLimit: (max: number) => new DomainError('unprocessable', 'CART_LINE_LIMIT', `A cart holds at most ${max} lines.`),
+  unknownAddress: (id: number) => new DomainError('unprocessable', 'UNKNOWN_ADDRESS', `Address ${id} is not in your address book.`),
+  unknownShippingMethod: (id: number, address: number) =>
+    new DomainError('unprocessable', 'UNKNOWN_SHIPPING_METHOD', `Shipping method ${id} does not ship to address ${address}.`),
+  noShippingMethod: (address: number, country: string) => new DomainError('unprocessable', 'NO_SHIPPING_METHOD', `Nothing ships to address ${address} (${country}).`),
+  methodNeedsAddress: () => DomainError.invalid('query.shipping_method', 'shipping_method needs an address to ship to.', 'VALIDATION_ERROR'),
   totalLimit: (max: string) =>
     new DomainError('unprocessable', 'CART_TOTAL_LIMIT', `The cart's total would exceed ${max}, the most an order can hold.`, { max_total: max }),
 };

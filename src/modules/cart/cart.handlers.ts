@@ -1,5 +1,5 @@
 import type { HandlerMap } from '../../http/operations';
-import { toCartDto } from './cart.mapper';
+import { toCartDto, toShippingOptionDto } from './cart.mapper';
 import type { CartService } from './cart.service';
 
 /** What the cart's operations need from the composition root. */
@@ -9,7 +9,15 @@ export interface CartDeps {
 }
 
 export const cartHandlers = {
-  getCart: async ({ em, user, services }) => ({ status: 200, body: toCartDto(await services.cart.view(em, user), services.currency) }),
+  getCart: async ({ em, user, query, services }) => ({
+    status: 200,
+    body: toCartDto(await services.cart.view(em, user, { address: query.address, shippingMethod: query.shipping_method }), services.currency),
+  }),
+
+  listShippingOptions: async ({ em, user, query, services }) => ({
+    status: 200,
+    body: { address: query.address, options: (await services.cart.shippingOptions(em, user, query.address)).map(toShippingOptionDto) },
+  }),
 
   addToCart: async ({ em, user, body, services }) => ({ status: 200, body: toCartDto(await services.cart.add(em, user, body.variant, body.quantity ?? 1), services.currency) }),
 

@@ -2,8 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '../../shared/errors';
 import { fromMinor, toMinor } from '../../shared/money';
 import type { Principal } from '../../shared/principal';
+import type { TaxClass } from '../../shared/tax-classes';
+import type { ShippingAddress } from '../addresses';
 import { CatalogErrors, type CatalogReader, type SaleLine } from '../catalog';
-import { type DiscountsService, priceLines, subtotalOf } from '../discounts';
+import { type AppliedDiscount, type DiscountsService, priceLines } from '../discounts';
+import type { ShippingQuote } from '../shipping';
+import type { BasketDiscount } from '../taxes';
+import type { CartPricing, PricingDestination, PricingLine, Quote } from './cart-pricing';
 import { CartErrors } from './cart.errors';
 import type { CartItemRow, CartRepository } from './cart.repository';
 
@@ -28,6 +33,11 @@ export interface CartLine {
   problem: 'unavailable' | 'insufficient_stock' | null;
   /** Minor units; 0 for unavailable lines. */
   lineTotal: number;
+  /** Minor units: the line's share of the discount. */
+  discount: number;
+  /** Thousandths of a percent, and minor units: null without an address. */
+  taxRate: number | null;
+  tax: number | null;
 }
 
 export interface CartView {
@@ -42,6 +52,25 @@ export interface CartView {
   discount: number;
   /** Why the applied code is worth nothing now, as its problem code. */
   couponProblem: string | null;
+  /** Minor units: null without an address (tax) or a shipping method (shipping). */
+  shipping: number | null;
+  tax: number | null;
+  total: number;
+  taxesIncluded: boolean;
+  /** The address and method the shipping and tax are for. */
+  shippingAddressId: number | null;
+  shippingMethod: ShippingQuote | null;
+}
+
+/** Where the shopper wants the cart priced for: an address of theirs, and a method serving it. */
+export interface CartDestination {
+  address?: number | undefined;
+  shippingMethod?: number | undefined;
+}
+
+/** The shopper's address book (the addresses context answers). */
+export interface CartAddressBook {
+  shippingAddress(em: EntityManager, owner: Principal, id: number): Promise<ShippingAddress | null>;
 }
 
 /** A cart line as checkout needs it: current price, stock and whether it can be sold. */
@@ -56,6 +85,8 @@ export interface CheckoutLine {
   price: string;
   stock: number;
   sellable: boolean;
+  taxClass: TaxClass;
+  weightGrams: number;
 }
 
 /** The shopper's cart, priced at current prices (asked of the catalog) on every read. */
@@ -64,39 +95,93 @@ export class CartService {
     private readonly carts: CartRepository,
     private readonly catalog: CatalogReader,
     private readonly discounts: DiscountsService,
+    private readonly pricing: CartPricing,
+    private readonly addresses: CartAddressBook,
   ) {}
 
-  /** The cart with every line priced now, problems flagged and totals in minor units. */
-  async view(em: EntityManager, owner: Principal): Promise<CartView> {
+  /**
+   * The cart with every line priced now, problems flagged and totals in minor units. With an
+   * address (of the owner's), each line's tax and the cart's; with a shipping method serving it
+   * too, its shipping, as checkout would charge them.
+   */
+  async view(em: EntityManager, owner: Principal, destination: CartDestination = {}): Promise<CartView> {
+    if (destination.shippingMethod !== undefined && destination.address === undefined) throw CartErrors.methodNeedsAddress();
+    const place = destination.address === undefined ? null : await this.address(em, owner, destination.address);
     const id = await this.carts.cartId(em, owner.id);
     const [cart, items] = await Promise.all([this.carts.header(em, id), this.carts.items(em, id)]);
     const sale = await this.catalog.saleLines(em, items.map((i) => i.variantId));
-    const lines = items.flatMap((item): CartLine[] => {
+    const rows = items.flatMap((item) => {
       const line = sale.get(item.variantId);
-      return line ? [priced(item, line)] : [];
+      return line ? [{ item, line }] : [];
     });
-    const buyable = lines.filter((l) => l.problem !== 'unavailable');
-    const pricedLines = buyable.map((l) => ({ productId: l.product.id, lineTotal: l.lineTotal }));
-    let discount = 0;
-    let couponProblem: string | null = null;
-    if (cart.couponCode) {
-      try {
-        discount = (await this.discounts.evaluate(em, cart.couponCode, { userId: owner.id, lines: pricedLines })).amount;
-      } catch (err) {
-        if (!(err instanceof DomainError)) throw err;
-        couponProblem = err.code;
-      }
+    const lines = rows.map((r) => priced(r.item, r.line));
+    const buyable = rows.filter((r) => r.line.sellable);
+    const pricing = buyable.map((r): PricingLine => pricingLine(r.line, r.item.quantity));
+    const { discount, couponProblem } = await this.couponValue(em, owner.id, cart.couponCode, pricing);
+    const quote = await this.pricing.quote(em, pricing, discount, place && { addressId: place.id, country: place.country, region: place.region, method: destination.shippingMethod ?? null });
+    const shares = new Map(buyable.map((r, i) => [r.item.id, quote.lines[i]!]));
+    for (const l of lines) {
+      const share = shares.get(l.id);
+      if (share) Object.assign(l, { discount: share.discount, taxRate: share.taxRate, tax: share.tax });
     }
     return {
       id,
       couponCode: cart.couponCode,
       updatedAt: cart.updatedAt,
       lines,
-      itemCount: buyable.reduce((n, l) => n + l.quantity, 0),
-      subtotal: subtotalOf(pricedLines),
-      discount,
+      itemCount: buyable.reduce((n, r) => n + r.item.quantity, 0),
+      subtotal: quote.subtotal,
+      discount: quote.discount,
       couponProblem,
+      shipping: quote.shipping,
+      tax: quote.tax,
+      total: quote.total,
+      taxesIncluded: quote.taxesIncluded,
+      shippingAddressId: place?.id ?? null,
+      shippingMethod: quote.method,
     };
+  }
+
+  /** The methods serving one of the owner's addresses, each priced for the cart now, cheapest first. */
+  async shippingOptions(em: EntityManager, owner: Principal, addressId: number): Promise<ShippingQuote[]> {
+    const place = await this.address(em, owner, addressId);
+    const id = await this.carts.cartId(em, owner.id);
+    const [cart, { lines }] = await Promise.all([this.carts.header(em, id), this.linesOf(em, id)]);
+    const pricing = lines.filter((l) => l.sellable).map((l) => pricingLine(l, l.quantity));
+    const { discount } = await this.couponValue(em, owner.id, cart.couponCode, pricing);
+    return this.pricing.options(em, pricing, discount, place);
+  }
+
+  /**
+   * Checkout's price for (locked) lines: the coupon already applied (`applied`), shipping by the
+   * method asked (or the cheapest serving the address: 422 NO_SHIPPING_METHOD if none; a method
+   * that does not serve it: 422 UNKNOWN_SHIPPING_METHOD) and tax at the address; a total past
+   * MAX_ORDER_TOTAL is 422 CART_TOTAL_LIMIT.
+   */
+  async quote(em: EntityManager, lines: readonly CheckoutLine[], applied: AppliedDiscount | null, destination: PricingDestination): Promise<Quote> {
+    const pricing = lines.map((l) => pricingLine(l, l.quantity));
+    const quote = await this.pricing.quote(em, pricing, applied && { amount: applied.amount, productIds: applied.productIds }, destination);
+    // Shipping and tax can take a cart at the limit past what an order holds.
+    if (quote.total > MAX_ORDER_TOTAL) throw CartErrors.totalLimit(fromMinor(MAX_ORDER_TOTAL));
+    return quote;
+  }
+
+  private async address(em: EntityManager, owner: Principal, id: number): Promise<ShippingAddress> {
+    const address = await this.addresses.shippingAddress(em, owner, id);
+    if (!address) throw CartErrors.unknownAddress(id);
+    return address;
+  }
+
+  /** What the cart's code is worth for these lines now, or why it is worth nothing (its problem code). */
+  private async couponValue(em: EntityManager, userId: number, code: string | null, lines: readonly PricingLine[]): Promise<{ discount: BasketDiscount | null; couponProblem: string | null }> {
+    if (!code) return { discount: null, couponProblem: null };
+    try {
+      const applied = await this.discounts.evaluate(em, code, { userId, lines: [...lines] });
+      return { discount: { amount: applied.amount, productIds: applied.productIds }, couponProblem: null };
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return { discount: null, couponProblem: err.code };
+    }
   }
 
   /** Applies a discount code after checking it against the cart now (422 with the reason otherwise). */
@@ -234,7 +319,14 @@ function priced(item: CartItemRow, line: SaleLine): CartLine {
     available: line.sellable ? line.stock : 0,
     problem,
     lineTotal: line.sellable ? toMinor(line.price) * item.quantity : 0,
+    discount: 0,
+    taxRate: null,
+    tax: null,
   };
+}
+
+function pricingLine(line: { productId: number; price: string; taxClass: TaxClass; weightGrams: number }, quantity: number): PricingLine {
+  return { productId: line.productId, lineTotal: toMinor(line.price) * quantity, quantity, taxClass: line.taxClass, weightGrams: line.weightGrams };
 }
 
 /** Refuses lines whose sellable part adds up to more than an order can hold. */
@@ -254,5 +346,7 @@ function checkoutLine(item: CartItemRow, line: SaleLine): CheckoutLine {
     price: line.price,
     stock: line.stock,
     sellable: line.sellable,
+    taxClass: line.taxClass,
+    weightGrams: line.weightGrams,
   };
 }

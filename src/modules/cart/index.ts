@@ -2,9 +2,10 @@
 import { Cart, CartItem } from './cart.entity';
 
 export { cartHandlers, type CartDeps } from './cart.handlers';
-export { toCartDto } from './cart.mapper';
+export { toCartDto, toShippingOptionDto } from './cart.mapper';
 export { CartRepository } from './cart.repository';
-export { CartService, type CartView, type CheckoutLine } from './cart.service';
+export { CartPricing, type PricingDestination, type Quote } from './cart-pricing';
+export { type CartAddressBook, type CartDestination, CartService, type CartView, type CheckoutLine } from './cart.service';
 
 /** The entities this context maps. */
 export const cartEntities = [Cart, CartItem];

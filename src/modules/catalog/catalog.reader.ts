@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TaxClass } from '../../shared/tax-classes';
 import { LISTED_PRODUCT_IDS, SELLABLE_SQL } from './access';
 import { LIST_COLUMNS, type ProductRow } from './discovery.sql';
 
@@ -18,6 +19,10 @@ export interface SaleLine {
   slug: string;
   /** The product's first image, if any. */
   image: string | null;
+  /** The shipping weight of one unit, in grams. */
+  weightGrams: number;
+  /** The product's tax class (which of a destination's rates applies). */
+  taxClass: TaxClass;
 }
 
 const idArray = (ids: readonly number[]) => `{${ids.join(',')}}`;
@@ -32,10 +37,10 @@ export class CatalogReader {
   async saleLines(em: EntityManager, variantIds: readonly number[]): Promise<Map<number, SaleLine>> {
     if (variantIds.length === 0) return new Map();
     const rows = await em.execute<
-      { variant_id: number; sku: string; variant_name: string; attributes: Record<string, string>; price: string; stock: number; sellable: boolean; product_id: number; product_name: string; slug: string; image: string | null }[]
+      { variant_id: number; sku: string; variant_name: string; attributes: Record<string, string>; price: string; stock: number; sellable: boolean; product_id: number; product_name: string; slug: string; image: string | null; weight_grams: number; tax_class: TaxClass }[]
     >(
       `select v.id as variant_id, v.sku, v.name as variant_name, v.attributes, v.price, v.stock, ${SELLABLE_SQL} as sellable,
-              p.id as product_id, p.name as product_name, p.slug, p.images[1] as image
+              p.id as product_id, p.name as product_name, p.slug, p.images[1] as image, v.weight_grams, p.tax_class
          from product_variants v join products p on p.id = v.product_id
         where v.id = any(?::int[])`,
       [idArray(variantIds)],
@@ -55,6 +60,8 @@ export class CatalogReader {
           productName: r.product_name,
           slug: r.slug,
           image: r.image,
+          weightGrams: r.weight_grams,
+          taxClass: r.tax_class,
         },
       ]),
     );

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { executePrepared } from '../../db/prepared';
 import type { PageRequest } from '../../shared/paging';
+import type { TaxClass } from '../../shared/tax-classes';
 import type { Crumb } from './categories.repository';
 import { type DiscoveryFilters, facetQueries, type ProductOrdering, type ProductRow, productCountQuery, productListQuery } from './discovery.sql';
 
@@ -13,6 +14,7 @@ export interface VariantView {
   attributes: Record<string, string>;
   price: string | number;
   stock: number;
+  weightGrams: number;
   isActive: boolean;
   createdAt: Date | string;
   updatedAt: Date | string;
@@ -23,6 +25,7 @@ export interface ProductDetail extends Omit<ProductRow, 'image' | 'rank'> {
   description: string;
   sku: string;
   images: string[];
+  tax_class: TaxClass;
   updated_at: string | Date;
   variants: VariantView[];
   breadcrumbs: Crumb[];
@@ -42,11 +45,11 @@ export interface FacetRows {
  */
 const DETAIL_SQL = `
   select p.id, p.name, p.slug, p.description, p.brand, p.sku, p.category_id, p.vendor_id, p.price, p.max_price,
-         p.stock, p.in_stock, p.rating_avg, p.rating_count, p.images, p.is_active, p.created_at, p.updated_at,
+         p.stock, p.in_stock, p.rating_avg, p.rating_count, p.images, p.tax_class, p.is_active, p.created_at, p.updated_at,
          coalesce((
            select json_agg(json_build_object(
                     'id', v.id, 'product', json_build_object('id', v.product_id), 'sku', v.sku, 'name', v.name,
-                    'attributes', v.attributes, 'price', v.price::text, 'stock', v.stock, 'isActive', v.is_active,
+                    'attributes', v.attributes, 'price', v.price::text, 'stock', v.stock, 'weightGrams', v.weight_grams, 'isActive', v.is_active,
                     'createdAt', v.created_at, 'updatedAt', v.updated_at) order by v.id)
              from product_variants v where v.product_id = p.id), '[]') as variants,
          coalesce((

@@ -6,6 +6,7 @@ import { Product } from './product.entity';
 @Entity({ tableName: 'product_variants' })
 @Check({ name: 'product_variants_stock_check', expression: 'stock >= 0' })
 @Check({ name: 'product_variants_price_check', expression: 'price >= 0' })
+@Check({ name: 'product_variants_weight_check', expression: 'weight_grams >= 0' })
 export class ProductVariant extends BaseEntity {
   /** The product detail and the aggregate trigger read a product's variants. */
   @Index({ name: 'product_variants_product_id_index' })
@@ -28,6 +29,10 @@ export class ProductVariant extends BaseEntity {
 
   @Property({ type: 'integer', default: 0 })
   stock: number & Opt = 0;
+
+  /** The shipping weight of one unit, in grams. */
+  @Property({ type: 'integer', default: 0 })
+  weightGrams: number & Opt = 0;
 
   @Property({ type: 'boolean', default: true })
   isActive: boolean & Opt = true;

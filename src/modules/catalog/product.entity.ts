@@ -1,5 +1,6 @@
-import { ArrayType, Check, Entity, Index, ManyToOne, type Opt, Property, type Ref, ref } from '@mikro-orm/core';
+import { ArrayType, Check, Entity, Enum, Index, ManyToOne, type Opt, Property, type Ref, ref } from '@mikro-orm/core';
 import { BaseEntity } from '../../shared/base.entity';
+import { TAX_CLASSES, type TaxClass } from '../../shared/tax-classes';
 import { User } from '../accounts/user.entity';
 import { Category } from './category.entity';
 
@@ -56,6 +57,10 @@ export class Product extends BaseEntity {
 
   @Property({ type: ArrayType, columnType: 'text[]', default: '{}' })
   images: string[] & Opt = [];
+
+  /** Which of a destination's tax rates applies. */
+  @Enum({ items: () => [...TAX_CLASSES], default: 'standard' })
+  taxClass: TaxClass & Opt = 'standard';
 
   @Property({ type: 'boolean', default: true })
   isActive: boolean & Opt = true;

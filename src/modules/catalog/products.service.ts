@@ -43,12 +43,13 @@ export class ProductsService {
   async create(em: EntityManager, actor: Principal, input: ProductInput): Promise<ProductDetail> {
     const vendorId = await this.vendorFor(em, actor, input.vendor);
     const categoryId = await this.categories.existing(em, input.category);
-    const variants: VariantFields[] = input.variants ?? [{ sku: input.sku, price: input.price ?? missingPrice(), stock: input.stock ?? 0 }];
+    const variants: VariantFields[] = input.variants ?? [{ sku: input.sku, price: input.price ?? missingPrice(), stock: input.stock ?? 0, weight_grams: input.weight_grams ?? 0 }];
     assertDistinctSkus(variants.map((v) => v.sku));
     const product = new Product(vendorId, categoryId, input.name.trim(), input.slug ?? (await freeSlug(em, Product, input.name)), input.sku);
     product.description = input.description ?? '';
     product.brand = input.brand?.trim() ?? '';
     product.images = input.images ?? [];
+    if (input.tax_class !== undefined) product.taxClass = input.tax_class;
     if (input.is_active !== undefined) product.isActive = input.is_active;
     em.persist(product);
     for (const v of variants) em.persist(buildVariant(product, v));
@@ -72,6 +73,7 @@ export class ProductsService {
       if (patch.description !== undefined) product.description = patch.description;
       if (patch.brand !== undefined) product.brand = patch.brand.trim();
       if (patch.images !== undefined) product.images = patch.images;
+      if (patch.tax_class !== undefined) product.taxClass = patch.tax_class;
       if (patch.is_active !== undefined) product.isActive = patch.is_active;
       await this.flush(tx, product.slug);
       return product;
@@ -117,6 +119,7 @@ export class ProductsService {
       if (patch.attributes !== undefined) variant.attributes = patch.attributes;
       if (patch.price !== undefined) variant.price = normalizeMoney(patch.price);
       if (patch.stock !== undefined) variant.stock = patch.stock;
+      if (patch.weight_grams !== undefined) variant.weightGrams = patch.weight_grams;
       if (patch.is_active !== undefined) variant.isActive = patch.is_active;
       await this.flush(tx);
       return variant;
@@ -174,6 +177,7 @@ function buildVariant(product: Product, input: VariantFields): ProductVariant {
   variant.name = input.name ?? '';
   variant.attributes = input.attributes ?? {};
   variant.stock = input.stock ?? 0;
+  variant.weightGrams = input.weight_grams ?? 0;
   if (input.is_active !== undefined) variant.isActive = input.is_active;
   return variant;
 }

@@ -25,6 +25,8 @@ export interface CheckoutEvents {
    * charge succeeded after the order was cancelled, or a returned shipment refunded the order).
    */
   'order.refund_due': OrderEvent;
+  /** A partial (or whole) refund of the order's payment was recorded: the provider must make it (a job). */
+  'order.refund_requested': { refundId: number; orderId: number };
 }
 
 export type CheckoutPublisher = EventPublisher<CheckoutEvents, EntityManager>;

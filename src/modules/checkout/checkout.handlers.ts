@@ -3,6 +3,7 @@ import type { Pager } from '../../http/pagination';
 import { toOrderDto, toOrderSummaryDto, toPaymentDto, toPaymentStatusDto, toShipmentDto } from './checkout.mapper';
 import type { OrdersService } from './orders.service';
 import type { PaymentsService } from './payments.service';
+import type { ReturnsService } from './returns.service';
 import type { ShipmentsService } from './shipments.service';
 
 /** What checkout's operations need from the composition root. */
@@ -10,6 +11,7 @@ export interface CheckoutDeps {
   orders: OrdersService;
   payments: PaymentsService;
   shipments: ShipmentsService;
+  returns: ReturnsService;
   pager: Pager;
 }
 

@@ -1,5 +1,6 @@
 import type { components } from '../../../generated/openapi';
 import { moneyOut } from '../../shared/money';
+import { rateToThousandths, rateFromThousandths } from '../taxes';
 import type { Order } from './order.entity';
 import type { OrderDetail } from './orders.service';
 import type { Payment } from './payment.entity';
@@ -21,6 +22,10 @@ export function toOrderDto({ order: o, items, shipment }: OrderDetail): componen
       unit_price: moneyOut(i.unitPrice),
       quantity: i.quantity,
       line_total: moneyOut(i.lineTotal),
+      discount: moneyOut(i.discount),
+      tax_rate: taxRateOut(i.taxRate),
+      tax: moneyOut(i.tax),
+      total: moneyOut(i.total),
     })),
     shipping_address: {
       recipient_name: o.shipRecipientName,
@@ -32,10 +37,18 @@ export function toOrderDto({ order: o, items, shipment }: OrderDetail): componen
       postal_code: o.shipPostalCode,
       country: o.shipCountry,
     },
+    shipping_method:
+      o.shippingMethodId === null
+        ? null
+        : { id: o.shippingMethodId, name: o.shippingMethodName ?? '', carrier: o.shippingCarrier, delivery_days_min: o.shippingDaysMin, delivery_days_max: o.shippingDaysMax },
     coupon: o.couponCode,
     subtotal: moneyOut(o.subtotal),
     discount: moneyOut(o.discount),
+    shipping: moneyOut(o.shipping),
+    tax: moneyOut(o.tax),
     total: moneyOut(o.total),
+    taxes_included: o.taxesIncluded,
+    refunded_total: moneyOut(o.refundedTotal),
     currency: o.currency,
     shipment: shipment ? toShipmentDto(shipment) : null,
     expires_at: o.expiresAt?.toISOString() ?? null,
@@ -100,4 +113,9 @@ export function toShipmentDto(s: Shipment): components['schemas']['Shipment'] {
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
   };
+}
+
+/** A stored numeric(6,3) rate ("20", "20.000", or a number) in the wire format ("20.000"). */
+function taxRateOut(rate: string | number): string {
+  return rateFromThousandths(rateToThousandths(String(rate)));
 }

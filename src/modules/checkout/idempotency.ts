@@ -12,7 +12,7 @@ export function requestHash(body: unknown): string {
 
 export interface IdempotentRequest {
   userId: number;
-  scope: 'order' | 'payment';
+  scope: 'order' | 'payment' | 'refund';
   key: string;
   hash: string;
 }

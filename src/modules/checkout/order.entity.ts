@@ -5,7 +5,17 @@ import { Address } from '../addresses/address.entity';
 import { ProductVariant } from '../catalog/product-variant.entity';
 import { Product } from '../catalog/product.entity';
 import { Discount } from '../discounts/discount.entity';
+import { fromMinor } from '../../shared/money';
 import { ORDER_STATUSES, type OrderStatus, PAYMENT_STATUSES, type PaymentStatus } from './states';
+
+/** A shipping method as an order keeps it. */
+export interface ShippingChoice {
+  id: number;
+  name: string;
+  carrier: string;
+  deliveryDaysMin: number | null;
+  deliveryDaysMax: number | null;
+}
 
 /** An order placed from a cart: price, name and address snapshots keep its history intact. */
 @Entity({ tableName: 'orders' })
@@ -15,7 +25,11 @@ import { ORDER_STATUSES, type OrderStatus, PAYMENT_STATUSES, type PaymentStatus 
 @Index({ name: 'orders_status_created_idx', properties: ['status', 'createdAt', 'id'] })
 // The expiry job finds unpaid orders past their deadline.
 @Index({ name: 'orders_pending_expiry_idx', expression: `create index "orders_pending_expiry_idx" on "orders" ("expires_at") where "status" = 'pending_payment'` })
-@Check({ name: 'orders_totals_check', expression: 'subtotal >= 0 and discount >= 0 and total >= 0 and total = subtotal - discount' })
+@Check({ name: 'orders_refunded_total_check', expression: 'refunded_total >= 0 and refunded_total <= total' })
+@Check({
+  name: 'orders_totals_check',
+  expression: 'subtotal >= 0 and discount >= 0 and shipping >= 0 and tax >= 0 and total >= 0 and total = subtotal - discount + shipping + (case when taxes_included then 0 else tax end)',
+})
 export class Order extends BaseEntity {
   @ManyToOne(() => User, { ref: true, deleteRule: 'restrict' })
   user: Ref<User>;
@@ -35,11 +49,48 @@ export class Order extends BaseEntity {
   @Property({ type: 'decimal', precision: 12, scale: 2, default: 0 })
   discount: string & Opt = '0.00';
 
+  /** What shipping costs (tax included when prices include tax). */
+  @Property({ type: 'decimal', precision: 12, scale: 2, default: 0 })
+  shipping: string & Opt = '0.00';
+
+  /** The tax on the lines and the shipping: added to the total, or the part of it that is tax. */
+  @Property({ type: 'decimal', precision: 12, scale: 2, default: 0 })
+  tax: string & Opt = '0.00';
+
+  /** Of `tax`, the part on shipping. */
+  @Property({ type: 'decimal', precision: 12, scale: 2, default: 0 })
+  shippingTax: string & Opt = '0.00';
+
+  /** Whether prices (subtotal, discount, shipping) include tax: the store's setting when it was placed. */
+  @Property({ type: 'boolean', default: false })
+  taxesIncluded: boolean & Opt = false;
+
   @Property({ type: 'decimal', precision: 12, scale: 2 })
   total: string;
 
+  /** What has gone back to the buyer (refunds requested or made; a refused one is taken off again). */
+  @Property({ type: 'decimal', precision: 12, scale: 2, default: 0 })
+  refundedTotal: string & Opt = '0.00';
+
   @Property({ type: 'string', length: 40, nullable: true })
   couponCode: string | null = null;
+
+  /** The method chosen; its copy below is what counts (the method may change or go). */
+  @Property({ type: 'integer', nullable: true, fieldName: 'shipping_method_id' })
+  shippingMethodId: number | null = null;
+
+  /** The method's name when the order was placed (null: placed before shipping methods existed). */
+  @Property({ type: 'string', length: 100, nullable: true })
+  shippingMethodName: string | null = null;
+
+  @Property({ type: 'string', length: 100, default: '' })
+  shippingCarrier: string & Opt = '';
+
+  @Property({ type: 'integer', nullable: true })
+  shippingDaysMin: number | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  shippingDaysMax: number | null = null;
 
   @ManyToOne(() => Discount, { ref: true, nullable: true, deleteRule: 'restrict', index: 'orders_discount_id_index', fieldName: 'discount_id' })
   discountRef: Ref<Discount> | null = null;
@@ -112,6 +163,24 @@ export class Order extends BaseEntity {
     this.shipCountry = address.country;
   }
 
+  /**
+   * Records what the order charges beyond its lines: the shipping method chosen (a copy) and its
+   * price, the tax, and whether prices included it.
+   */
+  charge(quote: { shipping: number | null; shippingTax: number | null; tax: number | null; taxesIncluded: boolean; method: ShippingChoice | null }): void {
+    this.shipping = fromMinor(quote.shipping ?? 0);
+    this.shippingTax = fromMinor(quote.shippingTax ?? 0);
+    this.tax = fromMinor(quote.tax ?? 0);
+    this.taxesIncluded = quote.taxesIncluded;
+    const m = quote.method;
+    if (!m) return;
+    this.shippingMethodId = m.id;
+    this.shippingMethodName = m.name;
+    this.shippingCarrier = m.carrier;
+    this.shippingDaysMin = m.deliveryDaysMin;
+    this.shippingDaysMax = m.deliveryDaysMax;
+  }
+
   /** Records the discount code used and what it took off. */
   useDiscount(discountId: number, code: string, amount: string): void {
     this.discountRef = ref(Discount, discountId);
@@ -123,6 +192,7 @@ export class Order extends BaseEntity {
 /** A line of an order; variants and products that were ordered can no longer be deleted (only deactivated). */
 @Entity({ tableName: 'order_items' })
 @Check({ name: 'order_items_quantity_check', expression: 'quantity > 0 and line_total = unit_price * quantity' })
+@Check({ name: 'order_items_amounts_check', expression: 'discount >= 0 and discount <= line_total and tax >= 0 and total >= 0' })
 export class OrderItem {
   @PrimaryKey({ type: 'integer', autoincrement: true })
   id!: number;
@@ -155,7 +225,29 @@ export class OrderItem {
   @Property({ type: 'decimal', precision: 12, scale: 2 })
   lineTotal: string;
 
-  constructor(orderId: number, variantId: number, productId: number, fields: { productName: string; sku: string; unitPrice: string; quantity: number; lineTotal: string }) {
+  /** The line's share of the order's discount. */
+  @Property({ type: 'decimal', precision: 12, scale: 2, default: 0 })
+  discount: string & Opt = '0.00';
+
+  /** Percent, three decimals. */
+  @Property({ type: 'decimal', precision: 6, scale: 3, default: 0 })
+  taxRate: string & Opt = '0.000';
+
+  @Property({ type: 'decimal', precision: 12, scale: 2, default: 0 })
+  tax: string & Opt = '0.00';
+
+  /** What the line costs: line total less its discount, plus its tax when prices exclude tax. */
+  @Property({ type: 'decimal', precision: 12, scale: 2 })
+  total: string;
+
+  /** Its share of the discount and its tax (minor units), at a rate in percent ("20.000"). */
+  taxed(discount: number, taxRate: string, tax: number): void {
+    this.discount = fromMinor(discount);
+    this.taxRate = taxRate;
+    this.tax = fromMinor(tax);
+  }
+
+  constructor(orderId: number, variantId: number, productId: number, fields: { productName: string; sku: string; unitPrice: string; quantity: number; lineTotal: string; total: string }) {
     this.order = ref(Order, orderId);
     this.variant = ref(ProductVariant, variantId);
     this.product = ref(Product, productId);
@@ -164,5 +256,6 @@ export class OrderItem {
     this.unitPrice = fields.unitPrice;
     this.quantity = fields.quantity;
     this.lineTotal = fields.lineTotal;
+    this.total = fields.total;
   }
 }

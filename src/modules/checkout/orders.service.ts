@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
 import { allowLockWait } from '../../db/timeouts';
-import { fromMinor } from '../../shared/money';
+import { fromMinor, toMinor } from '../../shared/money';
 import type { Listing, PagePicker } from '../../shared/paging';
 import type { Principal } from '../../shared/principal';
 import type { ShippingAddress } from '../addresses';
 import type { CartService } from '../cart';
+import { rateFromThousandths } from '../taxes';
 import type { InventoryService } from '../catalog';
 import { type DiscountsService, priceLines } from '../discounts';
 import { CheckoutErrors } from './checkout.errors';
@@ -89,28 +90,33 @@ export class OrdersService {
       const address = await this.addresses.shippingAddress(tx, owner, input.shipping_address);
       if (!address) throw CheckoutErrors.unknownAddress(input.shipping_address);
 
-      const { lines: priced, subtotal } = priceLines(lines);
+      const { lines: priced } = priceLines(lines);
       const code = input.coupon ?? couponCode;
       const applied = code ? await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priced, lock: true }) : null;
-      const discount = applied?.amount ?? 0;
+      const destination = { addressId: address.id, country: address.country, region: address.region, method: input.shipping_method ?? ('cheapest' as const) };
+      const quote = await this.cart.quote(tx, lines, applied, destination);
 
-      const order = new Order(owner.id, this.settings.currency, fromMinor(subtotal), fromMinor(subtotal - discount));
-      if (applied) order.useDiscount(applied.discount.id, applied.discount.code, fromMinor(discount));
+      const order = new Order(owner.id, this.settings.currency, fromMinor(quote.subtotal), fromMinor(quote.total));
+      if (applied) order.useDiscount(applied.discount.id, applied.discount.code, fromMinor(quote.discount));
+      order.charge(quote);
       order.shipTo(address);
       order.expiresAt = new Date(Date.now() + this.settings.paymentWindowMinutes * 60_000);
       tx.persist(order);
       await tx.flush();
 
       await this.inventory.sell(tx, order.id, lines);
-      for (const l of priced) {
+      for (const [i, l] of priced.entries()) {
+        const share = quote.lines[i]!;
         const item = new OrderItem(order.id, l.variantId, l.productId, {
           productName: l.productName,
           sku: l.sku,
           unitPrice: l.price,
           quantity: l.quantity,
           lineTotal: fromMinor(l.lineTotal),
+          total: fromMinor(share.total),
         });
         item.variantName = l.variantName;
+        item.taxed(share.discount, rateFromThousandths(share.taxRate ?? 0), share.tax ?? 0);
         tx.persist(item);
       }
       if (applied) await this.discounts.redeem(tx, applied, owner.id, order.id, order.discount);
@@ -180,7 +186,8 @@ export class OrdersService {
   async transition(em: EntityManager, order: Order, to: OrderStatus): Promise<void> {
     const from = order.status;
     assertTransition(from, to);
-    const refundDue = (to === 'cancelled' && order.paymentStatus === 'pending') || (to === 'refunded' && order.paymentStatus === 'paid');
+    const moneyTaken = order.paymentStatus === 'paid' || order.paymentStatus === 'partially_refunded';
+    const refundDue = (to === 'cancelled' && order.paymentStatus === 'pending') || (to === 'refunded' && moneyTaken);
     const now = new Date();
     if (to === 'cancelled' || to === 'refunded') {
       const items = await this.checkout.items(em, order.id);
@@ -200,7 +207,10 @@ export class OrdersService {
     }
     if (to === 'shipped') order.shippedAt = now;
     if (to === 'delivered') order.deliveredAt = now;
-    if (to === 'refunded' && order.paymentStatus === 'paid') this.setPaymentStatus(order, 'refunded');
+    if (to === 'refunded' && moneyTaken) {
+      this.setPaymentStatus(order, 'refunded');
+      order.refundedTotal = order.total;
+    }
     await em.flush();
     await this.events.publish(em, 'order.status_changed', { ...orderEvent(order), from });
     if (refundDue) await this.events.publish(em, 'order.refund_due', orderEvent(order));
@@ -209,6 +219,28 @@ export class OrdersService {
   /** A charge succeeded for the (locked) order after it stopped waiting for payment: the money must go back. */
   async refundDue(em: EntityManager, order: Order): Promise<void> {
     await this.events.publish(em, 'order.refund_due', orderEvent(order));
+  }
+
+  /**
+   * A refund of the (locked) order was recorded (`amount` minor units, of `paid` its payment took):
+   * what it gave back grows, and its payment status says partially refunded or refunded. The refund
+   * itself is made by a job, announced here in the same transaction.
+   */
+  async refundRequested(em: EntityManager, order: Order, refundId: number, amount: number, paid: number): Promise<void> {
+    const refunded = toMinor(order.refundedTotal) + amount;
+    order.refundedTotal = fromMinor(refunded);
+    const to = refunded >= paid ? 'refunded' : 'partially_refunded';
+    if (order.paymentStatus !== to) this.setPaymentStatus(order, to);
+    await em.flush();
+    await this.events.publish(em, 'order.refund_requested', { refundId, orderId: order.id });
+  }
+
+  /** The provider refused a refund of the (locked) order: its amount no longer counts as given back. */
+  refundRefused(order: Order, amount: number): void {
+    const refunded = Math.max(0, toMinor(order.refundedTotal) - amount);
+    order.refundedTotal = fromMinor(refunded);
+    const to = refunded === 0 ? 'paid' : 'partially_refunded';
+    if (order.paymentStatus !== to) this.setPaymentStatus(order, to);
   }
 
   /** A payment of the (locked) order started: its payment status is pending. */

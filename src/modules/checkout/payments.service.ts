@@ -8,7 +8,7 @@ import type { CheckoutRepository } from './checkout.repository';
 import { claimIdempotencyKey, idempotent, rememberIdempotencyKey } from './idempotency';
 import type { Order } from './order.entity';
 import type { OrdersService } from './orders.service';
-import type { ChargeOutcome, PaymentProvider, ReversalOutcome } from './payment-provider';
+import { type ChargeOutcome, type PaymentProvider, type ReversalOutcome, withinTimeout } from './payment-provider';
 import { chargeKey, Payment, type PaymentAttemptStatus } from './payment.entity';
 import { verifyWebhook } from './webhook-signature';
 
@@ -223,16 +223,8 @@ export class PaymentsService {
   }
 
   /** A provider call, abandoned (as a failure: outcome unknown) after the provider timeout. */
-  private async call<T>(run: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the payment provider did not answer within ${this.settings.providerTimeoutMs} ms`)), this.settings.providerTimeoutMs);
-    });
-    try {
-      return await Promise.race([run(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private call<T>(run: () => Promise<T>): Promise<T> {
+    return withinTimeout(run, this.settings.providerTimeoutMs);
   }
 
   /** Records the provider's answer for a payment in its own transaction. */

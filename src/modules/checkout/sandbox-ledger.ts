@@ -79,15 +79,72 @@ export class SandboxLedger {
     return rows.length > 0;
   }
 
-  /** Voids a pending charge or refunds a succeeded one, once; returns the charge as it is now. */
+  /**
+   * Voids a pending charge or refunds (what is left of) a succeeded one, once; returns the charge as
+   * it is now.
+   */
   async reverse(db: LedgerConnection, key: string): Promise<SandboxCharge | null> {
     await db.execute(
       `update sandbox_provider_charges
-          set status = case status when 'pending' then 'voided' else 'refunded' end, reversed_at = now(), updated_at = now()
+          set status = case status when 'pending' then 'voided' else 'refunded' end,
+              refunded_amount = case status when 'pending' then refunded_amount else coalesce(amount, 0) end,
+              reversed_at = now(), updated_at = now()
         where idempotency_key = ? and status in ('pending', 'succeeded')`,
       [key],
     );
     const rows = await db.execute<SandboxCharge[]>(`select ${COLUMNS} from sandbox_provider_charges where idempotency_key = ?`, [key]);
     return rows[0] ?? null;
   }
+
+  /**
+   * Refunds part of a succeeded charge under its own key, in one statement: the charge's refunded
+   * amount grows (never past what it took; at its whole amount the charge is `refunded`) and the
+   * refund is recorded, or neither. Null when nothing was refunded now: a replay of the key (see
+   * `findRefund`), or a refusal. Concurrent refunds of one charge serialise on its row; two of one
+   * key cannot both be recorded (the key is the primary key, and the statement is atomic).
+   */
+  async refund(db: LedgerConnection, r: NewSandboxRefund): Promise<SandboxRefund | null> {
+    try {
+      const rows = await db.execute<SandboxRefund[]>(
+        `with charged as (
+           update sandbox_provider_charges
+              set refunded_amount = refunded_amount + ?::bigint,
+                  status = case when refunded_amount + ?::bigint = amount then 'refunded' else status end,
+                  updated_at = now()
+            where idempotency_key = ? and status = 'succeeded' and amount - refunded_amount >= ?::bigint
+              and not exists (select 1 from sandbox_provider_refunds where refund_key = ?::varchar)
+            returning idempotency_key)
+         insert into sandbox_provider_refunds (refund_key, charge_key, reference, amount, currency)
+         select ?::varchar, idempotency_key, ?::varchar, ?::bigint, ?::varchar from charged
+         returning refund_key, charge_key, reference, amount`,
+        [r.amount, r.amount, r.chargeKey, r.amount, r.key, r.key, r.reference, r.amount, r.currency],
+      );
+      return rows[0] ?? null;
+    } catch (error) {
+      // A concurrent call with the same key recorded it first: this statement changed nothing.
+      if ((error as { code?: string }).code === '23505' || /duplicate key|unique/i.test(String((error as Error).message))) return null;
+      throw error;
+    }
+  }
+
+  /** The refund recorded under the key, if any. */
+  async findRefund(db: LedgerConnection, key: string): Promise<SandboxRefund | null> {
+    const rows = await db.execute<SandboxRefund[]>(`select refund_key, charge_key, reference, amount from sandbox_provider_refunds where refund_key = ?`, [key]);
+    return rows[0] ?? null;
+  }
+}
+
+export interface NewSandboxRefund {
+  key: string;
+  chargeKey: string;
+  reference: string;
+  amount: number;
+  currency: string;
+}
+
+export interface SandboxRefund {
+  refund_key: string;
+  charge_key: string;
+  reference: string;
+  amount: string | number;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ChargeOutcome, ChargeRequest, PaymentProvider, ReversalOutcome } from './payment-provider';
+import type { ChargeOutcome, ChargeRequest, PaymentProvider, RefundOutcome, RefundRequest, ReversalOutcome } from './payment-provider';
 import { type NewSandboxCharge, type SandboxCharge, SandboxLedger } from './sandbox-ledger';
 
 /** A provider event the sandbox wants delivered to our webhook. */
@@ -26,7 +26,9 @@ export type SandboxDelivery = (due: () => Promise<SandboxEvent | null>) => Promi
  *   by webhook;
  * - the same idempotency key always answers the same outcome and reference;
  * - `lookup` finds a charge by its key, `reverse` voids or refunds it (once), and closes a key that
- *   has no charge so a late charge under it is declined.
+ *   has no charge so a late charge under it is declined;
+ * - `refund` gives back part of a succeeded charge under its own key (once per key), never more than
+ *   the charge took minus its earlier refunds (`sandbox_provider_refunds`).
  * Its records live in `sandbox_provider_charges` (SandboxLedger), written outside our transactions,
  * so they survive a crash of our process like a real provider's. A pending charge settles when its
  * confirmation is delivered or, if that delivery was lost (our process died), when it is looked up
@@ -73,6 +75,17 @@ export class SandboxProvider implements PaymentProvider {
     if (now?.status === 'voided') return 'voided';
     if (now?.status === 'refunded') return 'refunded';
     return 'nothing';
+  }
+
+  async refund(em: EntityManager, req: RefundRequest): Promise<RefundOutcome> {
+    const db = em.getConnection();
+    const reference = `sbx_re_${createHash('sha256').update(req.refundKey).digest('hex').slice(0, 21)}`;
+    // What is due has happened: a charge confirmed meanwhile can be refunded.
+    await this.ledger.settle(db, req.chargeKey, { dueOnly: true });
+    const made = (await this.ledger.refund(db, { key: req.refundKey, chargeKey: req.chargeKey, reference, amount: req.amount, currency: req.currency })) ?? (await this.ledger.findRefund(db, req.refundKey));
+    if (made && made.charge_key === req.chargeKey && Number(made.amount) === req.amount) return { status: 'succeeded', providerReference: made.reference };
+    if (made) return { status: 'failed', failureCode: 'refund_key_reused' };
+    return { status: 'failed', failureCode: 'amount_exceeds_refundable' };
   }
 
   private decide(req: ChargeRequest, reference: string): NewSandboxCharge {

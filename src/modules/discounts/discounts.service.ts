@@ -15,6 +15,8 @@ export interface AppliedDiscount {
   discount: Discount;
   /** Minor units. */
   amount: number;
+  /** The products it applies to (empty: every line). */
+  productIds: number[];
 }
 
 /** Which products exist (the catalog answers). */
@@ -84,7 +86,7 @@ export class DiscountsService {
     const rule = { kind: discount.kind, value: discount.value, productIds: discount.products.getItems().map((p) => p.id) };
     const { eligible, amount } = discountFor(rule, ctx.lines);
     if (eligible === 0 || amount === 0) throw CouponErrors.notApplicable(discount.code);
-    return { discount, amount };
+    return { discount, amount, productIds: rule.productIds };
   }
 
   /** Records a use by an order; the conditional increment refuses a use past the limit. */

@@ -176,9 +176,9 @@ describe('products: the same answers as GET /api/product/', () => {
 describe('product', () => {
   const DETAIL = `query($id: Int, $slug: String) { product(id: $id, slug: $slug) {
     id name slug description brand sku vendor price price_range { min max } currency stock in_stock rating { average count }
-    image images is_active created_at updated_at breadcrumbs { id name slug }
+    image images tax_class is_active created_at updated_at breadcrumbs { id name slug }
     category { id name slug parent }
-    variants { id product sku name attributes { name value } price currency stock in_stock is_active created_at updated_at }
+    variants { id product sku name attributes { name value } price currency stock in_stock weight_grams is_active created_at updated_at }
     reviews(first: 2) { id rating user { username } }
   } }`;
 

@@ -1,5 +1,5 @@
 import { startApp, type TestApp } from '../../support/app';
-import { openShop, product, type Shop } from '../../support/checkout';
+import { openShop, product, type Shop, shipToTestAddresses } from '../../support/checkout';
 import { actor, type Actor, registerCustomer, sql, uniqueName } from '../../support/factories';
 import { codes, firstError, gql, type GraphQLResponse } from '../../support/graphql';
 
@@ -12,14 +12,16 @@ let shop: Shop;
 beforeAll(async () => {
   app = await startApp();
   shop = await openShop(app);
+  await shipToTestAddresses(app, 'GB'); // HOME's country
 });
 afterAll(() => app.close());
 
 const PAIR = 'access refresh';
 const ADDRESS_FIELDS = 'id kind recipient_name phone line1 line2 city region postal_code country is_default created_at updated_at';
 const PAYMENT_FIELDS = 'id order method amount currency status provider_answered provider provider_reference failure_code created_at updated_at succeeded_at';
-const ORDER_FIELDS = `id user status payment_status items { id product variant product_name variant_name sku unit_price quantity line_total }
-  shipping_address { recipient_name phone line1 line2 city region postal_code country } coupon subtotal discount total currency
+const ORDER_FIELDS = `id user status payment_status items { id product variant product_name variant_name sku unit_price quantity line_total discount tax_rate tax total }
+  shipping_address { recipient_name phone line1 line2 city region postal_code country }
+  shipping_method { id name carrier delivery_days_min delivery_days_max } coupon subtotal discount shipping tax total taxes_included refunded_total currency
   shipment { id order carrier tracking_number status shipped_at delivered_at created_at updated_at }
   expires_at created_at updated_at paid_at cancelled_at`;
 

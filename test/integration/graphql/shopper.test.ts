@@ -18,7 +18,8 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 const CART_FIELDS = `id items { id variant { id sku name attributes { name value } } product { id name slug image } unit_price added_unit_price
-  price_changed quantity line_total available problem } item_count subtotal discount total currency coupon coupon_problem updated_at`;
+  price_changed quantity line_total discount tax_rate tax available problem } item_count subtotal discount shipping tax total taxes_included currency
+  coupon coupon_problem shipping_address shipping_method { id name carrier delivery_days_min delivery_days_max price } updated_at`;
 
 /** The REST cart with attributes as GraphQL lists them. */
 async function restCart(a: Actor) {
@@ -32,6 +33,12 @@ async function restCart(a: Actor) {
 async function variant(price = '10.00', stock = 10): Promise<number> {
   return (await makeProduct(vendor, category, { price, stock })).variants[0].id;
 }
+
+const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
+    id user status payment_status items { id product variant product_name variant_name sku unit_price quantity line_total discount tax_rate tax total }
+    shipping_address { recipient_name phone line1 line2 city region postal_code country }
+    shipping_method { id name carrier delivery_days_min delivery_days_max } coupon subtotal discount shipping tax total taxes_included refunded_total currency
+    expires_at created_at updated_at paid_at cancelled_at } }`;
 
 describe('authentication', () => {
   const PRIVATE = ['{ me { id } }', '{ cart { id } }', '{ orders { edges { node { id } } } }', '{ wishlist { edges { node { id } } } }'];
@@ -143,10 +150,6 @@ describe('cart', () => {
 });
 
 describe('orders', () => {
-  const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
-    id user status payment_status items { id product variant product_name variant_name sku unit_price quantity line_total }
-    shipping_address { recipient_name phone line1 line2 city region postal_code country } coupon subtotal discount total currency
-    expires_at created_at updated_at paid_at cancelled_at } }`;
 
   it('places an order from the cart like POST /api/order/, replays it by idempotency key, and lists it', async () => {
     const v = await variant('12.00', 5);
@@ -197,6 +200,55 @@ describe('orders', () => {
       'VALIDATION_ERROR',
     ]);
     expect(codes(await gql(app, PLACE, { input: { shipping_address: 0 } }, b.tokens.access))).toEqual(['VALIDATION_ERROR']);
+    expect(await sql(app, 'select id from orders where user_id = ?', [b.user.id])).toEqual([]);
+  });
+});
+
+describe('shipping and tax', () => {
+  it('lists shipping options, prices the cart for an address and a method, and places the order with it, as REST does', async () => {
+    const z = (await admin.api.POST('/api/shipping-zone/', { body: { name: 'Canada', areas: [{ country: 'CA' }], shipping_taxable: true } })).data!;
+    const slow = (await admin.api.POST('/api/shipping-method/', { body: { zone: z.id, name: 'Post', rate_type: 'flat', flat_price: '5.00', delivery_days_min: 3, delivery_days_max: 7 } })).data!;
+    const fast = (await admin.api.POST('/api/shipping-method/', { body: { zone: z.id, name: 'Courier', carrier: 'Purolator', rate_type: 'flat', flat_price: '15.00' } })).data!;
+    await admin.api.POST('/api/tax-rate/', { body: { country: 'CA', rate: '5', name: 'GST' } });
+    await admin.api.POST('/api/tax-rate/', { body: { country: 'CA', region: 'ON', rate: '13', name: 'HST' } });
+    const v = await variant('20.00', 5);
+    const b = await actor(app);
+    const address = (await b.api.POST('/api/address/', { body: { recipient_name: 'Lee', line1: '1 Bay St', city: 'Toronto', region: 'on', postal_code: 'M5J 2N8', country: 'CA' } })).data!.id;
+    await b.api.POST('/api/cart/add/', { body: { variant: v, quantity: 2 } });
+
+    const options = await gql(app, 'query($a: Int!) { shippingOptions(address: $a) { address options { id name carrier delivery_days_min delivery_days_max price } } }', { a: address }, b.tokens.access);
+    expect(options.errors).toBeUndefined();
+    expect(options.data.shippingOptions).toEqual((await b.api.GET('/api/cart/shipping-options/', { params: { query: { address } } })).data);
+    expect(options.data.shippingOptions.options.map((o: { id: number }) => o.id)).toEqual([slow.id, fast.id]);
+
+    const cart = await gql(app, `query($a: Int, $m: Int) { cart(address: $a, shipping_method: $m) { ${CART_FIELDS} } }`, { a: address, m: fast.id }, b.tokens.access);
+    expect(cart.errors).toBeUndefined();
+    const rest = (await b.api.GET('/api/cart/', { params: { query: { address, shipping_method: fast.id } } })).data!;
+    expect({ ...cart.data.cart, items: cart.data.cart.items.map((i: { variant: { attributes: unknown } }) => ({ ...i, variant: { ...i.variant, attributes: {} } })) }).toEqual({
+      ...rest,
+      items: rest.items.map((i) => ({ ...i, variant: { ...i.variant, attributes: {} } })),
+    });
+    // Ontario's HST replaces Canada's GST: 40.00 × 13% + 15.00 × 13%.
+    expect(cart.data.cart).toMatchObject({ shipping: '15.00', tax: '7.15', total: '62.15', shipping_method: { id: fast.id, carrier: 'Purolator' } });
+
+    const wrong = await gql(app, '{ cart(address: 1, shipping_method: 999999) { total } }', undefined, b.tokens.access);
+    expect(codes(wrong)).toEqual(['UNKNOWN_ADDRESS']);
+    expect(codes(await gql(app, 'query($a: Int) { cart(address: $a, shipping_method: 999999) { total } }', { a: address }, b.tokens.access))).toEqual(['UNKNOWN_SHIPPING_METHOD']);
+    expect(codes(await gql(app, '{ cart(shipping_method: 1) { total } }', undefined, b.tokens.access))).toEqual(['VALIDATION_ERROR']);
+    expect(codes(await gql(app, '{ shippingOptions(address: 0) { address } }', undefined, b.tokens.access))).toEqual(['VALIDATION_ERROR']);
+
+    const placed = await gql(app, PLACE, { input: { shipping_address: address, shipping_method: fast.id } }, b.tokens.access);
+    expect(placed.errors).toBeUndefined();
+    expect(placed.data.placeOrder).toMatchObject({ shipping: '15.00', tax: '7.15', total: '62.15', taxes_included: false, shipping_method: { id: fast.id, name: 'Courier' } });
+    expect(placed.data.placeOrder.items).toEqual([expect.objectContaining({ discount: '0.00', tax_rate: '13.000', tax: '5.20', total: '45.20' })]);
+  });
+
+  it('refuses an address nothing ships to with NO_SHIPPING_METHOD, placing nothing', async () => {
+    const v = await variant('3.00', 5);
+    const b = await actor(app);
+    const address = (await b.api.POST('/api/address/', { body: { recipient_name: 'Kai', line1: '1 Queen St', city: 'Auckland', postal_code: '1010', country: 'NZ' } })).data!.id;
+    await b.api.POST('/api/cart/add/', { body: { variant: v } });
+    expect(codes(await gql(app, PLACE, { input: { shipping_address: address } }, b.tokens.access))).toEqual(['NO_SHIPPING_METHOD']);
     expect(await sql(app, 'select id from orders where user_id = ?', [b.user.id])).toEqual([]);
   });
 });

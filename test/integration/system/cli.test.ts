@@ -42,6 +42,7 @@ describe('npm run seed', () => {
     expect(seeded.err).not.toMatch(/Error/);
     expect(seeded.code).toBe(0);
     expect(seeded.out).toMatch(/Demo accounts created .*admin \/ admin-demo-password/);
+    expect(seeded.out).toMatch(/Demo shipping zones and tax rates created: United States, Western Europe\./);
     for (const [username, password] of [['admin', 'admin-demo-password'], ['vendor', 'vendor-demo-password'], ['customer', 'customer-demo-password']] as const) {
       await expect(login(app, username, password)).resolves.toMatchObject({ access: expect.any(String) });
     }
@@ -55,12 +56,13 @@ describe('npm run seed', () => {
     const again = await run('src/cli/seed.ts', ['--products', '5'], { DATABASE_URL: app.databaseUrl, SEED_DEMO: 'true' });
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/the catalog already has rows: pass reset \(--reset\) to replace it/);
-    expect(again.out).not.toMatch(/Demo accounts created/);
+    expect(again.out).not.toMatch(/Demo accounts created|Demo shipping zones/);
 
     // An order refers to the catalog: --reset is refused with advice.
     const [variant] = await sql<{ id: number }>(app, 'select v.id from product_variants v where v.stock > 0 order by v.id limit 1');
     const b = await buyer(app, [{ variant: variant!.id }]);
-    await placeOrder(b);
+    // The demo zone ships to the buyer's US address: the cheapest demo method, no tax outside CA and NY.
+    expect(await placeOrder(b)).toMatchObject({ shipping_method: { name: 'Standard', carrier: 'USPS' }, tax: '0.00' });
     const reset = await run('src/cli/seed.ts', ['--products', '5', '--reset'], { DATABASE_URL: app.databaseUrl });
     expect(reset.code).toBe(1);
     expect(reset.err).toMatch(/references catalog rows/);

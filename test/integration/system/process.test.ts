@@ -48,6 +48,7 @@ describe('the server process', () => {
       const first = await startServer({ EMBEDDED_PG_DIR: dataDir });
       expect((await fetch(`http://127.0.0.1:${first.port}/readyz`)).status).toBe(200);
       expect(first.logs.join('\n')).toContain('demo catalog seeded');
+      expect(first.logs.join('\n')).toContain('demo shipping zones and tax rates seeded');
       const login = await loginAsDemoAdmin(first.port);
       expect(login.status).toBe(200);
       const { access } = (await login.json()) as { access: string };
@@ -68,6 +69,7 @@ describe('the server process', () => {
       expect(((await me.json()) as { first_name: string }).first_name).toBe('Persisted');
       expect(second.logs.join('\n')).not.toContain('demo data seeded');
       expect(second.logs.join('\n')).not.toContain('demo catalog seeded');
+      expect(second.logs.join('\n')).not.toContain('demo shipping zones');
       expect(await stop(second, 'SIGINT')).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
