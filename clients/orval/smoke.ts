@@ -53,7 +53,7 @@ async function main(): Promise<void> {
 
   const added = await addToCart({ variant: variant.id, quantity: 1 }, auth);
   assert.ok(added.status === 200, JSON.stringify(added.data));
-  const cart = await getCart(auth);
+  const cart = await getCart(undefined, auth);
   assert.ok(cart.status === 200, JSON.stringify(cart.data));
   const line = cart.data.items.find((item) => item.variant.id === variant.id);
   assert.ok(line, 'the added line is not in the cart');
