@@ -2,11 +2,10 @@
  * The storefront (the shop's web front end): customers sign up and in (register, log in and a wrong
  * password, refresh the token pair, read the signed-in customer), recover their account (ask for a
  * password reset, set a new password with the mailed token or be told it is invalid, verify their
- * email), browse and filter the catalog, read
- * a product page, fill their cart, see the ways to ship to their address and what shipping and tax
- * add (or that nothing ships there), place an order with a shipping method, pay for it and track its
- * shipment. It talks to
- * the API through the generated SDK (generated/sdk), as the real front end does.
+ * email), browse and filter the catalog, read a product page, fill their cart, see the ways to ship
+ * to their address and what shipping and tax add (or that nothing ships there), place an order with
+ * a shipping method, pay for it, track its shipment and ask to return part of it. It talks to the
+ * API through the generated SDK (generated/sdk), as the real front end does.
  */
 import { MatchersV3 } from '@pact-foundation/pact';
 import { createApiClient } from '../../generated/sdk/index';
@@ -470,6 +469,37 @@ describe('storefront -> ecommerce-backend: checkout', () => {
         const { error, response } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).POST('/api/order/', { body: { shipping_address: 3 } });
         expect(response.status).toBe(422);
         expect(error).toMatchObject({ code: 'NO_SHIPPING_METHOD' });
+      });
+  });
+
+  it('asks to return one unit of a delivered order', async () => {
+    await pact
+      .addInteraction()
+      .given('a customer has received a delivered order of two units')
+      .uponReceiving('a return request for one unit of a line')
+      .withRequest('POST', fromProviderState('/api/order/${orderId}/returns/', '/api/order/12/returns/'), (req) =>
+        req
+          .headers({ ...json, Authorization: bearer('accessToken') })
+          .jsonBody({ items: [{ order_item: injectedId('orderItemId', 30), quantity: 1 }], reason: 'Too small' }),
+      )
+      .willRespondWith(201, (res) =>
+        res.headers(json).jsonBody({
+          id: integer(4),
+          order: injectedId('orderId', 12),
+          status: 'requested',
+          reason: 'Too small',
+          items: eachLike({ order_item: injectedId('orderItemId', 30), quantity: 1, amount: money('89.90') }),
+          amount: money('89.90'),
+          refund: nullValue(),
+        }),
+      )
+      .executeTest(async (server) => {
+        const { data, response } = await createApiClient({ baseUrl: server.url, token: EXAMPLE_JWT }).POST('/api/order/{id}/returns/', {
+          params: { path: { id: 12 } },
+          body: { items: [{ order_item: 30, quantity: 1 }], reason: 'Too small' },
+        });
+        expect(response.status).toBe(201);
+        expect(data).toMatchObject({ status: 'requested', amount: '89.90', refund: null });
       });
   });
 

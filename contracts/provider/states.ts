@@ -227,6 +227,17 @@ export function providerStates(app: TestApp): StateHandlers {
       return { accessToken: b.tokens.access, orderId: order.id };
     },
 
+    'a customer has received a delivered order of two units': async () => {
+      const { buyer: b, order } = await customerWithPaidOrder(app);
+      const admin = await actor(app, 'admin');
+      const path = { order_id: order.id };
+      const shipped = await admin.api.POST('/api/shipments/{order_id}/', { params: { path }, body: { carrier: 'DHL', tracking_number: freshSku('JD'), status: 'shipped' } });
+      need(shipped.data, 'shipment', shipped.error);
+      const delivered = await admin.api.PATCH('/api/shipments/{order_id}/', { params: { path }, body: { status: 'delivered' } });
+      need(delivered.data, 'delivery', delivered.error);
+      return { accessToken: b.tokens.access, orderId: order.id, orderItemId: firstOf(order.items).id };
+    },
+
     "a customer's order has shipped": async () => {
       const { buyer: b, order } = await customerWithPaidOrder(app);
       const admin = await actor(app, 'admin');
