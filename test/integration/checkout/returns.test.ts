@@ -273,7 +273,10 @@ describe('refunds', () => {
     // The provider gave the whole charge back by other means (its dashboard): it refuses any more.
     await sql(app, `update sandbox_provider_charges set refunded_amount = amount where idempotency_key = ?`, [`payment-${(await paymentOf(order.id)).id}`]);
     expect((await refund(r.id)).data).toMatchObject({ status: 'refunded', refund: { status: 'requested' } });
-    const after = await eventually(() => getReturn(b, r.id), (x) => x.refund?.status === 'failed', 20_000);
+    await eventually(() => getReturn(b, r.id), (x) => x.refund?.status === 'failed', 20_000);
+    // Read again: the poll above may have read the return just before the job's transaction
+    // committed and its refund just after (two statements); that transaction changed both.
+    const after = await getReturn(b, r.id);
     expect(after).toMatchObject({ status: 'received', refunded_at: null, refund: { status: 'failed', failure_code: 'amount_exceeds_refundable', provider_reference: null } });
     expect(await getOrder(b, order.id)).toMatchObject({ payment_status: 'paid', refunded_total: '0.00' });
     expect(await paymentOf(order.id)).toMatchObject({ status: 'succeeded' });
