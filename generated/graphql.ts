@@ -201,6 +201,38 @@ export type Crumb = {
   slug: Scalars['String']['output'];
 };
 
+/** Where a guest's order goes (GuestAddress in the REST contract). */
+export type GuestAddressInput = {
+  city: Scalars['String']['input'];
+  country: Scalars['String']['input'];
+  line1: Scalars['String']['input'];
+  line2?: InputMaybe<Scalars['String']['input']>;
+  phone?: InputMaybe<Scalars['String']['input']>;
+  postal_code: Scalars['String']['input'];
+  recipient_name: Scalars['String']['input'];
+  region?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A new guest cart and its token (REST GuestCart). */
+export type GuestCart = {
+  __typename?: 'GuestCart';
+  cart: Cart;
+  /** Send it as the X-Cart-Token header; only its SHA-256 is stored. */
+  cart_token: Scalars['String']['output'];
+};
+
+/** A guest's checkout (GuestOrderCreate in the REST contract). */
+export type GuestOrderInput = {
+  /** A coupon code (else the cart's); a code limited per customer needs an account. */
+  coupon?: InputMaybe<Scalars['String']['input']>;
+  email: Scalars['String']['input'];
+  /** Makes a retry safe: the same key with the same input answers the first order again. */
+  idempotency_key?: InputMaybe<Scalars['String']['input']>;
+  shipping_address: GuestAddressInput;
+  /** A shipping method serving the country; else the cheapest. */
+  shipping_method?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type LoginInput = {
   password: Scalars['String']['input'];
   username: Scalars['String']['input'];
@@ -216,6 +248,11 @@ export type Mutation = {
   applyCoupon: Cart;
   /** Adds an address (POST /api/address/); the first one, or one with `is_default`, becomes the default. */
   createAddress: Address;
+  /**
+   * Starts a guest cart, like POST /api/cart/guest/: answers its token (shown once). Send it as the
+   * `X-Cart-Token` header for the cart's fields and mutations and for placeGuestOrder.
+   */
+  createGuestCart: GuestCart;
   /** Deletes one of the user's addresses (DELETE /api/address/{id}/); true. The newest other address becomes the default. */
   deleteAddress: Scalars['Boolean']['output'];
   /**
@@ -234,6 +271,11 @@ export type Mutation = {
   login: TokenPair;
   /** Revokes the session a refresh token belongs to (POST /api/auth/logout/); true. Logging out twice is harmless. */
   logout: Scalars['Boolean']['output'];
+  /**
+   * Checks out the guest cart the `X-Cart-Token` header names, like POST /api/order/guest/: an email
+   * and an address written out instead of an address book entry.
+   */
+  placeGuestOrder: Order;
   /**
    * Places an order from the cart, like POST /api/order/. With an `idempotency_key`, a retry answers the
    * order placed before (the Idempotency-Key header of REST).
@@ -336,6 +378,11 @@ export type MutationLogoutArgs = {
 };
 
 
+export type MutationPlaceGuestOrderArgs = {
+  input: GuestOrderInput;
+};
+
+
 export type MutationPlaceOrderArgs = {
   input: PlaceOrderInput;
 };
@@ -405,6 +452,8 @@ export type Order = {
   created_at: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   discount: Scalars['Decimal']['output'];
+  /** The email a guest checked out with; null for an account's order. */
+  email?: Maybe<Scalars['String']['output']>;
   /** An unpaid order is cancelled (and its stock returned) after this moment. */
   expires_at?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['Int']['output'];
@@ -428,7 +477,8 @@ export type Order = {
   /** What is charged: subtotal - discount + shipping, plus tax unless taxes_included. */
   total: Scalars['Decimal']['output'];
   updated_at: Scalars['DateTime']['output'];
-  user: Scalars['Int']['output'];
+  /** The buyer's account; null for a guest's order (see email). */
+  user?: Maybe<Scalars['Int']['output']>;
 };
 
 export type OrderConnection = {
@@ -490,7 +540,8 @@ export type OrderSummary = {
   payment_status: PaymentStatus;
   status: OrderStatus;
   total: Scalars['Decimal']['output'];
-  user: Scalars['Int']['output'];
+  /** null for a guest's order. */
+  user?: Maybe<Scalars['Int']['output']>;
 };
 
 export type PageInfo = {
@@ -673,12 +724,19 @@ export type Query = {
   /** The signed-in user's addresses, newest first, as GET /api/address/ lists them (the same cursors). */
   addresses: AddressConnection;
   /**
-   * The signed-in user's cart, priced at current prices (GET /api/cart/). With `address` (one of the
-   * user's), each line's tax and the cart's; with `shipping_method` (serving it) too, its shipping.
+   * The signed-in user's cart, or the guest cart the `X-Cart-Token` header names, priced at current
+   * prices (GET /api/cart/). With `address` (one of the user's) or `country` and `region` (guests),
+   * each line's tax and the cart's; with `shipping_method` (serving it) too, its shipping.
    */
   cart: Cart;
   /** Every active category, nested, alphabetically at each level (GET /api/category/tree/). */
   categoryTree: Array<CategoryNode>;
+  /**
+   * A guest's order by its number and the email it was placed with (any case), like POST
+   * /api/order/lookup/: anything else is NOT_FOUND; failures are throttled per client address and per
+   * order (LOOKUP_THROTTLED).
+   */
+  lookupOrder: Order;
   /** The signed-in user (NOT_AUTHENTICATED without a token). */
   me: User;
   /**
@@ -717,7 +775,15 @@ export type QueryAddressesArgs = {
 
 export type QueryCartArgs = {
   address?: InputMaybe<Scalars['Int']['input']>;
+  country?: InputMaybe<Scalars['String']['input']>;
+  region?: InputMaybe<Scalars['String']['input']>;
   shipping_method?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryLookupOrderArgs = {
+  email: Scalars['String']['input'];
+  order: Scalars['Int']['input'];
 };
 
 
@@ -941,7 +1007,10 @@ export type ShippingOption = {
 export type ShippingOptionList = {
   __typename?: 'ShippingOptionList';
   address: Scalars['Int']['output'];
+  /** The address's country and region (REST ShippingOptionList). */
+  country: Scalars['String']['output'];
   options: Array<ShippingOption>;
+  region: Scalars['String']['output'];
 };
 
 /** A product's tax class (REST TaxClass): which of a destination's rates applies; zero is zero-rated. */
@@ -1118,6 +1187,9 @@ export type ResolversTypes = {
   Crumb: ResolverTypeWrapper<Crumb>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  GuestAddressInput: GuestAddressInput;
+  GuestCart: ResolverTypeWrapper<Omit<GuestCart, 'cart'> & { cart: ResolversTypes['Cart'] }>;
+  GuestOrderInput: GuestOrderInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   LoginInput: LoginInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -1192,6 +1264,9 @@ export type ResolversParentTypes = {
   Crumb: Crumb;
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
+  GuestAddressInput: GuestAddressInput;
+  GuestCart: Omit<GuestCart, 'cart'> & { cart: ResolversParentTypes['Cart'] };
+  GuestOrderInput: GuestOrderInput;
   Int: Scalars['Int']['output'];
   LoginInput: LoginInput;
   Mutation: Record<PropertyKey, never>;
@@ -1359,15 +1434,22 @@ export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTy
   name: 'Decimal';
 }
 
+export type GuestCartResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['GuestCart'] = ResolversParentTypes['GuestCart']> = {
+  cart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
+  cart_token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'quantity' | 'variant'>>;
   addToWishlist?: Resolver<ResolversTypes['WishlistAddResult'], ParentType, ContextType, RequireFields<MutationAddToWishlistArgs, 'product'>>;
   applyCoupon?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationApplyCouponArgs, 'code'>>;
   createAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationCreateAddressArgs, 'input'>>;
+  createGuestCart?: Resolver<ResolversTypes['GuestCart'], ParentType, ContextType>;
   deleteAddress?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteAddressArgs, 'id'>>;
   initiatePayment?: Resolver<ResolversTypes['PaymentResult'], ParentType, ContextType, RequireFields<MutationInitiatePaymentArgs, 'input'>>;
   login?: Resolver<ResolversTypes['TokenPair'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refresh'>>;
+  placeGuestOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceGuestOrderArgs, 'input'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
   postReview?: Resolver<ResolversTypes['Review'], ParentType, ContextType, RequireFields<MutationPostReviewArgs, 'input'>>;
   refreshToken?: Resolver<ResolversTypes['TokenPair'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'refresh'>>;
@@ -1390,6 +1472,7 @@ export type OrderResolvers<ContextType = GraphQLContext, ParentType extends Reso
   created_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   discount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   expires_at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
@@ -1407,7 +1490,7 @@ export type OrderResolvers<ContextType = GraphQLContext, ParentType extends Reso
   taxes_included?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   updated_at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  user?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  user?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type OrderConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OrderConnection'] = ResolversParentTypes['OrderConnection']> = {
@@ -1452,7 +1535,7 @@ export type OrderSummaryResolvers<ContextType = GraphQLContext, ParentType exten
   payment_status?: Resolver<ResolversTypes['PaymentStatus'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
-  user?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  user?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -1529,6 +1612,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   addresses?: Resolver<ResolversTypes['AddressConnection'], ParentType, ContextType, Partial<QueryAddressesArgs>>;
   cart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, Partial<QueryCartArgs>>;
   categoryTree?: Resolver<Array<ResolversTypes['CategoryNode']>, ParentType, ContextType>;
+  lookupOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<QueryLookupOrderArgs, 'email' | 'order'>>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   order?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
@@ -1638,7 +1722,9 @@ export type ShippingOptionResolvers<ContextType = GraphQLContext, ParentType ext
 
 export type ShippingOptionListResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ShippingOptionList'] = ResolversParentTypes['ShippingOptionList']> = {
   address?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  country?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   options?: Resolver<Array<ResolversTypes['ShippingOption']>, ParentType, ContextType>;
+  region?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TokenPairResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenPair'] = ResolversParentTypes['TokenPair']> = {
@@ -1713,6 +1799,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Crumb?: CrumbResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Decimal?: GraphQLScalarType;
+  GuestCart?: GuestCartResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;

@@ -60,7 +60,11 @@ function operationIndex(doc: Json): string {
       seen.add(id);
       const security: Json[] = op.security ?? doc.security ?? [];
       const anonymous = security.length === 0 || security.some((s) => Object.keys(s).length === 0);
-      const auth = security.length === 0 ? 'none' : anonymous ? 'optional' : 'required';
+      // 'required': every way in is a bearer token (the handler gets a principal). A guest's cart
+      // token as an alternative (or alone) leaves the principal optional: the handler gets the guest.
+      const bearerOnly = security.every((s) => 'bearerAuth' in s);
+      const auth = security.length === 0 ? 'none' : anonymous || !bearerOnly ? 'optional' : 'required';
+      const guest = security.some((s) => 'cartToken' in s);
       const roles: string[] | null = op['x-roles'] ?? null;
       if (roles && auth !== 'required') throw new Error(`${id} declares x-roles but does not require authentication`);
       const params = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p: Json) => deref(doc, p));
@@ -73,7 +77,7 @@ function operationIndex(doc: Json): string {
       const declared = Object.keys(op.responses ?? {}).sort();
       const cacheSeconds: number | null = op['x-cache-seconds'] ?? null;
       entries.push(
-        `  ${id}: ${JSON.stringify({ method, path, auth, roles, pathParams, headerParams, responses: declared, cacheSeconds })},`,
+        `  ${id}: ${JSON.stringify({ method, path, auth, guest, roles, pathParams, headerParams, responses: declared, cacheSeconds })},`,
       );
     }
   }

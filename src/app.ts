@@ -10,7 +10,7 @@ import spec from '../generated/openapi.bundle.json';
 import { operationIndex } from '../generated/operations';
 import type { Config } from './config';
 import { handlers as appHandlers, type Handlers } from './handlers';
-import { bearerSecurityHandler } from './http/auth';
+import { bearerSecurityHandler, cartTokenSecurityHandler } from './http/auth';
 import { graphqlRouter } from './graphql/server';
 import { answerClientErrors } from './http/client-errors';
 import { docsRouter } from './http/docs';
@@ -167,7 +167,10 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
       validateRequests: { allowUnknownQueryParameters: false, coerceTypes: false, removeAdditional: false, allErrors: true },
       validateResponses: config.http.validateResponses ? { removeAdditional: false } : false,
       validateSecurity: {
-        handlers: bearerSecurityHandler(services.bearer, () => RequestContext.getEntityManager() as EntityManager),
+        handlers: {
+          ...bearerSecurityHandler(services.bearer, () => RequestContext.getEntityManager() as EntityManager),
+          ...cartTokenSecurityHandler((em, token) => services.cart.guestByToken(em, token), () => RequestContext.getEntityManager() as EntityManager),
+        },
       },
       validateFormats: true,
       // Calendar-exact dates (no 2030-02-30, month 13, leap second or year 0000): src/http/formats.ts.

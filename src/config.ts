@@ -87,6 +87,10 @@ const schema = z.object({
   RETURN_WINDOW_DAYS: int(0, 3650).default(30),
   SANDBOX_CONFIRM_MS: int(0, 600_000).default(5_000),
   PAYMENT_PROVIDER_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  GUEST_CARTS_PER_HOUR: int(1, 1_000_000).default(30),
+  GUEST_ORDERS_PER_HOUR: int(1, 1_000_000).default(10),
+  LOOKUP_MAX_FAILURES: int(1, 100_000).default(10),
+  LOOKUP_WINDOW_SECONDS: int(1, 86_400).default(900),
   WORKER_IN_PROCESS: bool.optional(),
   JOBS_CONCURRENCY: int(1, 100).default(2),
   JOBS_POLL_SECONDS: z.coerce.number({ message: 'must be a number' }).min(0.5).max(3600).default(2),
@@ -206,6 +210,15 @@ export interface Config {
      * reconciled); a payment still without the provider's answer after it is asked about again.
      */
     providerTimeoutMs: number;
+  };
+  guests: {
+    /** GUEST_CARTS_PER_HOUR: guest carts one client address may start an hour. */
+    cartsPerHour: number;
+    /** GUEST_ORDERS_PER_HOUR: guest orders one client address may place an hour. */
+    ordersPerHour: number;
+    /** LOOKUP_MAX_FAILURES per LOOKUP_WINDOW_SECONDS: failed order look-ups per address, and per order. */
+    lookupMaxFailures: number;
+    lookupWindowSeconds: number;
   };
   jobs: {
     /** Run the job worker inside the web process (`npm start`); otherwise run `npm run worker`. */
@@ -358,6 +371,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       webhookSecret: e.PAYMENT_WEBHOOK_SECRET,
       sandboxConfirmMs: e.SANDBOX_CONFIRM_MS,
       providerTimeoutMs: e.PAYMENT_PROVIDER_TIMEOUT_MS,
+    },
+    guests: {
+      cartsPerHour: e.GUEST_CARTS_PER_HOUR,
+      ordersPerHour: e.GUEST_ORDERS_PER_HOUR,
+      lookupMaxFailures: e.LOOKUP_MAX_FAILURES,
+      lookupWindowSeconds: e.LOOKUP_WINDOW_SECONDS,
     },
     jobs: {
       workerInProcess: e.WORKER_IN_PROCESS ?? e.NODE_ENV !== 'production',

@@ -83,13 +83,15 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
   // Accounts
   const tokens = new TokenService({ secret: jwtSecret, ...config.auth });
   const users = new AccountsRepository();
-  const auth = new AuthService(
+  const auth: AuthService = new AuthService(
     users,
     tokens,
     createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis),
     createFailureLimiter('login-address', config.auth.loginAddressMaxUsernames, config.auth.loginAddressWindowSeconds, redis),
+    // Built below; called only once requests run.
+    { mergeGuestCart: (em, userId, token): Promise<void> => cart.mergeGuestCart(em, userId, token) },
   );
-  const recovery = new RecoveryService(
+  const recovery: RecoveryService = new RecoveryService(
     users,
     auth,
     {
@@ -101,6 +103,8 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
       perEmail: createFailureLimiter('account-mail', config.recovery.maxPerEmail, config.recovery.windowSeconds, redis),
       perAddress: createFailureLimiter('account-mail-address', config.recovery.maxPerAddress, config.recovery.windowSeconds, redis),
     },
+    // Built below (orders need the recovery service as their BuyerGate); called only once requests run.
+    { claim: (em, userId, email): Promise<number> => orders.claim(em, userId, email) },
   );
   const accounts = new AccountsService(users, auth, recovery);
   const addresses = new AddressesService(new AddressesRepository());
@@ -115,16 +119,21 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
   // Shopping
   const discounts = new DiscountsService(new DiscountsRepository(), catalogReader);
   const pricing = new CartPricing(new ShippingOptions(), new TaxLookup(), { taxesIncluded: config.pricesIncludeTax });
-  const cart = new CartService(new CartRepository(), catalogReader, discounts, pricing, addresses);
+  const cart: CartService = new CartService(new CartRepository(), catalogReader, discounts, pricing, addresses, createFailureLimiter('guest-carts', config.guests.cartsPerHour, 3600, redis));
 
   // Checkout
   const checkout = new CheckoutRepository();
-  const orders = new OrdersService(checkout, cart, discounts, addresses, inventory, events, {
+  const orders: OrdersService = new OrdersService(checkout, cart, discounts, addresses, inventory, events, {
     currency: config.currency,
     paymentWindowMinutes: config.checkout.paymentWindowMinutes,
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
     lockTimeoutMs: config.database.checkoutLockTimeoutMs,
-  }, recovery);
+  }, recovery,
+  createFailureLimiter('guest-orders', config.guests.ordersPerHour, 3600, redis),
+  {
+    perAddress: createFailureLimiter('order-lookup-address', config.guests.lookupMaxFailures, config.guests.lookupWindowSeconds, redis),
+    perOrder: createFailureLimiter('order-lookup-order', config.guests.lookupMaxFailures * 5, config.guests.lookupWindowSeconds, redis),
+  });
   const webhookSecret = config.checkout.webhookSecret ?? deriveKey(jwtSecret, 'payment-webhook').toString('hex');
   const sandboxWebhooks = new SandboxWebhookSender(webhookSecret, config.checkout.sandboxConfirmMs);
   const provider = new SandboxProvider(sandboxWebhooks.send, config.checkout.sandboxConfirmMs);

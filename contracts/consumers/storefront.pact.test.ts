@@ -4,7 +4,8 @@
  * password reset, set a new password with the mailed token or be told it is invalid, verify their
  * email), browse and filter the catalog, read a product page, fill their cart, see the ways to ship
  * to their address and what shipping and tax add (or that nothing ships there), place an order with
- * a shipping method, pay for it, track its shipment and ask to return part of it. It talks to the
+ * a shipping method, pay for it, track its shipment and ask to return part of it; a guest starts a
+ * cart without an account and checks it out with an email and an address. It talks to the
  * API through the generated SDK (generated/sdk), as the real front end does.
  */
 import { MatchersV3 } from '@pact-foundation/pact';
@@ -342,6 +343,64 @@ describe('storefront -> ecommerce-backend: cart', () => {
         });
         expect(response.status).toBe(409);
         expect(error).toMatchObject({ code: 'INSUFFICIENT_STOCK', available: 2, variant: 41 });
+      });
+  });
+});
+
+describe('storefront -> ecommerce-backend: guest checkout', () => {
+  const GUEST_TOKEN = '2-7wAAAAAbGVhcm5pbmctZ3Vlc3QtY2FydC10b2tlbg';
+  const cartToken = () => fromProviderState('${cartToken}', GUEST_TOKEN);
+
+  it('starts a guest cart', async () => {
+    await pact
+      .addInteraction()
+      .given('the shop is open to guests')
+      .uponReceiving('a guest cart creation')
+      .withRequest('POST', '/api/cart/guest/')
+      .willRespondWith(201, (res) =>
+        res.headers(json).jsonBody({
+          cart_token: regex('^[A-Za-z0-9_-]{43}$', GUEST_TOKEN),
+          cart: cart({ items: [], item_count: integer(0), subtotal: money('0.00'), total: money('0.00') }),
+        }),
+      )
+      .executeTest(async (server) => {
+        const { data, response } = await createApiClient({ baseUrl: server.url }).POST('/api/cart/guest/');
+        expect(response.status).toBe(201);
+        expect(data?.cart_token).toHaveLength(43);
+        expect(data?.cart.items).toEqual([]);
+      });
+  });
+
+  it("places a guest's order with an email and an address", async () => {
+    const IDEMPOTENCY_KEY = 'guest-checkout-7f1c0e8e-2a57-4a57-9f0a-6f3f4b1a9c21';
+    const address = { recipient_name: 'Grace Hopper', line1: '1 Navy Way', city: 'London', postal_code: 'SW1A 2HB', country: 'GB' };
+    await pact
+      .addInteraction()
+      .given('a guest has a cart ready for checkout, to Great Britain')
+      .uponReceiving('a guest order placement with an idempotency key')
+      .withRequest('POST', '/api/order/guest/', (req) =>
+        req.headers({ ...json, 'X-Cart-Token': cartToken(), 'Idempotency-Key': IDEMPOTENCY_KEY }).jsonBody({ email: 'grace@example.com', shipping_address: address }),
+      )
+      .willRespondWith(201, (res) =>
+        res.headers({ ...json, Location: regex('^https?://.+/api/order/[0-9]+/$', 'http://localhost:8000/api/order/13/') }).jsonBody(
+          order({
+            user: nullValue(),
+            email: string('grace@example.com'),
+            shipping_address: { recipient_name: string('Grace Hopper'), line1: string('1 Navy Way'), city: string('London'), postal_code: string('SW1A 2HB'), country: regex('^[A-Z]{2}$', 'GB') },
+            shipping: money('4.90'),
+            tax: money('36.94'),
+            total: money('221.64'),
+          }),
+        ),
+      )
+      .executeTest(async (server) => {
+        const api = createApiClient({ baseUrl: server.url, headers: { 'X-Cart-Token': GUEST_TOKEN } });
+        const { data, response } = await api.POST('/api/order/guest/', {
+          params: { header: { 'Idempotency-Key': IDEMPOTENCY_KEY } },
+          body: { email: 'grace@example.com', shipping_address: address },
+        });
+        expect(response.status).toBe(201);
+        expect(data).toMatchObject({ user: null, email: 'grace@example.com', status: 'pending_payment', total: '221.64' });
       });
   });
 });

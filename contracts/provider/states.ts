@@ -6,6 +6,7 @@
  * Add a state here when a consumer test names a new one; `verify.pact.test.ts` fails on unknown ones.
  */
 import type { VerifierOptions } from '@pact-foundation/pact';
+import { createApiClient } from '../../generated/sdk/index';
 import { JOB_SCHEMA } from '../../src/jobs/queue';
 import type { UserRole } from '../../src/modules/accounts/user.entity';
 import type { TestApp } from '../../test/support/app';
@@ -210,6 +211,19 @@ export function providerStates(app: TestApp): StateHandlers {
       const { standard } = await shipToBritain(app);
       const b = await customerWithCartTo(app, 'GB');
       return { accessToken: b.tokens.access, addressId: b.address, methodId: standard };
+    },
+
+    'the shop is open to guests': async () => undefined,
+
+    'a guest has a cart ready for checkout, to Great Britain': async () => {
+      await shipToBritain(app);
+      const variant = onlyVariant(await simpleProduct(await openShop(app), '89.90', 10));
+      const { data, error } = await app.api.POST('/api/cart/guest/');
+      const cartToken = need(data, 'guest cart', error).cart_token;
+      const guest = createApiClient({ baseUrl: app.baseUrl, headers: { 'X-Cart-Token': cartToken } });
+      const added = await guest.POST('/api/cart/add/', { body: { variant, quantity: 2 } });
+      need(added.data, 'add to the guest cart', added.error);
+      return { cartToken };
     },
 
     'a customer has a cart and an address in a country the shop does not ship to': async () => {

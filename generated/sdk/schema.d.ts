@@ -102,6 +102,11 @@ export interface paths {
          *     many usernames from one address (password spraying: 10 usernames in 15 minutes by default), are
          *     throttled with 429 `LOGIN_THROTTLED` and `Retry-After`; while an address is throttled, every
          *     login from it is refused.
+         *
+         *     Sent with a guest's `X-Cart-Token`, a successful login moves that guest cart into the account's
+         *     cart in one transaction (a variant in both: quantities add, up to the line limit and the stock;
+         *     the account's coupon wins, else the guest's) and deletes the guest cart, whose token then stops
+         *     working. A token that names no cart is ignored: the login still succeeds.
          */
         post: operations["login"];
         delete?: never;
@@ -239,7 +244,8 @@ export interface paths {
          *     user). A verification mail is sent at registration, when the email changes, and on request
          *     (`POST /api/auth/email/verify/resend/`); a token is valid for EMAIL_VERIFICATION_TTL_HOURS
          *     (48 by default) and works once. An unknown, used, expired or superseded token (the email changed
-         *     since) is 400 `INVALID_VERIFICATION_TOKEN`.
+         *     since) is 400 `INVALID_VERIFICATION_TOKEN`. The guest orders placed with the verified email
+         *     (compared without regard to case) become the account's, in the same transaction.
          */
         post: operations["verifyEmail"];
         delete?: never;
@@ -643,13 +649,39 @@ export interface paths {
         };
         /**
          * My cart
-         * @description The signed-in user's cart (created on first use), priced now. With `address`, each line shows
-         *     its tax at that address and the cart its tax; with `shipping_method` too, the cart shows what
-         *     that method costs and a `total` with shipping, as checkout would charge it.
+         * @description The signed-in user's cart (created on first use), or the guest cart `X-Cart-Token` names, priced
+         *     now. With `address` (or, for guests, `country` and `region`), each line shows its tax there and
+         *     the cart its tax; with `shipping_method` too, the cart shows what that method costs and a
+         *     `total` with shipping, as checkout would charge it. `address` and `country` together are 400.
          */
         get: operations["getCart"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cart/guest/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a guest cart
+         * @description Creates an empty cart for a shopper without an account and answers its token, once. Send the
+         *     token as `X-Cart-Token` to the cart's operations, to check out (`POST /api/order/guest/`) and
+         *     to read and pay the orders placed from it; signing in with it merges the cart into the
+         *     account's. A guest cart nobody changes expires like any cart (`CART_TTL_DAYS`), and its token
+         *     with it. Each client address may create `GUEST_CARTS_PER_HOUR` carts an hour (default 30):
+         *     429 `GUEST_THROTTLED` with `Retry-After` past that.
+         */
+        post: operations["createGuestCart"];
         delete?: never;
         options?: never;
         head?: never;
@@ -757,7 +789,7 @@ export interface paths {
         };
         /**
          * Shipping options for my cart
-         * @description The methods serving the caller's address for the caller's cart, each with its price now, cheapest first. An empty list means nothing ships there: checkout to that address is refused (422 `NO_SHIPPING_METHOD`).
+         * @description The methods serving the caller's address (or, for a guest, `country` and `region`) for the caller's cart, each with its price now, cheapest first. Exactly one of `address` and `country` (400 naming the field otherwise). An empty list means nothing ships there: checkout to that address is refused (422 `NO_SHIPPING_METHOD`).
          */
         get: operations["listShippingOptions"];
         put?: never;
@@ -916,6 +948,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/order/guest/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Place a guest's order from its cart
+         * @description Checks out the guest cart `X-Cart-Token` names, exactly as `POST /api/order/` checks out an
+         *     account's cart (one transaction: re-priced, stock reserved, coupon applied, cart emptied), with
+         *     the buyer's email and the address written out instead of an address book entry. The same token
+         *     then reads, cancels and pays the order (`GET /api/order/{id}/`, `POST /api/payment/initiate/`);
+         *     the order's id and email find it again (`POST /api/order/lookup/`). A code limited per
+         *     customer needs an account (422 `COUPON_NEEDS_ACCOUNT`). Each client address may place
+         *     `GUEST_ORDERS_PER_HOUR` guest orders an hour (default 10): 429 `GUEST_THROTTLED` past that.
+         *     A second submit of the same cart finds it empty (409 `CART_EMPTY`); send an
+         *     `Idempotency-Key` to make retries return the same order (keys are per cart).
+         */
+        post: operations["placeGuestOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/order/claim/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim my guest orders
+         * @description Makes the guest orders placed with the caller's email (compared without regard to case) the
+         *     caller's: they join the order history, and their cart token no longer reads them. Only a
+         *     verified email may claim (anyone can register someone else's address): 403
+         *     `EMAIL_NOT_VERIFIED` otherwise. Verifying the email (`POST /api/auth/email/verify/`) claims them
+         *     too, so this is for orders placed as a guest after that. Claiming again finds nothing more.
+         */
+        post: operations["claimGuestOrders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/order/lookup/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find a guest's order by its number and email
+         * @description The guest order with this id whose email matches (without regard to case). Anything else (no
+         *     such order, another email, an account's order) is the same 404. Failures are counted per client
+         *     address (`LOOKUP_MAX_FAILURES` in `LOOKUP_WINDOW_SECONDS`, default 10 in 15 minutes) and per
+         *     order from every address together (five times as many): past either, 429 `LOOKUP_THROTTLED`
+         *     with `Retry-After`, whatever is asked.
+         */
+        post: operations["lookupOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/order/{id}/": {
         parameters: {
             query?: never;
@@ -928,7 +1036,7 @@ export interface paths {
         };
         /**
          * Get an order
-         * @description The order with its items, shipping address, totals, discount, payment status and shipment tracking. Another user's order answers 404 (admins see all).
+         * @description The order with its items, shipping address, totals, discount, payment status and shipment tracking. Another user's order answers 404 (admins see all). A guest reads the orders placed from its cart with its `X-Cart-Token`.
          */
         get: operations["getOrder"];
         put?: never;
@@ -953,7 +1061,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel an unpaid order
-         * @description The buyer (or an admin) cancels an order still waiting for payment; its stock is returned. A payment still pending is voided at the provider (or refunded, if it succeeded meanwhile) by a background job a few seconds later, as when an unpaid order expires. Any other state is 409 `INVALID_TRANSITION`.
+         * @description The buyer (or an admin; a guest with its `X-Cart-Token`) cancels an order still waiting for payment; its stock is returned. A payment still pending is voided at the provider (or refunded, if it succeeded meanwhile) by a background job a few seconds later, as when an unpaid order expires. Any other state is 409 `INVALID_TRANSITION`.
          */
         post: operations["cancelOrder"];
         delete?: never;
@@ -1202,7 +1310,7 @@ export interface paths {
         put?: never;
         /**
          * Pay for an order
-         * @description Starts a payment for the caller's unpaid order; the amount always comes from the order. Cards are
+         * @description Starts a payment for the caller's unpaid order (a guest's: with the `X-Cart-Token` it was placed with); the amount always comes from the order. Cards are
          *     charged at once (sandbox tokens decide the outcome); mobile payments stay `pending` until the
          *     provider confirms them through the webhook. While a payment is pending or after one succeeded,
          *     initiating again answers that payment (200) instead of charging twice. A declined payment can be
@@ -1237,7 +1345,7 @@ export interface paths {
         };
         /**
          * Payment status of an order
-         * @description The order's payment state and every payment attempt. Another user's order answers 404.
+         * @description The order's payment state and every payment attempt. Another user's order answers 404; a guest reads its own with its `X-Cart-Token`.
          */
         get: operations["getPaymentStatus"];
         put?: never;
@@ -1288,7 +1396,7 @@ export interface paths {
         };
         /**
          * Track an order's shipment
-         * @description The buyer and admins see the shipment (carrier, tracking number, status, dates); 404 before one is created or for another user's order.
+         * @description The buyer and admins see the shipment (carrier, tracking number, status, dates); 404 before one is created or for another user's order. A guest tracks the orders placed from its cart with its `X-Cart-Token`.
          */
         get: operations["getShipment"];
         put?: never;
@@ -3111,6 +3219,12 @@ export interface components {
             /** @description The address checkout proposes first; at most one per user (setting one unsets the others). */
             is_default?: boolean;
         };
+        /**
+         * @description A region of the country (a state, province or county) as addresses spell it, compared without
+         *     regard to case or surrounding spaces; empty means the whole country.
+         * @example CA
+         */
+        Region: string;
         /** @description The variant a cart line holds. */
         CartVariant: {
             /** Format: int32 */
@@ -3222,6 +3336,27 @@ export interface components {
             updated_at: string;
         };
         /**
+         * @description The codes a 401 answer of this kind can carry.
+         * @enum {string}
+         */
+        CartTokenUnauthorizedCode: "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INVALID_CART_TOKEN";
+        /** @description A 401 problem (RFC 9457) whose `code` is one of `NOT_AUTHENTICATED`, `INVALID_TOKEN`, `TOKEN_EXPIRED`, `INVALID_CART_TOKEN`. */
+        CartTokenUnauthorizedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 401;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["CartTokenUnauthorizedCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
          * @description The codes a 422 answer of this kind can carry.
          * @enum {string}
          */
@@ -3239,6 +3374,37 @@ export interface components {
             detail?: components["schemas"]["ProblemDetail"];
             instance?: components["schemas"]["ProblemInstance"];
             code: components["schemas"]["GetCartUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description A new guest cart and its token. The token is shown once: send it as `X-Cart-Token` to read and
+         *     change the cart, to check it out (`POST /api/order/guest/`) and to read and pay the orders placed
+         *     from it. Signing in with it (`POST /api/auth/jwt/login/`) moves its lines into the account's cart.
+         */
+        GuestCart: {
+            /** @description 32 random bytes, base64url without padding; only its SHA-256 is stored. */
+            cart_token: string;
+            cart: components["schemas"]["Cart"];
+        };
+        /**
+         * @description The codes a 429 answer of this kind can carry.
+         * @enum {string}
+         */
+        GuestTooManyRequestsCode: "RATE_LIMITED" | "GUEST_THROTTLED";
+        /** @description A 429 problem (RFC 9457) whose `code` is one of `RATE_LIMITED`, `GUEST_THROTTLED`. */
+        GuestTooManyRequestsProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 429;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["GuestTooManyRequestsCode"];
             request_id?: components["schemas"]["ProblemRequestId"];
             errors?: components["schemas"]["ValidationIssues"];
         };
@@ -3362,8 +3528,8 @@ export interface components {
          * @description The codes a 422 answer of this kind can carry.
          * @enum {string}
          */
-        ApplyCouponUnprocessableCode: "UNKNOWN_COUPON" | "COUPON_INACTIVE" | "COUPON_NOT_STARTED" | "COUPON_EXPIRED" | "COUPON_EXHAUSTED" | "COUPON_USER_LIMIT" | "COUPON_MIN_SUBTOTAL" | "COUPON_NOT_APPLICABLE";
-        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`, `COUPON_EXHAUSTED`, `COUPON_USER_LIMIT`, `COUPON_MIN_SUBTOTAL`, `COUPON_NOT_APPLICABLE`. */
+        ApplyCouponUnprocessableCode: "UNKNOWN_COUPON" | "COUPON_INACTIVE" | "COUPON_NOT_STARTED" | "COUPON_EXPIRED" | "COUPON_EXHAUSTED" | "COUPON_USER_LIMIT" | "COUPON_NEEDS_ACCOUNT" | "COUPON_MIN_SUBTOTAL" | "COUPON_NOT_APPLICABLE";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`, `COUPON_EXHAUSTED`, `COUPON_USER_LIMIT`, `COUPON_NEEDS_ACCOUNT`, `COUPON_MIN_SUBTOTAL`, `COUPON_NOT_APPLICABLE`. */
         ApplyCouponUnprocessableProblem: {
             type: components["schemas"]["ProblemType"];
             title: components["schemas"]["ProblemTitle"];
@@ -3381,10 +3547,15 @@ export interface components {
             /** @description `COUPON_MIN_SUBTOTAL`: the subtotal the code needs. */
             min_subtotal?: string;
         };
-        /** @description The methods that serve an address for the caller's cart, cheapest first (ties by id). */
+        /** @description The methods that serve an address (or a country and region) for the caller's cart, cheapest first (ties by id). */
         ShippingOptionList: {
-            /** Format: int32 */
-            address: number;
+            /**
+             * Format: int32
+             * @description The address asked with; null when asked by `country`.
+             */
+            address: number | null;
+            country: components["schemas"]["Country"];
+            region: components["schemas"]["Region"];
             options: components["schemas"]["ShippingOption"][];
         };
         /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_ADDRESS`. */
@@ -3551,8 +3722,11 @@ export interface components {
         OrderSummary: {
             /** Format: int32 */
             id: number;
-            /** Format: int32 */
-            user: number;
+            /**
+             * Format: int32
+             * @description The buyer's account; null for a guest's order (see `email`) until an account claims it.
+             */
+            user: number | null;
             status: components["schemas"]["OrderStatus"];
             payment_status: components["schemas"]["PaymentStatus"];
             /** Format: int32 */
@@ -3681,8 +3855,16 @@ export interface components {
         Order: {
             /** Format: int32 */
             id: number;
-            /** Format: int32 */
-            user: number;
+            /**
+             * Format: int32
+             * @description The buyer's account; null for a guest's order (see `email`) until an account claims it.
+             */
+            user: number | null;
+            /**
+             * Format: email
+             * @description The email a guest checked out with (kept when an account claims the order); null for an account's order.
+             */
+            email: string | null;
             status: components["schemas"]["OrderStatus"];
             payment_status: components["schemas"]["PaymentStatus"];
             items: components["schemas"]["OrderItem"][];
@@ -3793,6 +3975,144 @@ export interface components {
             min_subtotal?: string;
             /** @description `CART_TOTAL_LIMIT`: the most an order can hold. */
             max_total?: string;
+        };
+        /**
+         * @description Where a guest's order goes (guests have no address book); the order keeps it as its shipping address.
+         * @example {
+         *       "recipient_name": "Grace Hopper",
+         *       "phone": "+44 20 7946 0000",
+         *       "line1": "1 Navy Way",
+         *       "city": "London",
+         *       "postal_code": "SW1A 2HB",
+         *       "country": "GB"
+         *     }
+         */
+        GuestAddress: {
+            recipient_name: string;
+            phone?: components["schemas"]["Phone"];
+            line1: string;
+            line2?: string;
+            city: string;
+            region?: string;
+            postal_code: string;
+            country: components["schemas"]["Country"];
+        };
+        /**
+         * @description A guest's checkout of the cart its `X-Cart-Token` names.
+         * @example {
+         *       "email": "grace@example.com",
+         *       "shipping_address": {
+         *         "recipient_name": "Grace Hopper",
+         *         "phone": "+44 20 7946 0000",
+         *         "line1": "1 Navy Way",
+         *         "city": "London",
+         *         "postal_code": "SW1A 2HB",
+         *         "country": "GB"
+         *       },
+         *       "coupon": "WELCOME10",
+         *       "shipping_method": 2
+         *     }
+         */
+        GuestOrderCreate: {
+            /**
+             * Format: email
+             * @description Where the order's mails go; with the order's id, it finds the order again (`POST /api/order/lookup/`).
+             */
+            email: string;
+            shipping_address: components["schemas"]["GuestAddress"];
+            /** @description A discount code; overrides the one applied to the cart. A code limited per customer needs an account (422 `COUPON_NEEDS_ACCOUNT`). */
+            coupon?: string;
+            /**
+             * Format: int32
+             * @description A method serving the address (see `GET /api/cart/shipping-options/?country=`); omitted, the
+             *     cheapest one is chosen (ties: the lowest id).
+             */
+            shipping_method?: number;
+        };
+        /**
+         * @description The codes a 401 answer of this kind can carry.
+         * @enum {string}
+         */
+        GuestUnauthorizedCode: "NOT_AUTHENTICATED" | "INVALID_CART_TOKEN";
+        /** @description A 401 problem (RFC 9457) whose `code` is one of `NOT_AUTHENTICATED`, `INVALID_CART_TOKEN`. */
+        GuestUnauthorizedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 401;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["GuestUnauthorizedCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        GuestOrderUnprocessableCode: "UNKNOWN_COUPON" | "COUPON_INACTIVE" | "COUPON_NOT_STARTED" | "COUPON_EXPIRED" | "COUPON_EXHAUSTED" | "COUPON_NEEDS_ACCOUNT" | "COUPON_MIN_SUBTOTAL" | "COUPON_NOT_APPLICABLE" | "IDEMPOTENCY_KEY_REUSED" | "CART_TOTAL_LIMIT" | "NO_SHIPPING_METHOD" | "UNKNOWN_SHIPPING_METHOD";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `UNKNOWN_COUPON`, `COUPON_INACTIVE`, `COUPON_NOT_STARTED`, `COUPON_EXPIRED`, `COUPON_EXHAUSTED`, `COUPON_NEEDS_ACCOUNT`, `COUPON_MIN_SUBTOTAL`, `COUPON_NOT_APPLICABLE`, `IDEMPOTENCY_KEY_REUSED`, `CART_TOTAL_LIMIT`, `NO_SHIPPING_METHOD`, `UNKNOWN_SHIPPING_METHOD`. */
+        GuestOrderUnprocessableProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["GuestOrderUnprocessableCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+            /** @description `COUPON_MIN_SUBTOTAL`: the subtotal the code needs. */
+            min_subtotal?: string;
+            /** @description `CART_TOTAL_LIMIT`: the most an order can hold. */
+            max_total?: string;
+        };
+        /** @description How many guest orders became the caller's. */
+        ClaimedOrders: {
+            /** Format: int32 */
+            claimed: number;
+        };
+        /**
+         * @description A guest's order number and the email it was placed with (compared without regard to case).
+         * @example {
+         *       "order": 13,
+         *       "email": "grace@example.com"
+         *     }
+         */
+        OrderLookup: {
+            /** Format: int32 */
+            order: number;
+            /** Format: email */
+            email: string;
+        };
+        /**
+         * @description The codes a 429 answer of this kind can carry.
+         * @enum {string}
+         */
+        LookupTooManyRequestsCode: "RATE_LIMITED" | "LOOKUP_THROTTLED";
+        /** @description A 429 problem (RFC 9457) whose `code` is one of `RATE_LIMITED`, `LOOKUP_THROTTLED`. */
+        LookupTooManyRequestsProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 429;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["LookupTooManyRequestsCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
         };
         /** @description A 409 problem (RFC 9457) whose `code` is one of `INVALID_TRANSITION`. */
         InvalidTransitionProblem: {
@@ -4446,12 +4766,6 @@ export interface components {
             tracking_number?: string;
             status?: components["schemas"]["ShipmentStatus"];
         };
-        /**
-         * @description A region of the country (a state, province or county) as addresses spell it, compared without
-         *     regard to case or surrounding spaces; empty means the whole country.
-         * @example CA
-         */
-        Region: string;
         /** @description A country, or one region of it, served by a zone. */
         ShippingArea: {
             country: components["schemas"]["Country"];
@@ -5457,6 +5771,26 @@ export interface components {
             };
         };
         /**
+         * @description The operation needs a valid access token or a guest's cart token (`X-Cart-Token`). Nothing is changed. `code` says why:
+         *
+         *     - `NOT_AUTHENTICATED`: neither a bearer token nor a cart token was sent.
+         *     - `INVALID_TOKEN`: the bearer token is malformed, badly signed, not an access token, or its account is inactive or signed out.
+         *     - `TOKEN_EXPIRED`: the access token has expired: refresh it.
+         *     - `INVALID_CART_TOKEN`: the cart token names no cart (never issued, or its cart expired).
+         */
+        CartTokenUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["CartTokenUnauthorizedProblem"];
+            };
+        };
+        /**
          * @description The cart cannot be priced for the destination asked. Nothing is changed. `code` says why:
          *
          *     - `UNKNOWN_ADDRESS`: the address is not in the caller's address book.
@@ -5471,6 +5805,24 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["GetCartUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description Too many requests: wait `Retry-After` seconds. Nothing is changed. `code` says why:
+         *
+         *     - `RATE_LIMITED`: the client's allowance for the window is spent (see the `RateLimit-*` headers).
+         *     - `GUEST_THROTTLED`: this client address created too many guest carts, or placed too many guest orders, in the hour (`GUEST_CARTS_PER_HOUR`, `GUEST_ORDERS_PER_HOUR`).
+         */
+        GuestTooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["GuestTooManyRequestsProblem"];
             };
         };
         /**
@@ -5535,6 +5887,7 @@ export interface components {
          *     - `COUPON_EXPIRED`: the code has expired.
          *     - `COUPON_EXHAUSTED`: the code was used as many times as it may be.
          *     - `COUPON_USER_LIMIT`: the caller used the code as many times as they may.
+         *     - `COUPON_NEEDS_ACCOUNT`: the code is limited per customer, which only an account can use (a guest's cart or order).
          *     - `COUPON_MIN_SUBTOTAL`: the subtotal is below the code's minimum (`min_subtotal`).
          *     - `COUPON_NOT_APPLICABLE`: the code applies to nothing in the cart.
          */
@@ -5642,6 +5995,85 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["PlaceOrderUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description The operation needs a guest's cart token (`X-Cart-Token`). Nothing is changed. `code` says why:
+         *
+         *     - `NOT_AUTHENTICATED`: no cart token was sent.
+         *     - `INVALID_CART_TOKEN`: the cart token names no cart (never issued, or its cart expired).
+         */
+        GuestUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["GuestUnauthorizedProblem"];
+            };
+        };
+        /**
+         * @description The guest order cannot be placed as asked (the cart's coupon is checked again). Nothing is changed. `code` says why:
+         *
+         *     - `UNKNOWN_COUPON`: no discount has the code.
+         *     - `COUPON_INACTIVE`: the code is not active.
+         *     - `COUPON_NOT_STARTED`: the code is not valid yet.
+         *     - `COUPON_EXPIRED`: the code has expired.
+         *     - `COUPON_EXHAUSTED`: the code was used as many times as it may be.
+         *     - `COUPON_NEEDS_ACCOUNT`: the code is limited per customer, which only an account can use (a guest's cart or order).
+         *     - `COUPON_MIN_SUBTOTAL`: the subtotal is below the code's minimum (`min_subtotal`).
+         *     - `COUPON_NOT_APPLICABLE`: the code applies to nothing in the cart.
+         *     - `IDEMPOTENCY_KEY_REUSED`: this `Idempotency-Key` was used with a different request.
+         *     - `CART_TOTAL_LIMIT`: the cart's total would exceed `max_total` (`9999999999.99`), the most an order can hold.
+         *     - `NO_SHIPPING_METHOD`: no active shipping method serves the address.
+         *     - `UNKNOWN_SHIPPING_METHOD`: the shipping method does not exist, is inactive or does not serve the address.
+         */
+        GuestOrderUnprocessable: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["GuestOrderUnprocessableProblem"];
+            };
+        };
+        /**
+         * @description The account may not claim guest orders yet. Nothing is changed. `code` says why:
+         *
+         *     - `EMAIL_NOT_VERIFIED`: the account's email is not verified (anyone can register someone else's address; see `POST /api/auth/email/verify/`).
+         */
+        ClaimForbidden: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["EmailNotVerifiedProblem"];
+            };
+        };
+        /**
+         * @description Too many requests: wait `Retry-After` seconds. Nothing is changed. `code` says why:
+         *
+         *     - `RATE_LIMITED`: the client's allowance for the window is spent (see the `RateLimit-*` headers).
+         *     - `LOOKUP_THROTTLED`: too many failed look-ups from this client address (`LOOKUP_MAX_FAILURES` per `LOOKUP_WINDOW_SECONDS`), or of this order from every address together (five times as many).
+         */
+        LookupTooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["LookupTooManyRequestsProblem"];
             };
         };
         /**
@@ -6052,7 +6484,10 @@ export interface operations {
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A guest's cart token to merge into the account's cart (see `POST /api/cart/guest/`). */
+                "X-Cart-Token"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7365,7 +7800,11 @@ export interface operations {
             query?: {
                 /** @description The id of one of the caller's addresses, to price tax and shipping for. */
                 address?: number;
-                /** @description A shipping method serving `address` (which it needs), from `GET /api/cart/shipping-options/`. */
+                /** @description Instead of `address` (guests have no address book), the country to price tax and shipping for. Exactly one of `address` and `country`. */
+                country?: components["schemas"]["Country"];
+                /** @description With `country`, its region (a state, province or county); omitted, the whole country. */
+                region?: components["schemas"]["Region"];
+                /** @description A shipping method serving `address` or `country` (which it needs), from `GET /api/cart/shipping-options/`. */
                 shipping_method?: number;
             };
             header?: never;
@@ -7387,9 +7826,36 @@ export interface operations {
                 };
             };
             400: components["responses"]["ParameterBadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             422: components["responses"]["GetCartUnprocessable"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createGuestCart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The guest cart and its token. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestCart"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            429: components["responses"]["GuestTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -7420,7 +7886,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             409: components["responses"]["InsufficientStock"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7459,7 +7925,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["InsufficientStock"];
             413: components["responses"]["PayloadTooLarge"];
@@ -7495,7 +7961,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["ParameterBadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -7528,7 +7994,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ApplyCouponUnprocessable"];
@@ -7559,7 +8025,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["ParameterBadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -7567,9 +8033,13 @@ export interface operations {
     };
     listShippingOptions: {
         parameters: {
-            query: {
+            query?: {
                 /** @description The id of one of the caller's addresses. */
-                address: number;
+                address?: number;
+                /** @description Instead of `address`, the country to ship to (guests have no address book). */
+                country?: components["schemas"]["Country"];
+                /** @description With `country`, its region (a state, province or county); omitted, the whole country. */
+                region?: components["schemas"]["Region"];
             };
             header?: never;
             path?: never;
@@ -7590,7 +8060,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["ParameterBadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             422: components["responses"]["UnknownAddress"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -7978,6 +8448,114 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    placeGuestOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body answers the first result again; the same key
+                 *     with another body is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running is
+                 *     409 `IDEMPOTENCY_CONFLICT`. Keys are per user and kept for 24 hours. Use a UUID per attempt.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestOrderCreate"];
+            };
+        };
+        responses: {
+            /** @description The order was placed (or, with the same Idempotency-Key and body, this is the order placed before). */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description The order's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["GuestUnauthorized"];
+            409: components["responses"]["PlaceOrderConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["GuestOrderUnprocessable"];
+            429: components["responses"]["GuestTooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    claimGuestOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many orders became the caller's. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimedOrders"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ClaimForbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    lookupOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderLookup"];
+            };
+        };
+        responses: {
+            /** @description The order. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["LookupTooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getOrder: {
         parameters: {
             query?: never;
@@ -8003,7 +8581,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["ParameterBadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -8035,7 +8613,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["ParameterBadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["InvalidTransition"];
             429: components["responses"]["TooManyRequests"];
@@ -8576,7 +9154,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["InitiatePaymentConflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -8612,7 +9190,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["ParameterBadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -8679,7 +9257,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["ParameterBadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["CartTokenUnauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];

@@ -27,6 +27,8 @@ const schema = (name: string) => `/components/schemas/${name}`;
 const parameter = (name: string) => `/components/parameters/${name}/schema`;
 const id = (value: number, field: string) => check(parameter('Id'), value, field);
 const signedIn = (ctx: GraphQLContext) => void ctx.user();
+/** A signed-in user or a guest with a cart token (which the resolver checks). */
+const shopper = (ctx: GraphQLContext) => void (ctx.viewer() ?? (ctx.hasCartToken ? null : ctx.user()));
 
 /** The REST query parameters the product filter's fields are. */
 const FILTER_PARAMETERS: Record<string, string> = {
@@ -50,8 +52,10 @@ export const queryRules: Rules<QueryResolvers> = {
   reviews: (args) => id(args.product, 'product'),
   me: (_args, ctx) => signedIn(ctx),
   cart: (args, ctx) => {
-    signedIn(ctx);
+    shopper(ctx);
     if (args.address != null) id(args.address, 'address');
+    if (args.country != null) check(schema('Country'), args.country, 'country');
+    if (args.region != null) check(schema('Region'), args.region, 'region');
     if (args.shipping_method != null) id(args.shipping_method, 'shipping_method');
   },
   shippingOptions: (args, ctx) => {
@@ -64,6 +68,7 @@ export const queryRules: Rules<QueryResolvers> = {
     signedIn(ctx);
     id(args.id, 'id');
   },
+  lookupOrder: (args) => check(schema('OrderLookup'), { order: args.order, email: args.email }, ''),
   wishlist: (_args, ctx) => signedIn(ctx),
   addresses: (_args, ctx) => signedIn(ctx),
   address: (args, ctx) => {
@@ -98,23 +103,28 @@ export const mutationRules: Rules<MutationResolvers> = {
     id(args.id, 'id');
   },
   addToCart: (args, ctx) => {
-    signedIn(ctx);
+    shopper(ctx);
     check(schema('CartAdd'), given({ variant: args.variant, quantity: args.quantity }), '');
   },
   updateCartItem: (args, ctx) => {
-    signedIn(ctx);
+    shopper(ctx);
     id(args.item_id, 'item_id');
     check(schema('CartUpdate'), { quantity: args.quantity }, '');
   },
   removeCartItem: (args, ctx) => {
-    signedIn(ctx);
+    shopper(ctx);
     id(args.item_id, 'item_id');
   },
   applyCoupon: (args, ctx) => {
-    signedIn(ctx);
+    shopper(ctx);
     check(schema('CouponApply'), { code: args.code }, '');
   },
-  removeCoupon: (_args, ctx) => signedIn(ctx),
+  removeCoupon: (_args, ctx) => shopper(ctx),
+  placeGuestOrder: ({ input }) => {
+    const { idempotency_key: key, shipping_address, ...order } = given({ ...input });
+    check(schema('GuestOrderCreate'), { ...order, shipping_address: shipping_address && given({ ...shipping_address }) }, 'input');
+    if (key !== undefined) check(parameter('IdempotencyKey'), key, 'input.idempotency_key');
+  },
   placeOrder: ({ input }, ctx) => {
     signedIn(ctx);
     const { idempotency_key: key, ...order } = given({ ...input });

@@ -5,7 +5,8 @@ import { toCategoryDto, toProductDto } from '../modules/catalog';
 import { toReviewDto } from '../modules/reviews';
 import type { Services } from '../services';
 import { DomainError } from '../shared/errors';
-import type { Principal } from '../shared/principal';
+import type { Guest, Principal } from '../shared/principal';
+import type { CartOwner } from '../modules/cart';
 
 type Schemas = components['schemas'];
 
@@ -27,6 +28,12 @@ export interface GraphQLContext {
   viewer(): Principal | null;
   /** The signed-in caller; NOT_AUTHENTICATED otherwise. */
   user(): Principal;
+  /** Whether a guest's cart token (the `X-Cart-Token` header) was sent. */
+  hasCartToken: boolean;
+  /** The signed-in user's cart, else the guest cart the token names (INVALID_CART_TOKEN, NOT_AUTHENTICATED otherwise). */
+  cartOwner(): Promise<CartOwner>;
+  /** The guest the cart token names (INVALID_CART_TOKEN for one that names no cart, NOT_AUTHENTICATED without one). */
+  guest(): Promise<Guest>;
   /** The client's address as REST sees it (`req.ip`, under the same proxy trust): login throttling keys on it. */
   clientAddress: string;
 }
@@ -36,7 +43,15 @@ export function createContext(
   services: Services,
   auth: { principal: Principal | null; failure?: DomainError },
   clientAddress = 'unknown',
+  cartToken: string | null = null,
 ): GraphQLContext {
+  let guest: Promise<Guest | null> | undefined;
+  const resolveGuest = async (): Promise<Guest> => {
+    if (!cartToken) throw DomainError.unauthenticated('NOT_AUTHENTICATED', 'A cart token (X-Cart-Token) was not provided.');
+    const found = await (guest ??= services.cart.guestByToken(em, cartToken));
+    if (!found) throw DomainError.unauthenticated('INVALID_CART_TOKEN', 'The cart token names no cart; create a guest cart again.');
+    return found;
+  };
   const viewer = (): Principal | null => {
     if (auth.failure) throw auth.failure;
     return auth.principal;
@@ -75,6 +90,14 @@ export function createContext(
     loaders,
     viewer,
     clientAddress,
+    hasCartToken: cartToken !== null,
+    guest: resolveGuest,
+    async cartOwner() {
+      // A bearer token wins, as in REST: a signed-in caller always uses their own cart.
+      const p = viewer();
+      if (p) return { userId: p.id };
+      return { cartId: (await resolveGuest()).cartId };
+    },
     user() {
       const p = viewer();
       if (!p) throw DomainError.unauthenticated('NOT_AUTHENTICATED', 'Authentication credentials were not provided.');

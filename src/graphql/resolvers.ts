@@ -122,11 +122,19 @@ export const resolvers: Resolvers = {
       me: async (_root, _args, ctx) => toUserDto(await ctx.services.accounts.get(ctx.em, ctx.user(), ctx.user().id)),
 
       cart: async (_root, args, ctx) =>
-        toCartDto(await ctx.services.cart.view(ctx.em, ctx.user(), { address: args.address ?? undefined, shippingMethod: args.shipping_method ?? undefined }), ctx.services.currency),
+        toCartDto(
+          await ctx.services.cart.view(ctx.em, await ctx.cartOwner(), {
+            address: args.address ?? undefined,
+            country: args.country ?? undefined,
+            region: args.region ?? undefined,
+            shippingMethod: args.shipping_method ?? undefined,
+          }),
+          ctx.services.currency,
+        ),
 
       async shippingOptions(_root, args, ctx) {
-        const options = await ctx.services.cart.shippingOptions(ctx.em, ctx.user(), args.address);
-        return { address: args.address, options: options.map(toShippingOptionDto) };
+        const { place, options } = await ctx.services.cart.shippingOptions(ctx.em, { userId: ctx.user().id }, { address: args.address });
+        return { address: args.address, country: place.country, region: place.region, options: options.map(toShippingOptionDto) };
       },
 
       async orders(_root, args, ctx) {
@@ -135,6 +143,8 @@ export const resolvers: Resolvers = {
       },
 
       order: async (_root, args, ctx) => toOrderDto(await ctx.services.orders.get(ctx.em, ctx.user(), args.id)),
+
+      lookupOrder: async (_root, args, ctx) => toOrderDto(await ctx.services.orders.lookup(ctx.em, args.order, args.email, ctx.clientAddress)),
 
       async addresses(_root, args, ctx) {
         const addresses = await ctx.services.addresses.list(ctx.em, ctx.user(), ctx.services.pager.connection(args));
@@ -195,15 +205,28 @@ export const resolvers: Resolvers = {
         return true;
       },
 
-      addToCart: async (_root, args, ctx) => toCartDto(await ctx.services.cart.add(ctx.em, ctx.user(), args.variant, args.quantity ?? 1), ctx.services.currency),
+      addToCart: async (_root, args, ctx) => toCartDto(await ctx.services.cart.add(ctx.em, await ctx.cartOwner(), args.variant, args.quantity ?? 1), ctx.services.currency),
 
-      updateCartItem: async (_root, args, ctx) => toCartDto(await ctx.services.cart.setQuantity(ctx.em, ctx.user(), args.item_id, args.quantity), ctx.services.currency),
+      updateCartItem: async (_root, args, ctx) => toCartDto(await ctx.services.cart.setQuantity(ctx.em, await ctx.cartOwner(), args.item_id, args.quantity), ctx.services.currency),
 
-      removeCartItem: async (_root, args, ctx) => toCartDto(await ctx.services.cart.remove(ctx.em, ctx.user(), args.item_id), ctx.services.currency),
+      removeCartItem: async (_root, args, ctx) => toCartDto(await ctx.services.cart.remove(ctx.em, await ctx.cartOwner(), args.item_id), ctx.services.currency),
 
-      applyCoupon: async (_root, args, ctx) => toCartDto(await ctx.services.cart.applyCoupon(ctx.em, ctx.user(), args.code), ctx.services.currency),
+      applyCoupon: async (_root, args, ctx) => toCartDto(await ctx.services.cart.applyCoupon(ctx.em, await ctx.cartOwner(), args.code), ctx.services.currency),
 
-      removeCoupon: async (_root, _args, ctx) => toCartDto(await ctx.services.cart.removeCoupon(ctx.em, ctx.user()), ctx.services.currency),
+      removeCoupon: async (_root, _args, ctx) => toCartDto(await ctx.services.cart.removeCoupon(ctx.em, await ctx.cartOwner()), ctx.services.currency),
+
+      async createGuestCart(_root, _args, ctx) {
+        const { token, cart } = await ctx.services.cart.createGuest(ctx.em, ctx.clientAddress);
+        return { cart_token: token, cart: toCartDto(cart, ctx.services.currency) };
+      },
+
+      async placeGuestOrder(_root, { input }, ctx) {
+        const guest = await ctx.guest();
+        const { idempotency_key: key, email, shipping_address, ...optional } = given({ ...input });
+        const a = shipping_address!;
+        const order = { email: email!, shipping_address: { recipient_name: a.recipient_name, line1: a.line1, city: a.city, postal_code: a.postal_code, country: a.country, ...given({ phone: a.phone, line2: a.line2, region: a.region }) }, ...optional };
+        return toOrderDto(await ctx.services.orders.placeGuest(ctx.em, guest, order, ctx.clientAddress, key));
+      },
 
       async placeOrder(_root, { input }, ctx) {
         const { idempotency_key: key, shipping_address, ...optional } = given({ ...input });

@@ -79,7 +79,7 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
       // The same verifier as REST's security handler; no Authorization header is an anonymous caller.
       const auth = req.headers.authorization ? await services.bearer.verify(req, em) : { principal: null };
       // The client's address as REST's handlers see it (trust proxy applies): login throttling keys on it.
-      return createContext(em, services, auth, req.ip ?? 'unknown');
+      return createContext(em, services, auth, req.ip ?? 'unknown', req.get('X-Cart-Token') ?? null);
     },
   });
 

@@ -5,7 +5,7 @@ import { Passport } from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '../shared/errors';
-import type { Principal } from '../shared/principal';
+import type { Guest, Principal } from '../shared/principal';
 import './request';
 
 export interface BearerOptions {
@@ -105,4 +105,31 @@ export function bearerSecurityHandler(verifier: BearerVerifier, em: () => Entity
       return outcome.principal !== null;
     },
   };
+}
+
+/**
+ * The express-openapi-validator security handler for `cartToken` (`X-Cart-Token`): the guest whose
+ * cart the token names lands on the request (`guest`), or why it was refused (`cartTokenFailure`,
+ * reported only when no bearer token stood in for it: a signed-in caller uses their own cart).
+ */
+export function cartTokenSecurityHandler(resolve: (em: EntityManager, token: string) => Promise<Guest | null>, em: () => EntityManager) {
+  return {
+    cartToken: async (req: Request) => {
+      const token = req.get('X-Cart-Token') ?? '';
+      try {
+        const guest = await resolve(em(), token);
+        if (guest) req.guest = guest;
+        else req.cartTokenFailure = invalidCartToken();
+        return guest !== null;
+      } catch (err) {
+        // As for bearer tokens: a database failure is reported as itself (503), never as a 401.
+        req.cartTokenFailure = err instanceof Error ? err : new Error(String(err));
+        return false;
+      }
+    },
+  };
+}
+
+export function invalidCartToken(): DomainError {
+  return DomainError.unauthenticated('INVALID_CART_TOKEN', 'The cart token names no cart; create a guest cart again.');
 }

@@ -4,7 +4,7 @@ import { RequestContext } from '@mikro-orm/core';
 import type { operations } from '../../generated/openapi';
 import { operationIndex, type OperationId } from '../../generated/operations';
 import { DomainError } from '../shared/errors';
-import type { Principal } from '../shared/principal';
+import type { Guest, Principal } from '../shared/principal';
 import { baseUrlOf } from './hosts';
 import { checkIntegerParameters, integerParametersOf } from './input-guard';
 import './request';
@@ -45,6 +45,8 @@ export interface HandlerContext<K extends OperationId, S> {
   /** The operation's header parameters, by their names in the contract (`'Idempotency-Key'`). */
   headers: HeaderParams<K>;
   user: UserOf<K>;
+  /** The guest whose cart token (`X-Cart-Token`) was accepted, on operations that take one; null when a bearer token was. */
+  guest: Guest | null;
   em: EntityManager;
   services: S;
   /** The caller's address (the client's own behind trusted proxies, TRUST_PROXY). */
@@ -114,6 +116,7 @@ class OperationContext<K extends OperationId, S> implements HandlerContext<K, S>
     private readonly req: Request,
     readonly headers: HeaderParams<K>,
     readonly user: UserOf<K>,
+    readonly guest: Guest | null,
     readonly em: EntityManager,
     readonly services: S,
     private readonly publicUrl: string | undefined,
@@ -169,6 +172,9 @@ export function mountOperations<S>(
       if (integers.length) checkIntegerParameters(integers, { path: req.params, query: req.rawQuery ?? {} });
       if (req.authFailure) throw req.authFailure;
       const user = req.principal ?? null;
+      // A bearer token wins: a signed-in caller always acts as themselves.
+      const guest = user ? null : (req.guest ?? null);
+      if (!user && !guest && req.cartTokenFailure) throw req.cartTokenFailure;
       if (meta.auth === 'required' && !user) throw DomainError.unauthenticated('NOT_AUTHENTICATED', 'Authentication credentials were not provided.');
       if (roles && !roles.includes(user!.role)) throw DomainError.forbidden(`This operation requires the role ${roles.join(' or ')}.`);
       const result = await handler(
@@ -177,16 +183,18 @@ export function mountOperations<S>(
           req,
           headersOf(req, headerParams),
           user,
+          guest,
           RequestContext.getEntityManager() as EntityManager,
           deps.services,
           deps.publicUrl,
         ),
       );
       if (result.headers) res.set(result.headers);
-      if (user) res.set('Cache-Control', 'no-store');
+      if (user || guest) res.set('Cache-Control', 'no-store');
       else if (cacheSeconds !== null) res.set('Cache-Control', `public, max-age=${cacheSeconds}`);
       // An answer that may differ for a signed-in caller must not be served to others from a cache.
       if (meta.auth === 'optional') res.vary('Authorization');
+      if (meta.guest) res.vary('X-Cart-Token');
       res.status(result.status);
       if (result.body === undefined) res.end();
       else res.json(result.body);

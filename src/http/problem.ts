@@ -251,7 +251,8 @@ function undeclared(message: string): ProblemResponse {
 export function problemHandler({ exposeInternals, strictContract }: { exposeInternals: boolean; strictContract: boolean }): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    let p = toProblem(req.authFailure && (err as { status?: number }).status === 401 ? req.authFailure : err, exposeInternals);
+    const refusal = req.authFailure ?? req.cartTokenFailure;
+    let p = toProblem(refusal && (err as { status?: number }).status === 401 ? refusal : err, exposeInternals);
     const operationId = operationOf(req);
     const { status, code } = p.body;
     if (strictContract && status < 500 && !declaresStatus(operationId, status)) {

@@ -12,7 +12,8 @@ import type { JobQueue } from './queue';
  */
 export function subscribeJobs(events: DomainEvents<CheckoutEvents, EntityManager>, jobs: JobQueue, accounts: Pick<AccountsService, 'contact'>): void {
   const mail = async (em: EntityManager, order: OrderEvent) => {
-    const buyer = await accounts.contact(em, order.userId);
+    // A guest's order mails the email it was placed with.
+    const buyer = order.userId === null ? order.email && { email: order.email, name: order.email.split('@')[0]! } : await accounts.contact(em, order.userId);
     const message = buyer && orderMessage(order, buyer.name);
     if (buyer && message) await jobs.send(em, 'mail.send', { to: buyer.email, ...message });
   };

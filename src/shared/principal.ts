@@ -8,3 +8,12 @@ export interface Principal {
   username: string;
   role: Role;
 }
+
+/**
+ * A shopper without an account, known by the cart token it presented (`X-Cart-Token`): its cart,
+ * and the token's SHA-256, which the orders placed from that cart carry.
+ */
+export interface Guest {
+  cartId: number;
+  tokenHash: string;
+}

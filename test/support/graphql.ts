@@ -7,11 +7,17 @@ export interface GraphQLResponse<D = any> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
 }
 
-/** Posts an operation to the app's /graphql/ endpoint over HTTP, optionally with a bearer token. */
-export async function gql<D = any>(app: TestApp, query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<D>> {
+/** Posts an operation to the app's /graphql/ endpoint over HTTP, optionally with a bearer token (and other headers: a guest's X-Cart-Token). */
+export async function gql<D = any>(
+  app: TestApp,
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<D>> {
   const res = await fetch(`${app.baseUrl}/graphql/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as { data?: D | null; errors?: GraphQLResponse['errors'] };

@@ -27,6 +27,7 @@ export const AccountErrors = {
     new DomainError('throttled', 'MAIL_THROTTLED', 'Too many account mails were asked for; try again later.', {}, retryAfterSeconds),
   emailAlreadyVerified: () => new DomainError('conflict', 'EMAIL_ALREADY_VERIFIED', 'Your email address is already verified.'),
   emailNotVerified: () => new DomainError('forbidden', 'EMAIL_NOT_VERIFIED', 'Verify your email address before placing an order.'),
+  emailNotVerifiedToClaim: () => new DomainError('forbidden', 'EMAIL_NOT_VERIFIED', 'Verify your email address before claiming guest orders.'),
   lastAdmin: () =>
     new DomainError('conflict', 'LAST_ADMIN', 'The last active admin cannot be demoted or deactivated.'),
 };

@@ -23,7 +23,7 @@ export const accountsHandlers = {
     return { status: 201, body: toUserDto(user), headers: { Location: link('getUser', { id: user.id }) } };
   },
 
-  login: async ({ em, body, services, clientAddress }) => ({ status: 200, body: await services.auth.login(em, body, clientAddress) }),
+  login: async ({ em, body, headers, services, clientAddress }) => ({ status: 200, body: await services.auth.login(em, body, clientAddress, headers['X-Cart-Token']) }),
 
   refreshToken: async ({ em, body, services }) => ({ status: 200, body: await services.auth.refresh(em, body.refresh) }),
 

@@ -12,6 +12,11 @@ import { User } from './user.entity';
 type TokenPair = components['schemas']['TokenPair'];
 export type PasswordChangeInput = components['schemas']['PasswordChangeRequest'];
 
+/** The cart context's port: moves a guest cart (by its token) into the user's cart; an unknown token is ignored. */
+export interface GuestCartMerge {
+  mergeGuestCart(em: EntityManager, userId: number, cartToken: string): Promise<void>;
+}
+
 /** Counts failed attempts per key (login throttling); Redis or memory, chosen by the composition root. */
 export interface FailureCounter {
   /** Seconds to wait when the key is blocked, otherwise 0. */
@@ -33,6 +38,8 @@ export class AuthService {
     private readonly failures: FailureCounter,
     /** Per client address, counting the distinct usernames whose logins failed from it (password spraying). */
     private readonly addressFailures: FailureCounter,
+    /** The cart context: a guest cart brought to a login joins the account's cart. */
+    private readonly carts: GuestCartMerge = { mergeGuestCart: async () => undefined },
   ) {}
 
   /** Issues a pair; the refresh token is recorded (hashed) in the unit of work, not yet flushed. */
@@ -48,7 +55,7 @@ export class AuthService {
    * password over many accounts): each username failing from an address counts once against it in
    * the window, and a success does not wipe that count, so a valid account cannot launder a spray.
    */
-  async login(em: EntityManager, input: { username: string; password: string }, clientAddress: string): Promise<TokenPair> {
+  async login(em: EntityManager, input: { username: string; password: string }, clientAddress: string, cartToken?: string): Promise<TokenPair> {
     const key = `${input.username.toLowerCase()}|${clientAddress}`;
     const wait = Math.max(await this.addressFailures.blockedFor(clientAddress), await this.failures.blockedFor(key));
     if (wait > 0) throw AccountErrors.loginThrottled(wait);
@@ -63,6 +70,7 @@ export class AuthService {
     user.lastLogin = new Date();
     const pair = this.issue(em, user);
     await em.flush();
+    if (cartToken) await this.carts.mergeGuestCart(em, user.id, cartToken);
     return pair;
   }
 

@@ -42,6 +42,11 @@ export interface RecoveryThrottles {
 /** A fresh token: 32 random bytes, base64url (43 characters). */
 const newToken = (): string => randomBytes(32).toString('base64url');
 
+/** Checkout's port: makes the guest orders placed with an email the account's (case-insensitive); how many. */
+export interface GuestOrderClaims {
+  claim(em: EntityManager, userId: number, email: string): Promise<number>;
+}
+
 /**
  * Password reset and email verification: single-use tokens mailed to the account's address and
  * stored only as SHA-256 hashes (`account_tokens`). Using a token is a conditional update, so of
@@ -54,6 +59,8 @@ export class RecoveryService {
     private readonly mail: AccountMail,
     private readonly settings: RecoverySettings,
     private readonly throttles: RecoveryThrottles,
+    /** Checkout's guest orders: those placed with an email become its account's once it is verified. */
+    private readonly guestOrders: GuestOrderClaims = { claim: async () => 0 },
   ) {}
 
   /**
@@ -140,6 +147,8 @@ export class RecoveryService {
       if (!user) return false;
       user.emailVerifiedAt = new Date();
       await this.users.expireAccountTokens(tx, user.id, ['email_verification'], new Date());
+      await tx.flush();
+      await this.guestOrders.claim(tx, user.id, user.email);
       return true;
     });
     if (!done) throw AccountErrors.invalidVerificationToken();
@@ -159,6 +168,13 @@ export class RecoveryService {
     if (!this.settings.requireVerifiedEmail) return;
     const user = await this.users.byId(em, userId);
     if (!user?.emailVerifiedAt) throw AccountErrors.emailNotVerified();
+  }
+
+  /** The account's email, if verified; else 403 EMAIL_NOT_VERIFIED (claiming guest orders needs a verified email). */
+  async verifiedEmail(em: EntityManager, userId: number): Promise<string> {
+    const user = await this.users.byId(em, userId);
+    if (!user?.emailVerifiedAt) throw AccountErrors.emailNotVerifiedToClaim();
+    return user.email;
   }
 
   private async throttle(key: string, clientAddress: string): Promise<void> {

@@ -15,7 +15,8 @@ export interface PricingLine {
 
 /** Where the order goes: an address (its id, for messages) and the shipping method asked for. */
 export interface PricingDestination {
-  addressId: number;
+  /** The address book entry (null: a guest's country and region). */
+  addressId: number | null;
   country: string;
   region: string;
   /** A method id; 'cheapest': the cheapest serving the address (none: 422); null: no shipping yet. */
@@ -65,12 +66,12 @@ export class CartPricing {
     const quotes = await this.options(em, lines, discount, destination);
     if (destination.method === 'cheapest') {
       const cheapest = quotes[0];
-      if (!cheapest) throw CartErrors.noShippingMethod(destination.addressId, destination.country);
+      if (!cheapest) throw CartErrors.noShippingMethod(destination.addressId, destination.country, destination.region);
       return cheapest;
     }
     const id = destination.method;
     const chosen = quotes.find((q) => q.id === id);
-    if (!chosen) throw CartErrors.unknownShippingMethod(id as number, destination.addressId);
+    if (!chosen) throw CartErrors.unknownShippingMethod(id as number, destination.addressId, destination.country);
     return chosen;
   }
 }

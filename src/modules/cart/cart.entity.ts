@@ -3,11 +3,16 @@ import { BaseEntity } from '../../shared/base.entity';
 import { User } from '../accounts/user.entity';
 import { ProductVariant } from '../catalog/product-variant.entity';
 
-/** A user's cart: one per user, created on first use. */
+/** A user's cart (one per user, created on first use), or a guest's (known by its token's hash). */
 @Entity({ tableName: 'carts' })
+@Check({ name: 'carts_owner_check', expression: '(user_id is null) <> (token_hash is null)' })
 export class Cart extends BaseEntity {
-  @OneToOne(() => User, { ref: true, owner: true, deleteRule: 'cascade', unique: 'carts_user_id_unique' })
-  user: Ref<User>;
+  @OneToOne(() => User, { ref: true, owner: true, nullable: true, deleteRule: 'cascade', unique: 'carts_user_id_unique' })
+  user: Ref<User> | null;
+
+  /** A guest cart's token, as its SHA-256 (hex): the token itself is only ever shown to the guest. */
+  @Property({ type: 'string', length: 64, nullable: true, unique: 'carts_token_hash_unique' })
+  tokenHash: string | null = null;
 
   /** The discount code applied at checkout, if any. */
   @Property({ type: 'string', length: 40, nullable: true })
@@ -16,7 +21,7 @@ export class Cart extends BaseEntity {
   @OneToMany(() => CartItem, (i) => i.cart, { orderBy: { id: 'asc' } })
   items = new Collection<CartItem>(this);
 
-  constructor(user: Ref<User>) {
+  constructor(user: Ref<User> | null) {
     super();
     this.user = user;
   }

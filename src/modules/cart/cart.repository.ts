@@ -19,8 +19,10 @@ const toItem = (r: ItemRow): CartItemRow => ({ id: r.id, quantity: r.quantity, a
  * cart.entity.ts define the tables.
  */
 export class CartRepository {
-  /** The user's cart id, creating the cart on first use (race-free). */
-  async cartId(em: EntityManager, userId: number): Promise<number> {
+  /** The owner's cart id: a guest's cart as its token named it, a user's created on first use (race-free). */
+  async cartId(em: EntityManager, owner: { userId: number } | { cartId: number }): Promise<number> {
+    if ('cartId' in owner) return owner.cartId;
+    const { userId } = owner;
     const [existing] = await em.execute<{ id: number }[]>('select id from carts where user_id = ?', [userId]);
     if (existing) return existing.id;
     // "do update" (not "do nothing") so a concurrent first use still returns the row the other request made.
@@ -37,22 +39,59 @@ export class CartRepository {
    * change), creating the cart on first use. Every change takes this lock first, so changes to one
    * cart never deadlock.
    */
-  async lock(em: EntityManager, userId: number): Promise<{ id: number; couponCode: string | null }> {
+  async lock(em: EntityManager, owner: { userId: number } | { cartId: number }): Promise<{ id: number; couponCode: string | null } | null> {
+    const [column, value] = 'userId' in owner ? ['user_id', owner.userId] : ['id', owner.cartId];
     const lock = () =>
-      em.execute<{ id: number; coupon_code: string | null }[]>('update carts set updated_at = now() where user_id = ? returning id, coupon_code', [userId]);
+      em.execute<{ id: number; coupon_code: string | null }[]>(`update carts set updated_at = now() where ${column} = ? returning id, coupon_code`, [value]);
     let [cart] = await lock();
-    if (!cart) {
-      await this.cartId(em, userId);
+    if (!cart && 'userId' in owner) {
+      await this.cartId(em, owner);
       [cart] = await lock();
     }
-    if (!cart) throw new Error(`no cart for user ${userId}`);
-    return { id: cart.id, couponCode: cart.coupon_code };
+    // A guest's cart can expire between its token's check and this lock.
+    return cart ? { id: cart.id, couponCode: cart.coupon_code } : null;
   }
 
-  async header(em: EntityManager, cartId: number): Promise<{ couponCode: string | null; updatedAt: Date }> {
+  /** Locks carts in id order (so two transactions locking the same carts never deadlock); the ones that still exist. */
+  async lockCarts(em: EntityManager, ids: number[]): Promise<{ id: number; userId: number | null; couponCode: string | null }[]> {
+    const rows = await em.execute<{ id: number; user_id: number | null; coupon_code: string | null }[]>(
+      'select id, user_id, coupon_code from carts where id = any(?::int[]) order by id for update',
+      [`{${ids.join(',')}}`],
+    );
+    return rows.map((r) => ({ id: r.id, userId: r.user_id, couponCode: r.coupon_code }));
+  }
+
+  /** Sets a variant's line to a quantity, adding the line if the cart has none. */
+  async putLine(em: EntityManager, cartId: number, variantId: number, quantity: number, unitPrice: string): Promise<void> {
+    await em.execute(
+      `insert into cart_items (cart_id, variant_id, quantity, added_unit_price) values (?, ?, ?, ?)
+       on conflict (cart_id, variant_id) do update set quantity = excluded.quantity, updated_at = now()`,
+      [cartId, variantId, quantity, unitPrice],
+    );
+  }
+
+  /** Deletes a cart and its lines. */
+  async deleteCart(em: EntityManager, cartId: number): Promise<void> {
+    await em.execute('delete from carts where id = ?', [cartId]);
+  }
+
+  /** A new guest cart, known by its token's hash; its id. */
+  async createGuest(em: EntityManager, tokenHash: string): Promise<number> {
+    const [created] = await em.execute<{ id: number }[]>('insert into carts (token_hash) values (?) returning id', [tokenHash]);
+    if (!created) throw new Error('no guest cart created');
+    return created.id;
+  }
+
+  /** The guest cart a token's hash names, or null. */
+  async guestCartId(em: EntityManager, tokenHash: string): Promise<number | null> {
+    const [cart] = await em.execute<{ id: number }[]>('select id from carts where token_hash = ?', [tokenHash]);
+    return cart?.id ?? null;
+  }
+
+  /** The cart's code and last change; null when it is gone (a guest cart that expired or merged meanwhile). */
+  async header(em: EntityManager, cartId: number): Promise<{ couponCode: string | null; updatedAt: Date } | null> {
     const [cart] = await em.execute<{ coupon_code: string | null; updated_at: string | Date }[]>('select coupon_code, updated_at from carts where id = ?', [cartId]);
-    if (!cart) throw new Error(`cart ${cartId} vanished`);
-    return { couponCode: cart.coupon_code, updatedAt: new Date(cart.updated_at) };
+    return cart ? { couponCode: cart.coupon_code, updatedAt: new Date(cart.updated_at) } : null;
   }
 
   /** The cart's lines in the order they were added. */

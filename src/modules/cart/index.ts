@@ -5,7 +5,7 @@ export { cartHandlers, type CartDeps } from './cart.handlers';
 export { toCartDto, toShippingOptionDto } from './cart.mapper';
 export { CartRepository } from './cart.repository';
 export { CartPricing, type PricingDestination, type Quote } from './cart-pricing';
-export { type CartAddressBook, type CartDestination, CartService, type CartView, type CheckoutLine } from './cart.service';
+export { type Allowance, type CartAddressBook, type CartDestination, type CartOwner, cartOwnerOf, cartTokenHash, CartService, type CartView, type CheckoutLine, type Place } from './cart.service';
 
 /** The entities this context maps. */
 export const cartEntities = [Cart, CartItem];

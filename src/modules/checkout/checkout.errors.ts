@@ -38,4 +38,7 @@ export const CheckoutErrors = {
   refundExceedsPaid: (refundable: string) =>
     new DomainError('unprocessable', 'REFUND_EXCEEDS_PAID', `At most ${refundable} of what the order's payment took can still be refunded.`, { refundable }),
   shipmentExists: () => new DomainError('conflict', 'SHIPMENT_EXISTS', 'The order already has a shipment; update it instead.'),
+  guestThrottled: (retryAfterSeconds: number) =>
+    new DomainError('throttled', 'GUEST_THROTTLED', 'Too many guest carts or orders from this address; try again later.', {}, retryAfterSeconds),
+  lookupThrottled: (retryAfterSeconds: number) => new DomainError('throttled', 'LOOKUP_THROTTLED', 'Too many failed order look-ups; try again later.', {}, retryAfterSeconds),
 };

@@ -6,7 +6,10 @@ import type { OrderStatus } from './states';
 /** An order as its events carry it: what a listener needs without reading checkout's tables. */
 export interface OrderEvent {
   orderId: number;
-  userId: number;
+  /** The buyer's account; null for a guest's order (see `email`). */
+  userId: number | null;
+  /** A guest's email (null for an account's order). */
+  email: string | null;
   status: OrderStatus;
   /** A decimal string, in `currency`. */
   total: string;
@@ -32,5 +35,5 @@ export interface CheckoutEvents {
 export type CheckoutPublisher = EventPublisher<CheckoutEvents, EntityManager>;
 
 export function orderEvent(order: Order): OrderEvent {
-  return { orderId: order.id, userId: order.user.id, status: order.status, total: order.total, currency: order.currency, expiresAt: order.expiresAt };
+  return { orderId: order.id, userId: order.user?.id ?? null, email: order.guestEmail, status: order.status, total: order.total, currency: order.currency, expiresAt: order.expiresAt };
 }

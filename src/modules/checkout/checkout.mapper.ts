@@ -9,7 +9,8 @@ import type { Shipment } from './shipment.entity';
 export function toOrderDto({ order: o, items, shipment }: OrderDetail): components['schemas']['Order'] {
   return {
     id: o.id,
-    user: o.user.id,
+    user: o.user?.id ?? null,
+    email: o.guestEmail,
     status: o.status,
     payment_status: o.paymentStatus,
     items: items.map((i) => ({
@@ -62,7 +63,7 @@ export function toOrderDto({ order: o, items, shipment }: OrderDetail): componen
 export function toOrderSummaryDto(o: Order, itemCount: number): components['schemas']['OrderSummary'] {
   return {
     id: o.id,
-    user: o.user.id,
+    user: o.user?.id ?? null,
     status: o.status,
     payment_status: o.paymentStatus,
     item_count: itemCount,

@@ -2,7 +2,7 @@ import { LockMode, type QueryResult } from '@mikro-orm/core';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { findListing } from '../../db/keyset';
 import type { Listing, PagePicker } from '../../shared/paging';
-import type { Principal } from '../../shared/principal';
+import type { Guest, Principal } from '../../shared/principal';
 import { Order, OrderItem } from './order.entity';
 import { Payment } from './payment.entity';
 import { Shipment } from './shipment.entity';
@@ -14,6 +14,12 @@ export interface OrderFilter {
   status?: OrderStatus;
 }
 
+/** Who reads an order: an account (its own; admins any), or a guest (the orders placed from its cart token). */
+export type OrderViewer = Principal | Guest;
+
+const ownedBy = (viewer: OrderViewer, id: number): FilterQuery<Order> =>
+  'tokenHash' in viewer ? { id, guestTokenHash: viewer.tokenHash } : viewer.role === 'admin' ? { id } : { id, user: viewer.id };
+
 const lockedIf = (lock?: boolean) => (lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
 
 /** Checkout's queries: orders and their items, payments, shipments. */
@@ -22,17 +28,33 @@ export class CheckoutRepository {
    * The order if the viewer may see it (its buyer, or an admin), else null: to anyone else another
    * user's order does not exist. `lock`: locked for update (inside the caller's transaction).
    */
-  visibleOrder(em: EntityManager, viewer: Principal, id: number, options: { lock?: boolean } = {}): Promise<Order | null> {
-    return em.findOne(Order, viewer.role === 'admin' ? { id } : { id, user: viewer.id }, lockedIf(options.lock));
+  visibleOrder(em: EntityManager, viewer: OrderViewer, id: number, options: { lock?: boolean } = {}): Promise<Order | null> {
+    return em.findOne(Order, ownedBy(viewer, id), lockedIf(options.lock));
+  }
+
+  /** A guest's order (no account holds it) by its id and the email it was placed with, case-insensitively. */
+  async guestOrder(em: EntityManager, id: number, email: string): Promise<Order | null> {
+    const order = await em.findOne(Order, { id, user: null });
+    return order?.guestEmail?.toLowerCase() === email.toLowerCase() ? order : null;
+  }
+
+  /** Gives the guest orders placed with an email (case-insensitive) to an account, forgetting their cart token; how many. */
+  async claimGuestOrders(em: EntityManager, userId: number, email: string): Promise<number> {
+    const { affectedRows } = await em.execute<QueryResult>(
+      'update orders set user_id = ?, guest_token_hash = null, updated_at = now() where user_id is null and lower(guest_email) = lower(?)',
+      [userId, email],
+      'run',
+    );
+    return affectedRows;
   }
 
   order(em: EntityManager, id: number, options: { lock?: boolean; refresh?: boolean } = {}): Promise<Order | null> {
     return em.findOne(Order, id, { ...lockedIf(options.lock), refresh: options.refresh });
   }
 
-  /** The buyer's order, locked (paying it). */
-  lockOwnOrder(em: EntityManager, userId: number, id: number): Promise<Order | null> {
-    return em.findOne(Order, { id, user: userId }, lockedIf(true));
+  /** The buyer's order (an account's own, or a guest's from its cart token), locked (paying it). */
+  lockOwnOrder(em: EntityManager, buyer: number | Guest, id: number): Promise<Order | null> {
+    return em.findOne(Order, typeof buyer === 'number' ? { id, user: buyer } : { id, guestTokenHash: buyer.tokenHash }, lockedIf(true));
   }
 
   /** Orders newest first, with how many units each holds. */

@@ -10,16 +10,19 @@ export function requestHash(body: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
 }
 
+/** Whose keys: an account's, or a guest cart's (keys are per cart for guests). */
+export type KeyOwner = { userId: number } | { cartId: number };
+
 export interface IdempotentRequest {
-  userId: number;
+  owner: KeyOwner;
   scope: 'order' | 'payment' | 'refund';
   key: string;
   hash: string;
 }
 
 /** The idempotent request for a body sent with a key, or undefined without a key. */
-export function idempotent(userId: number, scope: IdempotentRequest['scope'], key: string | undefined, body: unknown): IdempotentRequest | undefined {
-  return key ? { userId, scope, key, hash: requestHash(body) } : undefined;
+export function idempotent(owner: number | KeyOwner, scope: IdempotentRequest['scope'], key: string | undefined, body: unknown): IdempotentRequest | undefined {
+  return key ? { owner: typeof owner === 'number' ? { userId: owner } : owner, scope, key, hash: requestHash(body) } : undefined;
 }
 
 /**
@@ -28,11 +31,13 @@ export function idempotent(userId: number, scope: IdempotentRequest['scope'], ke
  * with this key produced, if any. Keys older than `ttlHours` are forgotten.
  */
 export async function claimIdempotencyKey(em: EntityManager, req: IdempotentRequest, ttlHours: number): Promise<number | null> {
+  const who = 'userId' in req.owner ? String(req.owner.userId) : `cart-${req.owner.cartId}`;
   const [lock] = await em.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(hashtextextended(?, 0)) as locked', [
-    `idempotency:${req.userId}:${req.scope}:${req.key}`,
+    `idempotency:${who}:${req.scope}:${req.key}`,
   ]);
   if (!lock?.locked) throw CheckoutErrors.idempotencyConflict();
-  const existing = await em.findOne(IdempotencyKey, { user: req.userId, scope: req.scope, key: req.key });
+  const owner = 'userId' in req.owner ? { user: req.owner.userId } : { cartId: req.owner.cartId };
+  const existing = await em.findOne(IdempotencyKey, { ...owner, scope: req.scope, key: req.key });
   if (!existing) return null;
   if (existing.createdAt.getTime() < Date.now() - ttlHours * 3_600_000) {
     await em.nativeDelete(IdempotencyKey, existing.id);
@@ -44,7 +49,8 @@ export async function claimIdempotencyKey(em: EntityManager, req: IdempotentRequ
 
 /** Remembers what a request with this key produced (in the same transaction as the resource). */
 export function rememberIdempotencyKey(em: EntityManager, req: IdempotentRequest, resourceId: number): void {
-  const row = new IdempotencyKey(req.userId, req.scope, req.key, req.hash);
+  const row = new IdempotencyKey('userId' in req.owner ? req.owner.userId : null, req.scope, req.key, req.hash);
+  if ('cartId' in req.owner) row.cartId = req.owner.cartId;
   row.resourceId = resourceId;
   em.persist(row);
 }

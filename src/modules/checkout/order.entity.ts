@@ -25,14 +25,27 @@ export interface ShippingChoice {
 @Index({ name: 'orders_status_created_idx', properties: ['status', 'createdAt', 'id'] })
 // The expiry job finds unpaid orders past their deadline.
 @Index({ name: 'orders_pending_expiry_idx', expression: `create index "orders_pending_expiry_idx" on "orders" ("expires_at") where "status" = 'pending_payment'` })
+// Claiming a guest's orders finds them by email (case-insensitive) among orders no account holds.
+@Index({ name: 'orders_guest_email_idx', expression: `create index "orders_guest_email_idx" on "orders" (lower("guest_email")) where "user_id" is null` })
+// An order has a buyer: an account, or a guest's email.
+@Check({ name: 'orders_buyer_check', expression: 'user_id is not null or guest_email is not null' })
 @Check({ name: 'orders_refunded_total_check', expression: 'refunded_total >= 0 and refunded_total <= total' })
 @Check({
   name: 'orders_totals_check',
   expression: 'subtotal >= 0 and discount >= 0 and shipping >= 0 and tax >= 0 and total >= 0 and total = subtotal - discount + shipping + (case when taxes_included then 0 else tax end)',
 })
 export class Order extends BaseEntity {
-  @ManyToOne(() => User, { ref: true, deleteRule: 'restrict' })
-  user: Ref<User>;
+  /** The buyer's account; null for a guest's order until an account claims it. */
+  @ManyToOne(() => User, { ref: true, nullable: true, deleteRule: 'restrict' })
+  user: Ref<User> | null;
+
+  /** The email a guest checked out with (kept when an account claims the order). */
+  @Property({ type: 'string', length: 254, nullable: true })
+  guestEmail: string | null = null;
+
+  /** The SHA-256 of the guest's cart token: that token reads, cancels and pays the order (cleared when claimed). */
+  @Property({ type: 'string', length: 64, nullable: true })
+  guestTokenHash: string | null = null;
 
   @Enum({ items: () => [...ORDER_STATUSES], default: 'pending_payment' })
   status: OrderStatus & Opt = 'pending_payment';
@@ -142,17 +155,17 @@ export class Order extends BaseEntity {
   @OneToMany(() => OrderItem, (i) => i.order, { orderBy: { id: 'asc' } })
   items = new Collection<OrderItem>(this);
 
-  constructor(userId: number, currency: string, subtotal: string, total: string) {
+  constructor(userId: number | null, currency: string, subtotal: string, total: string) {
     super();
-    this.user = ref(User, userId);
+    this.user = userId === null ? null : ref(User, userId);
     this.currency = currency;
     this.subtotal = subtotal;
     this.total = total;
   }
 
   /** Ships to an address of the buyer's book, copied onto the order (the copy is what counts). */
-  shipTo(address: { id: number; recipientName: string; phone: string | null; line1: string; line2: string; city: string; region: string; postalCode: string; country: string }): void {
-    this.shippingAddress = ref(Address, address.id);
+  shipTo(address: { id: number | null; recipientName: string; phone: string | null; line1: string; line2: string; city: string; region: string; postalCode: string; country: string }): void {
+    this.shippingAddress = address.id === null ? null : ref(Address, address.id);
     this.shipRecipientName = address.recipientName;
     this.shipPhone = address.phone;
     this.shipLine1 = address.line1;

@@ -3,21 +3,31 @@ import type { components } from '../../../generated/openapi';
 import { allowLockWait } from '../../db/timeouts';
 import { fromMinor, toMinor } from '../../shared/money';
 import type { Listing, PagePicker } from '../../shared/paging';
-import type { Principal } from '../../shared/principal';
+import type { Guest, Principal } from '../../shared/principal';
 import type { ShippingAddress } from '../addresses';
-import type { CartService } from '../cart';
+import type { CartOwner, CartService } from '../cart';
 import { rateFromThousandths } from '../taxes';
 import type { InventoryService } from '../catalog';
 import { type DiscountsService, priceLines } from '../discounts';
 import { CheckoutErrors } from './checkout.errors';
 import { type CheckoutPublisher, orderEvent } from './checkout.events';
-import type { CheckoutRepository } from './checkout.repository';
+import type { CheckoutRepository, OrderViewer } from './checkout.repository';
 import { claimIdempotencyKey, idempotent, rememberIdempotencyKey } from './idempotency';
 import { Order, OrderItem } from './order.entity';
 import type { Shipment } from './shipment.entity';
 import { assertPaymentTransition, assertTransition, type OrderStatus } from './states';
 
 export type OrderInput = components['schemas']['OrderCreate'];
+export type GuestOrderInput = components['schemas']['GuestOrderCreate'];
+
+/** Who checks out: an account (its cart, its address book), or a guest (its cart token's cart, an address written out, an email). */
+type Buyer = { user: Principal } | { guest: Guest; email: string };
+
+/** A budget per key over a window (a failure limiter, counting uses): seconds to wait when spent, else 0. */
+export interface Allowance {
+  blockedFor(key: string): Promise<number>;
+  fail(key: string): Promise<number>;
+}
 
 export interface OrderListInput {
   /** Admins: this buyer's orders (others may only name themselves). */
@@ -47,7 +57,11 @@ export interface AddressBook {
 /** Whether an account may place orders (the accounts context decides: REQUIRE_VERIFIED_EMAIL); throws the refusal. */
 export interface BuyerGate {
   assertMayOrder(em: EntityManager, userId: number): Promise<void>;
+  /** The account's email if it is verified; throws the refusal (EMAIL_NOT_VERIFIED) otherwise. */
+  verifiedEmail(em: EntityManager, userId: number): Promise<string>;
 }
+
+const noLimit: Allowance = { blockedFor: async () => 0, fail: async () => 0 };
 
 /**
  * Checkout and the order lifecycle. Every change to an order's row, its status and its payment
@@ -64,6 +78,14 @@ export class OrdersService {
     private readonly events: CheckoutPublisher,
     private readonly settings: OrderSettings,
     private readonly buyers: BuyerGate,
+    /** Guest orders placed per client address (GUEST_ORDERS_PER_HOUR). */
+    private readonly guestOrders: Allowance = noLimit,
+    /**
+     * Failed guest-order look-ups: per client address (LOOKUP_MAX_FAILURES per LOOKUP_WINDOW_SECONDS),
+     * and per order from every address together (five times as many: a guess spread over many
+     * addresses is stopped, while one address cannot lock a guest out of their own order).
+     */
+    private readonly lookups: { perAddress: Allowance; perOrder: Allowance } = { perAddress: noLimit, perOrder: noLimit },
   ) {}
 
   /**
@@ -74,7 +96,28 @@ export class OrdersService {
    */
   async place(em: EntityManager, owner: Principal, input: OrderInput, idempotencyKey?: string): Promise<OrderDetail> {
     await this.buyers.assertMayOrder(em, owner.id);
-    const idem = idempotent(owner.id, 'order', idempotencyKey, input);
+    return this.checkoutCart(em, { user: owner }, input, idempotencyKey);
+  }
+
+  /**
+   * A guest's checkout of the cart its token names: the same transaction as `place`, with the
+   * address written out and the guest's email on the order, which carries the token's hash (the
+   * token reads, cancels and pays it). Throttled per client address (GUEST_ORDERS_PER_HOUR); a code
+   * limited per customer is refused (COUPON_NEEDS_ACCOUNT). No account, so no verified-email gate.
+   */
+  async placeGuest(em: EntityManager, guest: Guest, input: GuestOrderInput, clientAddress: string, idempotencyKey?: string): Promise<OrderDetail> {
+    const wait = await this.guestOrders.blockedFor(clientAddress);
+    if (wait > 0) throw CheckoutErrors.guestThrottled(wait);
+    const detail = await this.checkoutCart(em, { guest, email: input.email }, input, idempotencyKey);
+    await this.guestOrders.fail(clientAddress);
+    return detail;
+  }
+
+  /** The one checkout transaction, for accounts and guests alike. */
+  private async checkoutCart(em: EntityManager, buyer: Buyer, input: OrderInput | GuestOrderInput, idempotencyKey?: string): Promise<OrderDetail> {
+    const userId = 'user' in buyer ? buyer.user.id : null;
+    const cartOwner: CartOwner = 'user' in buyer ? { userId: buyer.user.id } : { cartId: buyer.guest.cartId };
+    const idem = idempotent('user' in buyer ? buyer.user.id : { cartId: buyer.guest.cartId }, 'order', idempotencyKey, input);
     const orderId = await em.transactional(async (tx) => {
       await allowLockWait(tx, this.settings.lockTimeoutMs ?? 0);
       if (idem) {
@@ -82,21 +125,24 @@ export class OrdersService {
         if (previous !== null) return previous;
       }
       // The cart lock serialises checkouts of one cart: a double submit finds it empty.
-      const { id: cartId, couponCode } = await this.cart.lockCart(tx, owner.id);
+      const { id: cartId, couponCode } = await this.cart.lockCart(tx, cartOwner);
       const lines = await this.cart.checkoutLines(tx, cartId);
       if (lines.length === 0) throw CheckoutErrors.cartEmpty();
       const unavailable = lines.filter((l) => !l.sellable).map((l) => l.id);
       if (unavailable.length) throw CheckoutErrors.cartHasUnavailableItems(unavailable);
-      const address = await this.addresses.shippingAddress(tx, owner, input.shipping_address);
-      if (!address) throw CheckoutErrors.unknownAddress(input.shipping_address);
+      const address = await this.shippingAddress(tx, buyer, input);
 
       const { lines: priced } = priceLines(lines);
       const code = input.coupon ?? couponCode;
-      const applied = code ? await this.discounts.evaluate(tx, code, { userId: owner.id, lines: priced, lock: true }) : null;
+      const applied = code ? await this.discounts.evaluate(tx, code, { userId, lines: priced, lock: true }) : null;
       const destination = { addressId: address.id, country: address.country, region: address.region, method: input.shipping_method ?? ('cheapest' as const) };
       const quote = await this.cart.quote(tx, lines, applied, destination);
 
-      const order = new Order(owner.id, this.settings.currency, fromMinor(quote.subtotal), fromMinor(quote.total));
+      const order = new Order(userId, this.settings.currency, fromMinor(quote.subtotal), fromMinor(quote.total));
+      if ('guest' in buyer) {
+        order.guestEmail = buyer.email;
+        order.guestTokenHash = buyer.guest.tokenHash;
+      }
       if (applied) order.useDiscount(applied.discount.id, applied.discount.code, fromMinor(quote.discount));
       order.charge(quote);
       order.shipTo(address);
@@ -119,7 +165,7 @@ export class OrdersService {
         item.taxed(share.discount, rateFromThousandths(share.taxRate ?? 0), share.tax ?? 0);
         tx.persist(item);
       }
-      if (applied) await this.discounts.redeem(tx, applied, owner.id, order.id, order.discount);
+      if (applied) await this.discounts.redeem(tx, applied, userId, order.id, order.discount);
       await this.cart.empty(tx, cartId);
       if (idem) rememberIdempotencyKey(tx, idem, order.id);
       await tx.flush();
@@ -129,15 +175,73 @@ export class OrdersService {
     return this.detail(em, orderId);
   }
 
+  /** Where the order goes: an entry of the account's address book, or the address a guest wrote out. */
+  private async shippingAddress(em: EntityManager, buyer: Buyer, input: OrderInput | GuestOrderInput): Promise<Omit<ShippingAddress, 'id'> & { id: number | null }> {
+    if ('user' in buyer) {
+      const id = (input as OrderInput).shipping_address;
+      const address = await this.addresses.shippingAddress(em, buyer.user, id);
+      if (!address) throw CheckoutErrors.unknownAddress(id);
+      return address;
+    }
+    const a = (input as GuestOrderInput).shipping_address;
+    return {
+      id: null,
+      recipientName: a.recipient_name,
+      phone: a.phone ?? null,
+      line1: a.line1,
+      line2: a.line2 ?? '',
+      city: a.city,
+      region: a.region ?? '',
+      postalCode: a.postal_code,
+      country: a.country,
+    };
+  }
+
+  /**
+   * A guest's order by its id and email (case-insensitive); anything else is the same 404. Failed
+   * look-ups are counted per client address and per order: past their allowance in the window,
+   * 429 LOOKUP_THROTTLED, whatever is asked (the right answer too).
+   */
+  async lookup(em: EntityManager, id: number, email: string, clientAddress: string): Promise<OrderDetail> {
+    const { perAddress, perOrder } = this.lookups;
+    const wait = Math.max(await perAddress.blockedFor(clientAddress), await perOrder.blockedFor(String(id)));
+    if (wait > 0) throw CheckoutErrors.lookupThrottled(wait);
+    const order = await this.checkout.guestOrder(em, id, email);
+    if (!order) {
+      await perAddress.fail(clientAddress);
+      await perOrder.fail(String(id));
+      throw CheckoutErrors.orderNotFound();
+    }
+    return this.detail(em, order);
+  }
+
+  /**
+   * The caller's claim of the guest orders placed with their email: only a verified email may
+   * claim (403 EMAIL_NOT_VERIFIED). How many became theirs.
+   */
+  async claimGuestOrders(em: EntityManager, caller: Principal): Promise<number> {
+    const email = await this.buyers.verifiedEmail(em, caller.id);
+    return this.claim(em, caller.id, email);
+  }
+
+  /**
+   * The guest orders placed with `email` (case-insensitive) become the account's, in `em`'s
+   * transaction (the accounts context calls this when an email is verified): their cart token no
+   * longer reads them. How many.
+   */
+  claim(em: EntityManager, userId: number, email: string): Promise<number> {
+    return this.checkout.claimGuestOrders(em, userId, email);
+  }
+
   /** The owner's order (admins: any); anyone else's answers 404. */
-  async get(em: EntityManager, viewer: Principal, id: number): Promise<OrderDetail> {
+  async get(em: EntityManager, viewer: OrderViewer, id: number): Promise<OrderDetail> {
     const order = await this.checkout.visibleOrder(em, viewer, id);
     if (!order) throw CheckoutErrors.orderNotFound();
     return this.detail(em, order);
   }
 
   /** The order if the viewer may see it (its buyer, or an admin), else null. `lock`: for update. */
-  findVisible(em: EntityManager, viewer: Principal, id: number, options: { lock?: boolean } = {}): Promise<Order | null> {
+  findVisible(em: EntityManager, viewer: OrderViewer, id: number, options: { lock?: boolean } = {}): Promise<Order | null> {
     return this.checkout.visibleOrder(em, viewer, id, options);
   }
 
@@ -149,7 +253,7 @@ export class OrdersService {
   }
 
   /** The buyer (or an admin) cancels an unpaid order; its stock and coupon use are given back. */
-  async cancel(em: EntityManager, actor: Principal, id: number): Promise<OrderDetail> {
+  async cancel(em: EntityManager, actor: OrderViewer, id: number): Promise<OrderDetail> {
     await em.transactional(async (tx) => {
       const order = await this.checkout.visibleOrder(tx, actor, id, { lock: true });
       if (!order) throw CheckoutErrors.orderNotFound();

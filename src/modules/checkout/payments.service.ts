@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
 import { failpoint } from '../../shared/failpoints';
 import { toMinor } from '../../shared/money';
-import type { Principal } from '../../shared/principal';
+import type { Guest, Principal } from '../../shared/principal';
 import { CheckoutErrors } from './checkout.errors';
 import type { CheckoutRepository } from './checkout.repository';
 import { claimIdempotencyKey, idempotent, rememberIdempotencyKey } from './idempotency';
@@ -69,10 +69,10 @@ export class PaymentsService {
    * (`existing`) instead of charging again; a pending payment past the provider timeout is first
    * reconciled with the provider, then answered (or, if it took nothing, a new one is charged).
    */
-  async initiate(em: EntityManager, owner: Principal, input: PaymentInput, idempotencyKey?: string): Promise<{ payment: Payment; existing: boolean }> {
+  async initiate(em: EntityManager, owner: Principal | Guest, input: PaymentInput, idempotencyKey?: string): Promise<{ payment: Payment; existing: boolean }> {
     if (input.method === 'card' && !input.card_token) throw CheckoutErrors.cardTokenRequired();
     if (input.method === 'mobile' && !input.phone) throw CheckoutErrors.phoneRequired();
-    const idem = idempotent(owner.id, 'payment', idempotencyKey, input);
+    const idem = idempotent('tokenHash' in owner ? { cartId: owner.cartId } : owner.id, 'payment', idempotencyKey, input);
     for (let round = 0; ; round += 1) {
       // 1. Record the attempt (or find the live one) in a short transaction.
       const started = await em.transactional(async (tx): Promise<Started> => {
@@ -84,7 +84,7 @@ export class PaymentsService {
           const payment = previous === null ? null : await this.checkout.payment(tx, previous);
           if (payment) return answer(payment);
         }
-        const order = await this.checkout.lockOwnOrder(tx, owner.id, input.order);
+        const order = await this.checkout.lockOwnOrder(tx, 'tokenHash' in owner ? owner : owner.id, input.order);
         if (!order) throw CheckoutErrors.orderNotFound();
         const live = await this.checkout.livePayment(tx, order.id);
         if (live) return answer(live);
@@ -206,7 +206,7 @@ export class PaymentsService {
   }
 
   /** The order's payment state and attempts, for its owner (admins: any order). */
-  async status(em: EntityManager, viewer: Principal, orderId: number): Promise<{ order: Order; payments: Payment[] }> {
+  async status(em: EntityManager, viewer: Principal | Guest, orderId: number): Promise<{ order: Order; payments: Payment[] }> {
     const order = await this.orders.findVisible(em, viewer, orderId);
     if (!order) throw CheckoutErrors.orderNotFound();
     return { order, payments: await this.checkout.paymentsOf(em, orderId) };

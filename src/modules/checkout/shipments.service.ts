@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
 import { failpoint } from '../../shared/failpoints';
-import type { Principal } from '../../shared/principal';
 import { CheckoutErrors } from './checkout.errors';
-import type { CheckoutRepository } from './checkout.repository';
+import type { CheckoutRepository, OrderViewer } from './checkout.repository';
 import type { Order } from './order.entity';
 import type { OrdersService } from './orders.service';
 import { Shipment } from './shipment.entity';
@@ -24,7 +23,7 @@ export class ShipmentsService {
   ) {}
 
   /** The shipment of the viewer's order (admins: any); 404 before one exists or for others' orders. */
-  async get(em: EntityManager, viewer: Principal, orderId: number): Promise<Shipment> {
+  async get(em: EntityManager, viewer: OrderViewer, orderId: number): Promise<Shipment> {
     const order = await this.orders.findVisible(em, viewer, orderId);
     const shipment = order && (await this.checkout.shipmentOf(em, orderId));
     if (!shipment) throw CheckoutErrors.shipmentNotFound();

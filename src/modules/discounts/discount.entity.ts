@@ -76,8 +76,9 @@ export class DiscountRedemption {
   @ManyToOne(() => Discount, { ref: true, deleteRule: 'restrict' })
   discount: Ref<Discount>;
 
-  @ManyToOne(() => User, { ref: true, deleteRule: 'restrict', index: 'discount_redemptions_user_id_index' })
-  user: Ref<User>;
+  /** The buyer; null for a guest's order (guests may only use codes without a per-user limit). */
+  @ManyToOne(() => User, { ref: true, nullable: true, deleteRule: 'restrict', index: 'discount_redemptions_user_id_index' })
+  user: Ref<User> | null;
 
   /** One redemption per order (the order module owns the foreign key, see the migration). */
   @Property({ type: 'integer', unique: 'discount_redemptions_order_id_unique' })
@@ -89,9 +90,9 @@ export class DiscountRedemption {
   @Property({ type: 'datetime', columnType: 'timestamptz(3)', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 
-  constructor(discountId: number, userId: number, orderId: number, amount: string) {
+  constructor(discountId: number, userId: number | null, orderId: number, amount: string) {
     this.discount = ref(Discount, discountId);
-    this.user = ref(User, userId);
+    this.user = userId === null ? null : ref(User, userId);
     this.orderId = orderId;
     this.amount = amount;
   }

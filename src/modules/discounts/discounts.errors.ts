@@ -11,6 +11,7 @@ export const CouponErrors = {
   notStarted: (code: string, from: Date) => refuse('COUPON_NOT_STARTED', `The code ${code} is valid from ${from.toISOString()}.`),
   expired: (code: string, to: Date) => refuse('COUPON_EXPIRED', `The code ${code} expired on ${to.toISOString()}.`),
   exhausted: (code: string) => refuse('COUPON_EXHAUSTED', `The code ${code} has been used as many times as it may be.`),
+  needsAccount: (code: string) => refuse('COUPON_NEEDS_ACCOUNT', `The code ${code} is limited per customer: sign in to use it.`),
   userLimit: (code: string) => refuse('COUPON_USER_LIMIT', `You have already used the code ${code} as many times as you may.`),
   minSubtotal: (code: string, min: string) =>
     refuse('COUPON_MIN_SUBTOTAL', `The code ${code} needs a subtotal of at least ${moneyOut(min)}.`, { min_subtotal: moneyOut(min) }),

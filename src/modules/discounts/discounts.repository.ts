@@ -41,7 +41,7 @@ export class DiscountsRepository {
     return counted.length > 0;
   }
 
-  async recordRedemption(em: EntityManager, redemption: { discountId: number; userId: number; orderId: number; amount: string }): Promise<void> {
+  async recordRedemption(em: EntityManager, redemption: { discountId: number; userId: number | null; orderId: number; amount: string }): Promise<void> {
     await em.insert(DiscountRedemption, { discount: redemption.discountId, user: redemption.userId, orderId: redemption.orderId, amount: redemption.amount });
   }
 

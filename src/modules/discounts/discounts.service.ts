@@ -69,7 +69,7 @@ export class DiscountsService {
    * What `code` is worth for these lines now, or the reason it is worth nothing. `lock` (checkout):
    * the discount row is locked, so usage limits are checked and redeemed without a race.
    */
-  async evaluate(em: EntityManager, code: string, ctx: { userId: number; lines: PricedLine[]; lock?: boolean }): Promise<AppliedDiscount> {
+  async evaluate(em: EntityManager, code: string, ctx: { userId: number | null; lines: PricedLine[]; lock?: boolean }): Promise<AppliedDiscount> {
     const discount = await this.discounts.byCode(em, code, { lock: ctx.lock });
     if (!discount) throw CouponErrors.unknown(code);
     const now = new Date();
@@ -77,7 +77,9 @@ export class DiscountsService {
     if (discount.validFrom && discount.validFrom > now) throw CouponErrors.notStarted(discount.code, discount.validFrom);
     if (discount.validTo && discount.validTo <= now) throw CouponErrors.expired(discount.code, discount.validTo);
     if (discount.maxUses !== null && discount.timesUsed >= discount.maxUses) throw CouponErrors.exhausted(discount.code);
-    if (discount.maxUsesPerUser !== null && (await this.discounts.redemptionsBy(em, discount.id, ctx.userId)) >= discount.maxUsesPerUser) {
+    // A limit per customer needs a customer to count for: guests may not use such a code.
+    if (discount.maxUsesPerUser !== null && ctx.userId === null) throw CouponErrors.needsAccount(discount.code);
+    if (discount.maxUsesPerUser !== null && (await this.discounts.redemptionsBy(em, discount.id, ctx.userId!)) >= discount.maxUsesPerUser) {
       throw CouponErrors.userLimit(discount.code);
     }
     if (discount.minSubtotal !== null && subtotalOf(ctx.lines) < toMinor(discount.minSubtotal)) {
@@ -90,7 +92,7 @@ export class DiscountsService {
   }
 
   /** Records a use by an order; the conditional increment refuses a use past the limit. */
-  async redeem(em: EntityManager, applied: AppliedDiscount, userId: number, orderId: number, amount: string): Promise<void> {
+  async redeem(em: EntityManager, applied: AppliedDiscount, userId: number | null, orderId: number, amount: string): Promise<void> {
     if (!(await this.discounts.countUse(em, applied.discount.id))) throw CouponErrors.exhausted(applied.discount.code);
     await this.discounts.recordRedemption(em, { discountId: applied.discount.id, userId, orderId, amount });
   }

@@ -90,6 +90,8 @@ describe('shipping options for the cart', () => {
     const { data } = await c.api.GET('/api/cart/shipping-options/', { params: { query: { address: c.address } } });
     expect(data).toEqual({
       address: c.address,
+      country: 'FR',
+      region: '',
       options: [
         { id: fr.standard, name: 'Colissimo', carrier: 'La Poste', delivery_days_min: 2, delivery_days_max: 4, price: '4.90' },
         { id: fr.tiers, name: 'Relay', carrier: '', delivery_days_min: null, delivery_days_max: null, price: '6.50' },
@@ -123,7 +125,7 @@ describe('shipping options for the cart', () => {
   it('is empty where nothing ships, and refuses an address that is not the caller\'s', async () => {
     const c = await customerAt('NZ');
     await add(c, goods.shoe);
-    expect((await c.api.GET('/api/cart/shipping-options/', { params: { query: { address: c.address } } })).data).toEqual({ address: c.address, options: [] });
+    expect((await c.api.GET('/api/cart/shipping-options/', { params: { query: { address: c.address } } })).data).toEqual({ address: c.address, country: 'NZ', region: '', options: [] });
     const other = await customerAt('FR');
     const res = await c.api.GET('/api/cart/shipping-options/', { params: { query: { address: other.address } } });
     expect(res.response.status).toBe(422);

@@ -19,7 +19,7 @@ afterAll(() => app.close());
 const PAIR = 'access refresh';
 const ADDRESS_FIELDS = 'id kind recipient_name phone line1 line2 city region postal_code country is_default created_at updated_at';
 const PAYMENT_FIELDS = 'id order method amount currency status provider_answered provider provider_reference failure_code created_at updated_at succeeded_at';
-const ORDER_FIELDS = `id user status payment_status items { id product variant product_name variant_name sku unit_price quantity line_total discount tax_rate tax total }
+const ORDER_FIELDS = `id user email status payment_status items { id product variant product_name variant_name sku unit_price quantity line_total discount tax_rate tax total }
   shipping_address { recipient_name phone line1 line2 city region postal_code country }
   shipping_method { id name carrier delivery_days_min delivery_days_max } coupon subtotal discount shipping tax total taxes_included refunded_total currency
   shipment { id order carrier tracking_number status shipped_at delivered_at created_at updated_at }

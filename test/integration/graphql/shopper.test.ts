@@ -35,7 +35,7 @@ async function variant(price = '10.00', stock = 10): Promise<number> {
 }
 
 const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
-    id user status payment_status items { id product variant product_name variant_name sku unit_price quantity line_total discount tax_rate tax total }
+    id user email status payment_status items { id product variant product_name variant_name sku unit_price quantity line_total discount tax_rate tax total }
     shipping_address { recipient_name phone line1 line2 city region postal_code country }
     shipping_method { id name carrier delivery_days_min delivery_days_max } coupon subtotal discount shipping tax total taxes_included refunded_total currency
     expires_at created_at updated_at paid_at cancelled_at } }`;
@@ -216,7 +216,7 @@ describe('shipping and tax', () => {
     const address = (await b.api.POST('/api/address/', { body: { recipient_name: 'Lee', line1: '1 Bay St', city: 'Toronto', region: 'on', postal_code: 'M5J 2N8', country: 'CA' } })).data!.id;
     await b.api.POST('/api/cart/add/', { body: { variant: v, quantity: 2 } });
 
-    const options = await gql(app, 'query($a: Int!) { shippingOptions(address: $a) { address options { id name carrier delivery_days_min delivery_days_max price } } }', { a: address }, b.tokens.access);
+    const options = await gql(app, 'query($a: Int!) { shippingOptions(address: $a) { address country region options { id name carrier delivery_days_min delivery_days_max price } } }', { a: address }, b.tokens.access);
     expect(options.errors).toBeUndefined();
     expect(options.data.shippingOptions).toEqual((await b.api.GET('/api/cart/shipping-options/', { params: { query: { address } } })).data);
     expect(options.data.shippingOptions.options.map((o: { id: number }) => o.id)).toEqual([slow.id, fast.id]);

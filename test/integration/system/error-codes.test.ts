@@ -36,12 +36,16 @@ async function sweep(app: TestApp, status: number, code: string, request: (id: O
 describe('codes every operation can meet before its handler runs', () => {
   let app: TestApp;
   let admin: Actor;
+  let cartToken: string;
   beforeAll(async () => {
     app = await startApp({ RATE_LIMIT_MAX: '100000', ALLOWED_HOSTS: '127.0.0.1,localhost' });
     admin = await actor(app, 'admin');
+    cartToken = (await app.api.POST('/api/cart/guest/')).data!.cart_token;
   });
   afterAll(() => app.close());
-  const bearer = () => ({ authorization: `Bearer ${admin.tokens.access}` });
+  // A guest's cart token too, for the operations a cart token opens (a guest's checkout); where a
+  // bearer token is accepted as well, it wins.
+  const bearer = () => ({ authorization: `Bearer ${admin.tokens.access}`, 'x-cart-token': cartToken });
 
   it('400 DISALLOWED_HOST: a Host the server does not serve', () => sweep(app, 400, 'DISALLOWED_HOST', () => ({ headers: { host: 'evil.example' } })));
 
