@@ -15,13 +15,17 @@ export function memoizeValidatorRouteCompilation(): void {
   const mod = require(require.resolve('path-to-regexp', { paths: [validator] })) as { pathToRegexp: Compile };
   if (mod.pathToRegexp.memoized) return;
   const compile = mod.pathToRegexp;
-  const cache = new Map<string, unknown>();
+  // One map per option shape the validator passes ({ sensitive, strict }: four of them), keyed by the
+  // route alone: the lookup runs once per route on every request, so it must not build a key string.
+  const bySimpleOptions = [new Map<string, unknown>(), new Map<string, unknown>(), new Map<string, unknown>(), new Map<string, unknown>()];
+  const byOtherOptions = new Map<string, unknown>();
   const memoized: Compile = (path, options) => {
     if (typeof path !== 'string') return compile(path, options);
-    // The validator passes { sensitive, strict }: a cheap key for that shape, JSON for anything else.
     const o = (options ?? {}) as Record<string, unknown>;
-    const simple = Object.keys(o).every((k) => k === 'sensitive' || k === 'strict');
-    const key = simple ? `${path}\u0000${o.sensitive ? 's' : ''}${o.strict ? 't' : ''}` : `${path}\u0000${JSON.stringify(o)}`;
+    let simple = true;
+    for (const k in o) if (k !== 'sensitive' && k !== 'strict') simple = false;
+    const cache = simple ? bySimpleOptions[(o.sensitive ? 1 : 0) + (o.strict ? 2 : 0)]! : byOtherOptions;
+    const key = simple ? path : `${path}\u0000${JSON.stringify(o)}`;
     let compiled = cache.get(key);
     if (compiled === undefined) {
       compiled = compile(path, options);
