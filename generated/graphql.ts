@@ -260,7 +260,8 @@ export type Mutation = {
    * the order; cards are charged at once, mobile payments stay `pending` until the provider confirms.
    * While a payment is pending or after one succeeded, paying again answers that payment (`created`
    * false) instead of charging twice. With an `idempotency_key`, a retry answers the first attempt as
-   * recorded (the Idempotency-Key header of REST).
+   * recorded (the Idempotency-Key header of REST). A guest pays its order with the X-Cart-Token header
+   * of the cart it was placed from.
    */
   initiatePayment: PaymentResult;
   /**
@@ -741,7 +742,8 @@ export type Query = {
   me: User;
   /**
    * One order with its items, address, totals and shipment, as GET /api/order/{id}/ answers it: the
-   * signed-in user's own (admins: any). Another user's order is NOT_FOUND (404), as in REST.
+   * signed-in user's own (admins: any), or a guest's with the X-Cart-Token header of the cart it was
+   * placed from. Anyone else's order is NOT_FOUND (404), as in REST.
    */
   order: Order;
   /** The signed-in user's orders, newest first. */

@@ -27,6 +27,10 @@ const schema = (name: string) => `/components/schemas/${name}`;
 const parameter = (name: string) => `/components/parameters/${name}/schema`;
 const id = (value: number, field: string) => check(parameter('Id'), value, field);
 const signedIn = (ctx: GraphQLContext) => void ctx.user();
+/** A signed-in caller, or a guest's cart token (checked when the guest is resolved). */
+const buyer = (ctx: GraphQLContext) => {
+  if (!ctx.viewer() && !ctx.hasCartToken) throw DomainError.unauthenticated('NOT_AUTHENTICATED', 'Authentication credentials were not provided.');
+};
 /** A signed-in user or a guest with a cart token (which the resolver checks). */
 const shopper = (ctx: GraphQLContext) => void (ctx.viewer() ?? (ctx.hasCartToken ? null : ctx.user()));
 
@@ -65,7 +69,7 @@ export const queryRules: Rules<QueryResolvers> = {
   // `status` is the OrderStatus enum: GraphQL itself refuses any other value.
   orders: (_args, ctx) => signedIn(ctx),
   order: (args, ctx) => {
-    signedIn(ctx);
+    buyer(ctx);
     id(args.id, 'id');
   },
   lookupOrder: (args) => check(schema('OrderLookup'), { order: args.order, email: args.email }, ''),
@@ -132,7 +136,7 @@ export const mutationRules: Rules<MutationResolvers> = {
     if (key !== undefined) check(parameter('IdempotencyKey'), key, 'input.idempotency_key');
   },
   initiatePayment: ({ input }, ctx) => {
-    signedIn(ctx);
+    buyer(ctx);
     const { idempotency_key: key, ...payment } = given({ ...input });
     check(schema('PaymentInitiate'), payment, 'input');
     if (key !== undefined) check(parameter('IdempotencyKey'), key, 'input.idempotency_key');

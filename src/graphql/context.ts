@@ -34,6 +34,8 @@ export interface GraphQLContext {
   cartOwner(): Promise<CartOwner>;
   /** The guest the cart token names (INVALID_CART_TOKEN for one that names no cart, NOT_AUTHENTICATED without one). */
   guest(): Promise<Guest>;
+  /** Who buys: the signed-in caller, else the guest the cart token names (a bearer token wins, as in REST). */
+  buyer(): Promise<Principal | Guest>;
   /** The client's address as REST sees it (`req.ip`, under the same proxy trust): login throttling keys on it. */
   clientAddress: string;
 }
@@ -92,6 +94,9 @@ export function createContext(
     clientAddress,
     hasCartToken: cartToken !== null,
     guest: resolveGuest,
+    async buyer() {
+      return viewer() ?? resolveGuest();
+    },
     async cartOwner() {
       // A bearer token wins, as in REST: a signed-in caller always uses their own cart.
       const p = viewer();

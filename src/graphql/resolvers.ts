@@ -142,7 +142,7 @@ export const resolvers: Resolvers = {
         return connection(orders, (o) => toOrderSummaryDto(o, units.get(o.id) ?? 0), ctx);
       },
 
-      order: async (_root, args, ctx) => toOrderDto(await ctx.services.orders.get(ctx.em, ctx.user(), args.id)),
+      order: async (_root, args, ctx) => toOrderDto(await ctx.services.orders.get(ctx.em, await ctx.buyer(), args.id)),
 
       lookupOrder: async (_root, args, ctx) => toOrderDto(await ctx.services.orders.lookup(ctx.em, args.order, args.email, ctx.clientAddress)),
 
@@ -237,7 +237,7 @@ export const resolvers: Resolvers = {
       async initiatePayment(_root, { input }, ctx) {
         const { idempotency_key: key, card_token, phone } = given({ ...input });
         const payment = { order: input.order, method: input.method, ...given({ card_token, phone }) };
-        const { payment: made, existing } = await namingArgument('input', ctx.services.payments.initiate(ctx.em, ctx.user(), payment, key));
+        const { payment: made, existing } = await namingArgument('input', ctx.services.payments.initiate(ctx.em, await ctx.buyer(), payment, key));
         return { payment: toPaymentDto(made), created: !existing };
       },
 

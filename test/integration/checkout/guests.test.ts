@@ -473,6 +473,21 @@ describe('guests over GraphQL', () => {
     const found = await gql(app, 'query($id: Int!, $email: String!) { lookupOrder(order: $id, email: $email) { id email } }', { id, email: 'GQL-guest@example.com' });
     expect(found.data).toEqual({ lookupOrder: { id, email: 'gql-guest@example.com' } });
 
+    // The guest reads and pays its order with the same token, as over REST; nobody else can.
+    const read = 'query($id: Int!) { order(id: $id) { id status payment_status total } }';
+    expect((await asGuest(read, { id })).data).toEqual({ order: { id, status: 'pending_payment', payment_status: 'unpaid', total: '29.88' } });
+    const pay = 'mutation($input: PaymentInput!) { initiatePayment(input: $input) { created payment { status amount } } }';
+    const other = (await gql(app, 'mutation { createGuestCart { cart_token } }')).data!.createGuestCart.cart_token as string;
+    const asOther = (query: string, variables?: Record<string, unknown>) => gql(app, query, variables, undefined, { 'X-Cart-Token': other });
+    expect(codes(await asOther(read, { id }))).toEqual(['NOT_FOUND']);
+    expect(codes(await asOther(pay, { input: { order: id, method: 'card', card_token: 'tok_success' } }))).toEqual(['NOT_FOUND']);
+    expect(codes(await gql(app, read, { id }))).toEqual(['NOT_AUTHENTICATED']);
+    expect(codes(await gql(app, read, { id }, undefined, { 'X-Cart-Token': 'D'.repeat(43) }))).toEqual(['INVALID_CART_TOKEN']);
+    expect((await asGuest(pay, { input: { order: id, method: 'card', card_token: 'tok_success' } })).data).toEqual({
+      initiatePayment: { created: true, payment: { status: 'succeeded', amount: '29.88' } },
+    });
+    expect((await asGuest(read, { id })).data!.order).toMatchObject({ status: 'paid', payment_status: 'paid' });
+
     expect(codes(await gql(app, '{ cart { total } }'))).toEqual(['NOT_AUTHENTICATED']);
     expect(codes(await gql(app, '{ cart { total } }', undefined, undefined, { 'X-Cart-Token': 'D'.repeat(43) }))).toEqual(['INVALID_CART_TOKEN']);
     expect(codes(await gql(app, place, { input }))).toEqual(['NOT_AUTHENTICATED']);
