@@ -146,11 +146,7 @@ export class CartService {
     const place = await this.place(em, owner, destination, false);
     const id = await this.carts.cartId(em, owner);
     const [cart, items] = await Promise.all([this.header(em, id), this.carts.items(em, id)]);
-    const sale = await this.catalog.saleLines(em, items.map((i) => i.variantId));
-    const rows = items.flatMap((item) => {
-      const line = sale.get(item.variantId);
-      return line ? [{ item, line }] : [];
-    });
+    const rows = await this.saleRows(em, items);
     const lines = rows.map((r) => priced(r.item, r.line));
     const buyable = rows.filter((r) => r.line.sellable);
     const pricing = buyable.map((r): PricingLine => pricingLine(r.line, r.item.quantity));
@@ -276,7 +272,7 @@ export class CartService {
    */
   async quote(em: EntityManager, lines: readonly CheckoutLine[], applied: AppliedDiscount | null, destination: PricingDestination): Promise<Quote> {
     const pricing = lines.map((l) => pricingLine(l, l.quantity));
-    const quote = await this.pricing.quote(em, pricing, applied && { amount: applied.amount, productIds: applied.productIds }, destination);
+    const quote = await this.pricing.quote(em, pricing, applied, destination);
     // Shipping and tax can take a cart at the limit past what an order holds.
     if (quote.total > MAX_ORDER_TOTAL) throw CartErrors.totalLimit(fromMinor(MAX_ORDER_TOTAL));
     return quote;
@@ -287,7 +283,7 @@ export class CartService {
     if (!code) return { discount: null, couponProblem: null };
     try {
       const applied = await this.discounts.evaluate(em, code, { userId, lines: [...lines] });
-      return { discount: { amount: applied.amount, productIds: applied.productIds }, couponProblem: null };
+      return { discount: applied, couponProblem: null };
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       return { discount: null, couponProblem: err.code };
@@ -390,14 +386,17 @@ export class CartService {
 
   private async linesOf(em: EntityManager, cartId: number): Promise<{ items: CartItemRow[]; lines: CheckoutLine[] }> {
     const items = await this.carts.items(em, cartId);
-    const sale = await this.catalog.saleLines(em, items.map((i) => i.variantId));
-    const lines = items
-      .flatMap((item) => {
-        const line = sale.get(item.variantId);
-        return line ? [checkoutLine(item, line)] : [];
-      })
-      .sort((a, b) => a.variantId - b.variantId);
+    const lines = (await this.saleRows(em, items)).map((r) => checkoutLine(r.item, r.line)).sort((a, b) => a.variantId - b.variantId);
     return { items, lines };
+  }
+
+  /** Each line with what the catalog sells it as now (lines whose variant is gone are left out). */
+  private async saleRows(em: EntityManager, items: readonly CartItemRow[]): Promise<{ item: CartItemRow; line: SaleLine }[]> {
+    const sale = await this.catalog.saleLines(em, items.map((i) => i.variantId));
+    return items.flatMap((item) => {
+      const line = sale.get(item.variantId);
+      return line ? [{ item, line }] : [];
+    });
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { components } from '../../../generated/openapi';
 import { moneyOut } from '../../shared/money';
-import { rateToThousandths, rateFromThousandths } from '../taxes';
+import { rateOut } from '../taxes';
 import type { Order } from './order.entity';
 import type { OrderDetail } from './orders.service';
 import type { Payment } from './payment.entity';
@@ -24,7 +24,7 @@ export function toOrderDto({ order: o, items, shipment }: OrderDetail): componen
       quantity: i.quantity,
       line_total: moneyOut(i.lineTotal),
       discount: moneyOut(i.discount),
-      tax_rate: taxRateOut(i.taxRate),
+      tax_rate: rateOut(i.taxRate),
       tax: moneyOut(i.tax),
       total: moneyOut(i.total),
     })),
@@ -114,9 +114,4 @@ export function toShipmentDto(s: Shipment): components['schemas']['Shipment'] {
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
   };
-}
-
-/** A stored numeric(6,3) rate ("20", "20.000", or a number) in the wire format ("20.000"). */
-function taxRateOut(rate: string | number): string {
-  return rateFromThousandths(rateToThousandths(String(rate)));
 }

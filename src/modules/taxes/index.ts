@@ -11,6 +11,7 @@ export {
   priceBasket,
   type RatesByClass,
   rateFromThousandths,
+  rateOut,
   rateToThousandths,
   taxOn,
 } from './tax-calculation';

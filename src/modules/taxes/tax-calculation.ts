@@ -73,6 +73,11 @@ export function rateFromThousandths(rate: number): string {
   return `${Math.floor(rate / 1000)}.${String(rate % 1000).padStart(3, '0')}`;
 }
 
+/** A rate as stored or given ("20", "5.5", "8.875", a numeric(6,3) "20.000") in the wire format ("20.000"). */
+export function rateOut(rate: string | number): string {
+  return rateFromThousandths(rateToThousandths(String(rate)));
+}
+
 /** n / d rounded half up, for n >= 0 and d > 0. */
 function divideHalfUp(n: bigint, d: bigint): number {
   return Number((2n * n + d) / (2n * d));

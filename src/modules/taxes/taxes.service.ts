@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { components } from '../../../generated/openapi';
 import { refuseViolations } from '../../db/errors';
 import type { Listing, PagePicker } from '../../shared/paging';
+import { rateFromThousandths, rateToThousandths } from './tax-calculation';
 import { TaxRate } from './tax-rate.entity';
 import { TaxErrors } from './taxes.errors';
 import type { TaxesRepository } from './taxes.repository';
@@ -11,10 +12,9 @@ export type TaxRatePatch = components['schemas']['TaxRateUpdate'];
 
 /** "20" → "20.000", "8.9" → "8.900" (the contract checked the pattern); above 100 is a 400. */
 export function normalizeRate(rate: string): string {
-  const [units = '', decimals = ''] = rate.split('.');
-  const normalized = `${BigInt(units).toString()}.${decimals.padEnd(3, '0')}`;
-  if (Number(units) * 1000 + Number(decimals.padEnd(3, '0')) > 100_000) throw TaxErrors.rateAbove100();
-  return normalized;
+  const thousandths = rateToThousandths(rate);
+  if (thousandths > 100_000) throw TaxErrors.rateAbove100();
+  return rateFromThousandths(thousandths);
 }
 
 /** Tax rates administration: one rate per country, region (regardless of case) and tax class. */
