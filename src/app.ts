@@ -14,11 +14,12 @@ import { bearerSecurityHandler, cartTokenSecurityHandler } from './http/auth';
 import { graphqlRouter } from './graphql/server';
 import { answerClientErrors } from './http/client-errors';
 import { docsRouter } from './http/docs';
+import { mediaFiles } from './http/media-files';
 import { strictFormats } from './http/formats';
 import { refuseDisallowedHosts } from './http/hosts';
 import { normalizeQuery, refuseNulCharacters, validationError } from './http/input-guard';
 import { mountOperations } from './http/operations';
-import { operationOf, operationsWithBody, problemHandler } from './http/problem';
+import { multipartOperations, operationOf, operationsWithBody, problemHandler } from './http/problem';
 import { memoizeValidatorRouteCompilation } from './http/route-cache';
 import { rateLimitRequests } from './http/rate-limit';
 import { securityHeaders } from './http/security-headers';
@@ -118,6 +119,10 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   // 3. Documentation (outside the contract).
   app.use(docsRouter(spec, config.publicUrl));
 
+  // 3b. Uploaded media stored on local disk (MEDIA_STORAGE=local), outside the contract like the
+  // docs; nginx serves the same folder in the compose file. S3 objects are served by the bucket or its CDN.
+  if (config.media.storage.driver === 'local') app.use('/media', mediaFiles(config.media.storage.root));
+
   // 4. Every API request counts against its client's allowance (the health probes never do).
   if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, probes));
 
@@ -155,7 +160,21 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   });
   app.use((req, res, next) => {
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    return hasBody && operationsWithBody.has(operationOf(req) ?? '') ? parseJson(req, res, next) : next();
+    const operation = operationOf(req) ?? '';
+    return hasBody && operationsWithBody.has(operation) && !multipartOperations.has(operation) ? parseJson(req, res, next) : next();
+  });
+  // A catalog file is the raw body of its import (CSV or JSON Lines), up to CATALOG_IMPORT_MAX_BYTES
+  // (413 above); any other media type is left to the validator (415).
+  const parseCatalogFile = express.raw({
+    type: ['text/csv', 'application/x-ndjson'],
+    limit: config.catalogImport.maxBytes,
+    verify: (req, _res, buf) => {
+      (req as express.Request).rawBody = buf;
+    },
+  });
+  app.use((req, res, next) => {
+    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    return hasBody && operationOf(req) === 'importProducts' ? parseCatalogFile(req, res, next) : next();
   });
   // U+0000 anywhere in the path, query, headers or body: 400 naming each field, before the contract.
   app.use(refuseNulCharacters());
@@ -172,6 +191,9 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
           ...cartTokenSecurityHandler((em, token) => services.cart.guestByToken(em, token), () => RequestContext.getEntityManager() as EntityManager),
         },
       },
+      // multipart/form-data (media uploads): multer in memory, one file of at most MEDIA_MAX_BYTES
+      // (refused as soon as it passes the limit, never read whole), a few short fields.
+      fileUploader: { limits: { fileSize: config.media.maxBytes, files: 1, fields: 8, parts: 9, fieldSize: 4096, fieldNameSize: 100, headerPairs: 50 } },
       validateFormats: true,
       // Calendar-exact dates (no 2030-02-30, month 13, leap second or year 0000): src/http/formats.ts.
       formats: strictFormats,

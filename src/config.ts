@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { HOST_PATTERN } from './http/hosts';
 import { FAILPOINT_NAMES, type FailpointName } from './shared/failpoints';
+import type { StorageSettings } from './storage';
 
 /** Thrown when the environment does not describe a runnable configuration. */
 export class ConfigError extends Error {
@@ -103,6 +104,19 @@ const schema = z.object({
     .string()
     .regex(/^\S+( \S+){4,5}$/, 'must be a cron expression such as "0 * * * *"')
     .default('0 * * * *'),
+  MEDIA_STORAGE: z.enum(['local', 's3'], { message: 'must be local or s3' }).default('local'),
+  MEDIA_ROOT: z.string().min(1).default('.data/media'),
+  MEDIA_PUBLIC_URL: z.url().max(150).regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
+  MEDIA_MAX_BYTES: int(1024, 100 * 1024 * 1024).default(10 * 1024 * 1024),
+  MEDIA_MAX_PIXELS: int(1, 268_402_689).default(40_000_000),
+  // A product's images hold at most 20 URLs (the contract's Product.images).
+  MEDIA_MAX_PER_PRODUCT: int(1, 20).default(20),
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: z.url().optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
@@ -116,6 +130,16 @@ const schema = z.object({
   ACCOUNT_MAIL_MAX_PER_EMAIL: int(1, 1000).default(3),
   ACCOUNT_MAIL_MAX_PER_ADDRESS: int(1, 100_000).default(20),
   ACCOUNT_MAIL_WINDOW_SECONDS: int(1, 86_400).default(3600),
+  CATALOG_IMPORT_MAX_BYTES: int(1024, 1_073_741_824).default(64 * 1024 * 1024),
+  CATALOG_IMPORT_BATCH_ROWS: int(1, 10_000).default(1000),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 100).default(4),
+  WEBHOOK_DISABLE_AFTER_FAILURES: int(1, 100_000).default(50),
+  WEBHOOK_SECRET_ROTATION_HOURS: int(0, 720).default(24),
+  WEBHOOK_RETENTION_DAYS: int(1, 3650).default(30),
+  WEBHOOK_RETRY_DELAY_SECONDS: int(1, 3600).default(30),
+  WEBHOOK_RETRY_LIMIT: int(0, 100).default(30),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.optional(),
 });
 
 export type Env = z.input<typeof schema>;
@@ -238,6 +262,46 @@ export interface Config {
     /** When carts.expire-abandoned runs (cron, UTC). */
     expiryCron: string;
   };
+  /** Outgoing webhooks (docs/webhooks.md). */
+  webhooks: {
+    /** WEBHOOK_TIMEOUT_MS: one delivery attempt is abandoned (a failed attempt) after this long. */
+    timeoutMs: number;
+    /** WEBHOOK_ENDPOINT_CONCURRENCY: deliveries in flight to one endpoint at once, across every worker. */
+    endpointConcurrency: number;
+    /** WEBHOOK_DISABLE_AFTER_FAILURES: consecutive failed attempts after which an endpoint is disabled. */
+    disableAfterFailures: number;
+    /** WEBHOOK_SECRET_ROTATION_HOURS: how long a rotated-out secret still signs (next to the new one). */
+    secretRotationHours: number;
+    /** WEBHOOK_RETENTION_DAYS: events and their deliveries older than this are pruned (daily). */
+    retentionDays: number;
+    /** WEBHOOK_RETRY_DELAY_SECONDS: the first retry's delay; each next one about doubles (capped at an hour). */
+    retryDelaySeconds: number;
+    /** WEBHOOK_RETRY_LIMIT: retries after the first attempt (30 with the defaults: about a day). */
+    retryLimit: number;
+    /**
+     * WEBHOOK_ALLOW_PRIVATE_TARGETS: endpoints may point at loopback, private, link-local... addresses.
+     * Unset: off in production (SSRF guard), on elsewhere (local receivers in development and tests).
+     */
+    allowPrivateTargets: boolean;
+  };
+  /** Catalog import (docs/catalog-import.md). */
+  catalogImport: {
+    /** CATALOG_IMPORT_MAX_BYTES: the largest file `POST /api/product/import/` accepts (413 above). */
+    maxBytes: number;
+    /** CATALOG_IMPORT_BATCH_ROWS: rows applied per transaction (each batch is all or nothing, with the progress). */
+    batchRows: number;
+  };
+  /** Product media uploads (docs/media.md). */
+  media: {
+    /** MEDIA_STORAGE's driver and its settings: `local` files under MEDIA_ROOT, or an S3 bucket. */
+    storage: StorageSettings;
+    /** MEDIA_MAX_BYTES: the largest file accepted (413 above; never read further). */
+    maxBytes: number;
+    /** MEDIA_MAX_PIXELS: the most pixels (width × height) an image may have (422 above). */
+    maxPixels: number;
+    /** MEDIA_MAX_PER_PRODUCT: media one product may have (409 above). */
+    maxPerProduct: number;
+  };
   mail: {
     /** SMTP server (smtp://user:pass@host:587, smtps://...); when absent mail is only logged. */
     smtpUrl?: string;
@@ -312,6 +376,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!input.PAYMENT_WEBHOOK_SECRET) issues.push('PAYMENT_WEBHOOK_SECRET: required in production (the provider signs webhooks with it)');
     if (input.FAILPOINTS && input.FAILPOINTS_ALLOW_PRODUCTION !== 'true') issues.push('FAILPOINTS: test-only (they kill the process); refused in production unless FAILPOINTS_ALLOW_PRODUCTION=true');
   }
+  if (input.MEDIA_STORAGE === 's3' && !input.S3_BUCKET) issues.push('S3_BUCKET: required when MEDIA_STORAGE=s3');
+  if (!input.S3_ACCESS_KEY_ID !== !input.S3_SECRET_ACCESS_KEY) issues.push('S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: give both, or neither (the SDK\'s default credentials)');
   if (!parsed.success || issues.length) throw new ConfigError(issues);
   const e = parsed.data;
   const embedded = !e.DATABASE_URL;
@@ -386,6 +452,40 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       superviseSeconds: e.JOBS_SUPERVISE_SECONDS,
     },
     carts: { ttlDays: e.CART_TTL_DAYS, expiryCron: e.CART_EXPIRY_CRON },
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+      disableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
+      secretRotationHours: e.WEBHOOK_SECRET_ROTATION_HOURS,
+      retentionDays: e.WEBHOOK_RETENTION_DAYS,
+      retryDelaySeconds: e.WEBHOOK_RETRY_DELAY_SECONDS,
+      retryLimit: e.WEBHOOK_RETRY_LIMIT,
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? e.NODE_ENV !== 'production',
+    },
+    catalogImport: { maxBytes: e.CATALOG_IMPORT_MAX_BYTES, batchRows: e.CATALOG_IMPORT_BATCH_ROWS },
+    media: {
+      storage:
+        e.MEDIA_STORAGE === 's3'
+          ? {
+              driver: 's3',
+              bucket: e.S3_BUCKET ?? '',
+              region: e.S3_REGION,
+              endpoint: e.S3_ENDPOINT,
+              forcePathStyle: e.S3_FORCE_PATH_STYLE,
+              accessKeyId: e.S3_ACCESS_KEY_ID,
+              secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+              publicUrl: e.MEDIA_PUBLIC_URL?.replace(/\/+$/, ''),
+            }
+          : {
+              driver: 'local',
+              root: e.MEDIA_ROOT,
+              // Served by the app (or nginx) under /media/ of the public address.
+              publicUrl: (e.MEDIA_PUBLIC_URL ?? `${e.PUBLIC_URL ?? `http://localhost:${e.PORT}`}/media`).replace(/\/+$/, ''),
+            },
+      maxBytes: e.MEDIA_MAX_BYTES,
+      maxPixels: e.MEDIA_MAX_PIXELS,
+      maxPerProduct: e.MEDIA_MAX_PER_PRODUCT,
+    },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     recovery: {
       resetTtlMinutes: e.PASSWORD_RESET_TTL_MINUTES,

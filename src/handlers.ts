@@ -5,10 +5,12 @@ import { cartHandlers } from './modules/cart';
 import { catalogHandlers } from './modules/catalog';
 import { checkoutHandlers, returnsHandlers } from './modules/checkout';
 import { discountsHandlers } from './modules/discounts';
+import { mediaHandlers } from './modules/media';
 import { reviewsHandlers } from './modules/reviews';
 import { shippingHandlers } from './modules/shipping';
 import { systemHandlers } from './modules/system';
 import { taxesHandlers } from './modules/taxes';
+import { webhooksHandlers } from './modules/webhooks';
 import { wishlistHandlers } from './modules/wishlist';
 import type { Services } from './services';
 
@@ -28,4 +30,6 @@ export const handlers: Handlers = {
   ...discountsHandlers,
   ...shippingHandlers,
   ...taxesHandlers,
+  ...webhooksHandlers,
+  ...mediaHandlers,
 };

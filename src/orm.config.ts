@@ -12,9 +12,11 @@ import { cartEntities } from './modules/cart';
 import { catalogEntities } from './modules/catalog';
 import { checkoutEntities } from './modules/checkout';
 import { discountsEntities } from './modules/discounts';
+import { mediaEntities } from './modules/media';
 import { reviewsEntities } from './modules/reviews';
 import { shippingEntities } from './modules/shipping';
 import { taxesEntities } from './modules/taxes';
+import { webhooksEntities } from './modules/webhooks';
 import { wishlistEntities } from './modules/wishlist';
 
 /** Every entity of every context: the ORM is configured with exactly this list. */
@@ -29,6 +31,8 @@ export const entities = [
   ...checkoutEntities,
   ...shippingEntities,
   ...taxesEntities,
+  ...mediaEntities,
+  ...webhooksEntities,
 ];
 
 /** MikroORM options for a database URL, mapping the app's entities. */

@@ -10,6 +10,7 @@ import type Redis from 'ioredis';
 import type { Config } from './config';
 import { BearerVerifier } from './http/auth';
 import { Pager } from './http/pagination';
+import { issuesAgainst } from './http/schemas';
 import { createFailureLimiter, createRequestLimiter, type RequestLimiter } from './http/rate-limit';
 import type { JobQueue } from './jobs/queue';
 import { subscribeJobs } from './jobs/subscriptions';
@@ -17,10 +18,14 @@ import { AccountsRepository, AccountsService, type AccountsDeps, AuthService, Re
 import { AddressesRepository, AddressesService, type AddressesDeps } from './modules/addresses';
 import { CartPricing, CartRepository, CartService, type CartDeps } from './modules/cart';
 import {
+  CatalogExportService,
+  CatalogImportRepository,
+  CatalogImportService,
   CatalogReader,
   CategoriesRepository,
   CategoriesService,
   type CatalogDeps,
+  type CatalogEvents,
   DiscoveryRepository,
   DiscoveryService,
   InventoryRepository,
@@ -42,23 +47,29 @@ import {
   ShipmentsService,
 } from './modules/checkout';
 import { DiscountsRepository, DiscountsService, type DiscountsDeps } from './modules/discounts';
+import { MediaRepository, MediaService, type MediaDeps } from './modules/media';
 import { ReviewsRepository, ReviewsService, type ReviewsDeps } from './modules/reviews';
 import { ShippingOptions, ShippingRepository, ShippingService, type ShippingDeps } from './modules/shipping';
 import { TaxesRepository, TaxesService, TaxLookup, type TaxesDeps } from './modules/taxes';
+import { subscribeWebhooks, WebhooksRepository, WebhooksService, type WebhooksDeps } from './modules/webhooks';
 import type { SystemDeps } from './modules/system';
 import { WishlistRepository, WishlistService, type WishlistDeps } from './modules/wishlist';
 import { CursorCodec } from './shared/cursor';
 import { DomainEvents } from './shared/events';
 import { armFailpoints } from './shared/failpoints';
+import { createStorage, type FileStorage } from './storage';
 
 /** A key for one purpose derived from the JWT secret (HMAC-SHA256 of the label), never the secret itself. */
 const deriveKey = (secret: string, label: string): Buffer => createHmac('sha256', secret).update(label).digest();
 
+/** The longest wait between two attempts of a webhook delivery (the backoff doubles up to it). */
+const WEBHOOK_RETRY_DELAY_MAX_SECONDS = 3600;
+
 /** Every event the contexts announce. */
-export type AppEvents = CheckoutEvents;
+export type AppEvents = CheckoutEvents & CatalogEvents;
 
 /** The application's services, built once per process and shared by REST handlers, GraphQL and jobs. */
-export interface Services extends AccountsDeps, AddressesDeps, CatalogDeps, CartDeps, WishlistDeps, ReviewsDeps, DiscountsDeps, CheckoutDeps, SystemDeps, ShippingDeps, TaxesDeps {
+export interface Services extends AccountsDeps, AddressesDeps, CatalogDeps, CartDeps, WishlistDeps, ReviewsDeps, DiscountsDeps, CheckoutDeps, SystemDeps, ShippingDeps, TaxesDeps, MediaDeps, WebhooksDeps {
   tokens: TokenService;
   /** Verifies bearer tokens, for REST's security handler and GraphQL alike. */
   bearer: BearerVerifier;
@@ -69,6 +80,8 @@ export interface Services extends AccountsDeps, AddressesDeps, CatalogDeps, Cart
   events: DomainEvents<AppEvents, EntityManager>;
   /** Sends the sandbox provider's later confirmations to our webhook; set its `target` once listening. */
   sandboxWebhooks: SandboxWebhookSender;
+  /** Where uploaded files are stored (MEDIA_STORAGE: local disk or S3). */
+  storage: FileStorage;
   /** Background jobs: `jobs.send(tx, name, data)` enqueues inside the caller's transaction. */
   jobs: JobQueue;
   /** Every request's allowance per client address (RATE_LIMIT_*); absent when turned off. */
@@ -113,8 +126,24 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
   const catalogReader = new CatalogReader();
   const details = new DiscoveryRepository(config.database.preparedStatements);
   const categories = new CategoriesService(new CategoriesRepository());
-  const products = new ProductsService(new ProductsRepository(), details, categories, accounts);
-  const inventory = new InventoryService(new InventoryRepository());
+  const products: ProductsService = new ProductsService(new ProductsRepository(), details, categories, accounts, events, {
+    // Built below; called only once requests run.
+    managesImages: (em, id) => media.hasMedia(em, id),
+    productDeleting: (em, id) => media.productDeleting(em, id),
+  });
+  const inventory = new InventoryService(new InventoryRepository(), events);
+  // Catalog files: rows checked member by member against the contract's own request schemas.
+  const catalogImportRows = new CatalogImportRepository();
+  const catalogImports = new CatalogImportService(
+    catalogImportRows,
+    new InventoryRepository(),
+    (schema, member, value, field) => issuesAgainst(`/components/schemas/${schema}/properties/${member}`, value, field),
+    accounts,
+    { enqueue: async (em, importId) => void (await jobs.send(em, 'catalog.import', { importId })) },
+    { currency: config.currency, batchRows: config.catalogImport.batchRows },
+    events,
+  );
+  const catalogExports = new CatalogExportService(new DiscoveryService(details), catalogImportRows, config.currency);
 
   // Shopping
   const discounts = new DiscountsService(new DiscountsRepository(), catalogReader);
@@ -149,7 +178,40 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     orders,
   );
 
+  // Media: product images through the storage driver; the catalog owns the products' `images`.
+  const storage = createStorage(config.media.storage);
+  const media: MediaService = new MediaService(
+    new MediaRepository(),
+    storage,
+    {
+      assertManageable: (em, actor, id) => products.assertManageable(em, actor, id),
+      isVisible: (em, viewer, id) => products.isVisible(em, viewer, id),
+      replaceImages: (em, id, urls) => products.replaceImages(em, id, urls),
+      exists: async (em, id) => (await catalogReader.existingProducts(em, [id])).length > 0,
+    },
+    {
+      resize: async (em, mediaId) => void (await jobs.send(em, 'media.resize', { mediaId })),
+      purge: async (em, productId, keys) => void (await jobs.send(em, 'media.purge', { productId, keys })),
+    },
+    { maxBytes: config.media.maxBytes, maxPixels: config.media.maxPixels, maxPerProduct: config.media.maxPerProduct },
+  );
+
   subscribeJobs(events, jobs, accounts);
+
+  // Outgoing webhooks: the contexts' events become outbox rows and delivery jobs in their transaction.
+  const webhooks = new WebhooksService(
+    new WebhooksRepository(),
+    {
+      enqueue: async (tx, job) =>
+        void (await jobs.send(tx, 'webhooks.deliver', job, {
+          retryLimit: config.webhooks.retryLimit,
+          retryDelay: config.webhooks.retryDelaySeconds,
+          retryDelayMax: WEBHOOK_RETRY_DELAY_MAX_SECONDS,
+        })),
+    },
+    config.webhooks,
+  );
+  subscribeWebhooks(events, webhooks, config.currency);
 
   return {
     tokens,
@@ -162,6 +224,8 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     categories,
     discovery: new DiscoveryService(details),
     products,
+    catalogImports,
+    catalogExports,
     catalogReader,
     inventory,
     addresses,
@@ -182,6 +246,9 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     events,
     sandboxWebhooks,
     jobs,
+    storage,
+    media,
+    webhooks,
     currency: config.currency,
     requestLimiter: config.http.rateLimit.max ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, redis) : undefined,
     lifecycle: { draining: false },

@@ -490,6 +490,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/product/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export products with their variants (CSV or JSON Lines)
+         * @description Admins export every product (active or not), vendors their own. Takes every filter of the product
+         *     list (`category` with its subcategories, `min_price`/`max_price`, `in_stock`, `brand`, `vendor`,
+         *     `search`). The file is streamed as it is read from the database (pages of 1,000 products, in id
+         *     order), so any size of catalog can be exported; it is sent as an attachment.
+         *
+         *     CSV columns (one row per variant, the product's columns repeated): `product_sku`, `name`, `slug`,
+         *     `description`, `brand`, `category` (id), `category_slug`, `vendor` (id), `tax_class`,
+         *     `is_active`, `images` (URLs joined by `|`), `sku`, `variant_name`, `attributes` (a JSON object),
+         *     `price`, `currency`, `stock`, `weight_grams`, `variant_is_active`. The file can be imported as
+         *     it is (`POST /api/product/import/`). See docs/catalog-import.md.
+         */
+        get: operations["exportProducts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/product/import/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import products from a CSV or JSON Lines file
+         * @description Creates or updates products and variants in bulk, from the file sent as the raw body: `text/csv`
+         *     (the export's columns, with a header row naming at least `product_sku` and `sku`; a new product
+         *     needs `name` and `category` or `category_slug`, a new variant `price`; an empty cell leaves the
+         *     value as it is) or `application/x-ndjson` (the export's lines), at most
+         *     CATALOG_IMPORT_MAX_BYTES (64 MiB by default). Admins import for any vendor (`vendor`, default
+         *     themselves); vendors only their own products: a row naming another vendor's SKU is rejected.
+         *
+         *     The file is stored and answered at once with 202 and the import (`Location`); a job applies it in
+         *     batches, each all or nothing with the import's progress. Each row is checked against the same
+         *     rules as `POST /api/product/` and `POST /api/variant/`; a variant's SKU says which variant a row
+         *     creates or updates, `product_sku` which product. Rejected rows are listed with their row number,
+         *     field and reason. Follow the import with `GET /api/product/import/{id}/`. See docs/catalog-import.md.
+         */
+        post: operations["importProducts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/product/import/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Follow a catalog import
+         * @description Its status and progress, for the user who uploaded it and admins (others get 404).
+         */
+        get: operations["getProductImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/product/import/{id}/errors/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List an import's rejected rows
+         * @description Every rejected row of the import, in file order, for the user who uploaded it and admins (others get 404).
+         */
+        get: operations["listProductImportErrors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/product/{id}/": {
         parameters: {
             query?: never;
@@ -512,7 +618,8 @@ export interface paths {
         /**
          * Delete a product
          * @description The product's vendor or an admin deletes it with its variants. A product that was ordered is
-         *     deactivated instead, so order history stays intact.
+         *     deactivated instead, so order history stays intact (and keeps its media). A deleted product's
+         *     media go with it; their stored files are removed by a job once the deletion has committed.
          */
         delete: operations["deleteProduct"];
         options?: never;
@@ -523,6 +630,70 @@ export interface paths {
          *     inactive, so it stays invisible).
          */
         patch: operations["updateProduct"];
+        trace?: never;
+    };
+    "/api/product/{id}/media/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a product's media
+         * @description **Public:** anyone may call this without signing in. A signed-in caller may send a bearer token (the `bearerAuth` option below is optional) and then sees what their role allows; a token that is sent must be valid (401 otherwise).
+         *
+         *     The product's images by position, with their variants and status. An inactive product's media are visible only to its vendor and admins.
+         */
+        get: operations["listProductMedia"];
+        put?: never;
+        /**
+         * Upload an image of a product
+         * @description The product's vendor or an admin uploads one JPEG, PNG or WebP image as `multipart/form-data`
+         *     (field `file`, optional `alt` and `position`). The type is read from the content; the size,
+         *     the pixel count and the whole image are checked before anything is stored, and a refused upload
+         *     leaves nothing behind. The answer is `processing`: a background job makes the thumbnail and
+         *     medium variants, then the image is `ready` and joins the product's `images`.
+         */
+        post: operations["uploadProductMedia"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/product/{id}/media/{media_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+                /** @description The media's id. */
+                media_id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a product's image
+         * @description The product's vendor or an admin deletes an image: its stored files (the original and its
+         *     variants) are removed, the others move up, and the product's `images` follow.
+         */
+        delete: operations["deleteProductMedia"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a product's image
+         * @description The product's vendor or an admin changes the alternative text or the position of an image; moving
+         *     one renumbers the others so positions stay 0..n-1, and the product's `images` follow.
+         */
+        patch: operations["updateProductMedia"];
         trace?: never;
     };
     "/api/variant/": {
@@ -1580,8 +1751,348 @@ export interface paths {
         patch: operations["updateTaxRate"];
         trace?: never;
     };
+    "/api/webhook/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Every registered endpoint, oldest first, for admins. Secrets are never listed.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description A URL (http or https, without credentials) that receives the events it subscribes to, signed
+         *     per Standard Webhooks. The answer carries the signing secret: the only time it is shown (rotate
+         *     it to get a new one). See docs/webhooks.md.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description For admins; without its secret.
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Deletes the endpoint and its delivery log; nothing more is sent to it.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook endpoint
+         * @description Changes its URL, events, description, or whether it is enabled. Enabling a disabled endpoint
+         *     (disabled by an admin, or after a streak of failed attempts) clears its failure streak; the
+         *     deliveries cancelled while it was disabled can be redelivered one by one.
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/api/webhook/{id}/rotate-secret/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description A new signing secret, answered once. The previous secret keeps signing next to it
+         *     (`webhook-signature` carries both) until `previous_secret_expires_at`
+         *     (WEBHOOK_SECRET_ROTATION_HOURS), so receivers can switch without rejecting a delivery.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook/{id}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List deliveries of an endpoint
+         * @description The endpoint's delivery log, newest first; `status` filters it.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook/{id}/deliveries/{delivery_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+                /** @description The delivery's id. */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a delivery
+         * @description One delivery with the payload sent and every attempt (time, status code, duration, error).
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook/{id}/deliveries/{delivery_id}/redeliver/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+                /** @description The delivery's id. */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver
+         * @description Sends the delivery again, whatever its status: it becomes `pending` and is queued behind the
+         *     other deliveries of its aggregate to this endpoint. Same `webhook-id` as before, so a receiver
+         *     that got it already can recognise it.
+         */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "order.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.created
+         * @description An order was placed (it awaits payment).
+         */
+        post: operations["onOrderCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.paid
+         * @description An order was paid.
+         */
+        post: operations["onOrderPaid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.cancelled
+         * @description An order was cancelled (by its buyer, an admin, or at the end of its payment window).
+         */
+        post: operations["onOrderCancelled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.shipped": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.shipped
+         * @description An order was shipped.
+         */
+        post: operations["onOrderShipped"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.refunded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.refunded
+         * @description The payment provider gave money of an order back (a return's refund, partial or whole, or a paid order refunded).
+         */
+        post: operations["onOrderRefunded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * product.created
+         * @description A product was created.
+         */
+        post: operations["onProductCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * product.updated
+         * @description A product was changed.
+         */
+        post: operations["onProductUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * product.deleted
+         * @description A product was deleted (or deactivated because orders refer to it).
+         */
+        post: operations["onProductDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "variant.stock_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * variant.stock_changed
+         * @description A variant's stock changed.
+         */
+        post: operations["onVariantStockChanged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -2948,6 +3459,82 @@ export interface components {
             price: components["schemas"]["PriceBucket"][];
         };
         /**
+         * @description `queued` until a worker takes the import; `running` while its batches commit; `succeeded` when every
+         *     row was applied or rejected; `failed` when the file itself is unusable (`failure_reason`).
+         * @enum {string}
+         */
+        CatalogImportStatus: "queued" | "running" | "succeeded" | "failed";
+        /**
+         * @description The file's format (`text/csv` or `application/x-ndjson`).
+         * @enum {string}
+         */
+        CatalogImportFormat: "csv" | "jsonl";
+        /** @description A rejected row of an import, and why. */
+        CatalogImportIssue: {
+            /**
+             * Format: int32
+             * @description The row's number in the file (CSV data rows from 1 after the header; JSON Lines by line).
+             */
+            row: number;
+            /** @description The column (CSV) or member (JSON Lines, `variants[0].price`) at fault. */
+            field: string;
+            message: string;
+        };
+        /**
+         * @description A catalog import: the uploaded file and how far its job got. `rows_total` is known once the job
+         *     has read the file. `errors` holds the first 100 rejected rows in file order (all of them:
+         *     `GET /api/product/import/{id}/errors/`).
+         */
+        CatalogImport: {
+            /** Format: int32 */
+            id: number;
+            status: components["schemas"]["CatalogImportStatus"];
+            format: components["schemas"]["CatalogImportFormat"];
+            /** Format: int32 */
+            rows_total: number | null;
+            /**
+             * Format: int32
+             * @description Rows applied or rejected so far (committed batches only).
+             */
+            rows_done: number;
+            /**
+             * Format: int32
+             * @description Variants created.
+             */
+            created: number;
+            /**
+             * Format: int32
+             * @description Variants updated.
+             */
+            updated: number;
+            /**
+             * Format: int32
+             * @description Rows rejected (see `errors`).
+             */
+            rejected: number;
+            errors: components["schemas"]["CatalogImportIssue"][];
+            failure_reason: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+        };
+        /** @description One page of an import's rejected rows, in file order. */
+        CatalogImportIssuePage: {
+            /**
+             * Format: int64
+             * @description The total number of rejected rows (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["CatalogImportIssue"][];
+        };
+        /**
          * @description The codes a 403 answer of this kind can carry.
          * @enum {string}
          */
@@ -2993,8 +3580,8 @@ export interface components {
          * @description The codes a 409 answer of this kind can carry.
          * @enum {string}
          */
-        UpdateProductConflictCode: "SLUG_TAKEN" | "PRODUCT_HAS_VARIANTS";
-        /** @description A 409 problem (RFC 9457) whose `code` is one of `SLUG_TAKEN`, `PRODUCT_HAS_VARIANTS`. */
+        UpdateProductConflictCode: "SLUG_TAKEN" | "PRODUCT_HAS_VARIANTS" | "IMAGES_FROM_MEDIA";
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `SLUG_TAKEN`, `PRODUCT_HAS_VARIANTS`, `IMAGES_FROM_MEDIA`. */
         UpdateProductConflictProblem: {
             type: components["schemas"]["ProblemType"];
             title: components["schemas"]["ProblemTitle"];
@@ -3009,6 +3596,212 @@ export interface components {
             code: components["schemas"]["UpdateProductConflictCode"];
             request_id?: components["schemas"]["ProblemRequestId"];
             errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The type found in an uploaded image's content (never its name or declared type).
+         * @enum {string}
+         */
+        ProductMediaContentType: "image/jpeg" | "image/png" | "image/webp";
+        /**
+         * @description `processing` until the variants are made, then `ready` (the image appears in the product's
+         *     `images`); `failed` if they could not be made.
+         * @enum {string}
+         */
+        ProductMediaStatus: "processing" | "ready" | "failed";
+        /** @description The resized WebP copies of an image (null until the job made them). */
+        ProductMediaVariants: {
+            /**
+             * Format: uri
+             * @description Fits inside 200x200 pixels.
+             */
+            thumbnail: string | null;
+            /**
+             * Format: uri
+             * @description Fits inside 800x800 pixels.
+             */
+            medium: string | null;
+        };
+        /**
+         * @description An image of a product, uploaded by its vendor or an admin. `url` is the original as uploaded;
+         *     `variants` are WebP copies made by a background job (null until it ran). A product's `images`
+         *     are the URLs of its `ready` media in `position` order.
+         */
+        ProductMedia: {
+            /** Format: int32 */
+            id: number;
+            /**
+             * Format: int32
+             * @description The product's id.
+             */
+            product: number;
+            /**
+             * Format: uri
+             * @description The original image's public URL; it never changes, so it may be cached for good.
+             */
+            url: string;
+            /** @description The alternative text ('' when none was given). */
+            alt: string;
+            /**
+             * Format: int32
+             * @description Its place among the product's media, from 0 (the product's first image).
+             */
+            position: number;
+            /**
+             * Format: int32
+             * @description Width of the original in pixels, read from the file.
+             */
+            width: number;
+            /**
+             * Format: int32
+             * @description Height of the original in pixels, read from the file.
+             */
+            height: number;
+            content_type: components["schemas"]["ProductMediaContentType"];
+            /** Format: int32 */
+            size_bytes: number;
+            status: components["schemas"]["ProductMediaStatus"];
+            variants: components["schemas"]["ProductMediaVariants"];
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description One page of a product's media, by position. `next` and `previous` are absolute URLs to follow (or
+         *     null); `count` is present on numbered pages (`page=`) only.
+         */
+        ProductMediaPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["ProductMedia"][];
+        };
+        /**
+         * @description One image, as `multipart/form-data`. The type is read from the content: JPEG, PNG or WebP, whatever
+         *     the file's name or declared type. Limits: MEDIA_MAX_BYTES (10 MiB by default) and
+         *     MEDIA_MAX_PIXELS (40 megapixels by default).
+         * @example {
+         *       "file": "(the image's bytes)",
+         *       "alt": "Road runner, side view",
+         *       "position": "0"
+         *     }
+         */
+        ProductMediaUpload: {
+            /**
+             * Format: binary
+             * @description The image's bytes.
+             */
+            file: string;
+            /** @description Alternative text for the image. */
+            alt?: string;
+            /**
+             * @description Where to put it among the product's media (a whole number from 0; the others move down). Default:
+             *     last. A form field is text, hence a string of digits.
+             */
+            position?: string;
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `MEDIA_LIMIT_REACHED`. */
+        MediaLimitReachedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "MEDIA_LIMIT_REACHED";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 413 answer of this kind can carry.
+         * @enum {string}
+         */
+        UploadTooLargeCode: "FILE_TOO_LARGE" | "TOO_MANY_PARTS";
+        /** @description A 413 problem (RFC 9457) whose `code` is one of `FILE_TOO_LARGE`, `TOO_MANY_PARTS`. */
+        UploadTooLargeProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 413;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["UploadTooLargeCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 415 answer of this kind can carry.
+         * @enum {string}
+         */
+        UnsupportedImageCode: "UNSUPPORTED_IMAGE_TYPE" | "UNSUPPORTED_MEDIA_TYPE";
+        /** @description A 415 problem (RFC 9457) whose `code` is one of `UNSUPPORTED_IMAGE_TYPE`, `UNSUPPORTED_MEDIA_TYPE`. */
+        UnsupportedImageProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 415;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["UnsupportedImageCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description The codes a 422 answer of this kind can carry.
+         * @enum {string}
+         */
+        ImageRefusedCode: "IMAGE_DIMENSIONS" | "IMAGE_TRUNCATED" | "IMAGE_POLYGLOT";
+        /** @description A 422 problem (RFC 9457) whose `code` is one of `IMAGE_DIMENSIONS`, `IMAGE_TRUNCATED`, `IMAGE_POLYGLOT`. */
+        ImageRefusedProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 422;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            code: components["schemas"]["ImageRefusedCode"];
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /**
+         * @description Changes a media's alternative text or moves it: the others are renumbered so positions stay
+         *     0..n-1.
+         * @example {
+         *       "alt": "Road runner, sole",
+         *       "position": 0
+         *     }
+         */
+        ProductMediaUpdate: {
+            alt?: string;
+            /**
+             * Format: int32
+             * @description Its new place (less than the product's number of media).
+             */
+            position?: number;
         };
         /**
          * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
@@ -5126,6 +5919,591 @@ export interface components {
             name?: string;
             rate?: components["schemas"]["TaxRatePercentInput"];
         };
+        /**
+         * Format: uri
+         * @description Where events are POSTed: an absolute http or https URL, without credentials (`user:pass@`).
+         *     It must lead to a public address unless the shop allows private targets
+         *     (`WEBHOOK_ALLOW_PRIVATE_TARGETS`, off in production): a loopback, private or link-local IP, or
+         *     `localhost`, is a 400; a host name is resolved at every delivery and an attempt to a non-public
+         *     address fails without connecting.
+         * @example https://erp.example.com/hooks/shop
+         */
+        WebhookUrl: string;
+        /**
+         * @description An event type an endpoint may subscribe to (docs/webhooks.md describes each).
+         * @enum {string}
+         */
+        WebhookEventType: "order.created" | "order.paid" | "order.cancelled" | "order.shipped" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "variant.stock_changed";
+        /** @description The event types to receive (at least one, each once). */
+        WebhookEvents: components["schemas"]["WebhookEventType"][];
+        /** @description A partner's endpoint and the events it receives. Its secret is never listed. */
+        WebhookEndpoint: {
+            /** Format: int32 */
+            id: number;
+            url: components["schemas"]["WebhookUrl"];
+            description: string;
+            events: components["schemas"]["WebhookEvents"];
+            enabled: boolean;
+            /** @description Why it is disabled (an admin, or a streak of failed attempts); null when enabled. */
+            disabled_reason: string | null;
+            /** Format: date-time */
+            disabled_at: string | null;
+            /**
+             * Format: int32
+             * @description Failed attempts in a row; at WEBHOOK_DISABLE_AFTER_FAILURES the endpoint is disabled.
+             */
+            failure_streak: number;
+            /**
+             * Format: date-time
+             * @description Until then the secret before the last rotation still signs (a second signature); null when none does.
+             */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        WebhookEndpointPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["WebhookEndpoint"][];
+        };
+        /**
+         * @description A new endpoint.
+         * @example {
+         *       "url": "https://erp.example.com/hooks/shop",
+         *       "events": [
+         *         "order.created",
+         *         "order.paid"
+         *       ],
+         *       "description": "ERP order feed"
+         *     }
+         */
+        WebhookEndpointCreate: {
+            url: components["schemas"]["WebhookUrl"];
+            events: components["schemas"]["WebhookEvents"];
+            description?: string;
+            /** @description Default true. */
+            enabled?: boolean;
+        };
+        /** @description A Standard Webhooks signing secret, `whsec_` and the base64 of 32 random bytes. Keep it secret. */
+        WebhookSecretValue: string;
+        /** @description A new endpoint with its signing secret (shown only now). */
+        WebhookEndpointCreated: {
+            /** Format: int32 */
+            id: number;
+            url: components["schemas"]["WebhookUrl"];
+            description: string;
+            events: components["schemas"]["WebhookEvents"];
+            enabled: boolean;
+            /** @description Why it is disabled (an admin, or a streak of failed attempts); null when enabled. */
+            disabled_reason: string | null;
+            /** Format: date-time */
+            disabled_at: string | null;
+            /**
+             * Format: int32
+             * @description Failed attempts in a row; at WEBHOOK_DISABLE_AFTER_FAILURES the endpoint is disabled.
+             */
+            failure_streak: number;
+            /**
+             * Format: date-time
+             * @description Until then the secret before the last rotation still signs (a second signature); null when none does.
+             */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            secret: components["schemas"]["WebhookSecretValue"];
+        };
+        /**
+         * @description Changes to an endpoint; `enabled=true` re-enables a disabled one (its failure streak starts again).
+         * @example {
+         *       "enabled": true
+         *     }
+         */
+        WebhookEndpointUpdate: {
+            url?: components["schemas"]["WebhookUrl"];
+            events?: components["schemas"]["WebhookEvents"];
+            description?: string;
+            enabled?: boolean;
+        };
+        /** @description The endpoint's new signing secret (shown only now). */
+        WebhookSecret: {
+            secret: components["schemas"]["WebhookSecretValue"];
+            /**
+             * Format: date-time
+             * @description Until then the previous secret signs too; null when WEBHOOK_SECRET_ROTATION_HOURS is 0.
+             */
+            previous_secret_expires_at: string | null;
+        };
+        /**
+         * @description `pending`: to be sent, or retried; `succeeded`: the endpoint answered 2xx; `failed`: every
+         *     attempt failed; `cancelled`: the endpoint was disabled before it could be delivered.
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "succeeded" | "failed" | "cancelled";
+        /** @description One event for one endpoint. */
+        WebhookDelivery: {
+            /** Format: int32 */
+            id: number;
+            /** Format: int32 */
+            endpoint: number;
+            /** Format: int32 */
+            event_id: number;
+            event_type: components["schemas"]["WebhookEventType"];
+            /** @description The `webhook-id` header of every attempt (`msg_` + the event id). */
+            webhook_id: string;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            /** Format: int32 */
+            attempt_count: number;
+            /**
+             * Format: int32
+             * @description The last attempt's HTTP status; null before the first or when no answer came.
+             */
+            last_status_code: number | null;
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description One page of a list. `next` and `previous` are absolute URLs to follow (or null);
+         *     `count` is present on numbered pages (`page=`) only.
+         */
+        WebhookDeliveryPage: {
+            /**
+             * Format: int64
+             * @description The total number of matching items (numbered pages only).
+             */
+            count?: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["WebhookDelivery"][];
+        };
+        /** @description The body a delivery sends (`type`, `timestamp`, `data`), as the `webhooks` section of this document describes it. */
+        WebhookDeliveryPayload: {
+            [key: string]: unknown;
+        };
+        /** @description One HTTP attempt of a delivery. */
+        WebhookAttempt: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: int32
+             * @description Null when no HTTP answer came (a timeout, a refused connection).
+             */
+            status_code: number | null;
+            /** Format: int32 */
+            duration_ms: number;
+            /** @description Why the attempt failed; null for a 2xx. */
+            error: string | null;
+            /** @description The first KB of the answer's body. */
+            response_excerpt: string | null;
+        };
+        /** @description One event for one endpoint, with the body sent and every attempt, oldest first. */
+        WebhookDeliveryDetail: {
+            /** Format: int32 */
+            id: number;
+            /** Format: int32 */
+            endpoint: number;
+            /** Format: int32 */
+            event_id: number;
+            event_type: components["schemas"]["WebhookEventType"];
+            /** @description The `webhook-id` header of every attempt (`msg_` + the event id). */
+            webhook_id: string;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            /** Format: int32 */
+            attempt_count: number;
+            /**
+             * Format: int32
+             * @description The last attempt's HTTP status; null before the first or when no answer came.
+             */
+            last_status_code: number | null;
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            payload: components["schemas"]["WebhookDeliveryPayload"];
+            attempts: components["schemas"]["WebhookAttempt"][];
+        };
+        /** @description A 409 problem (RFC 9457) whose `code` is one of `WEBHOOK_DISABLED`. */
+        WebhookDisabledProblem: {
+            type: components["schemas"]["ProblemType"];
+            title: components["schemas"]["ProblemTitle"];
+            /**
+             * Format: int32
+             * @description The HTTP status code, as sent.
+             * @constant
+             */
+            status: 409;
+            detail?: components["schemas"]["ProblemDetail"];
+            instance?: components["schemas"]["ProblemInstance"];
+            /**
+             * @description A stable, machine-readable error code; this response carries no other.
+             * @constant
+             */
+            code: "WEBHOOK_DISABLED";
+            request_id?: components["schemas"]["ProblemRequestId"];
+            errors?: components["schemas"]["ValidationIssues"];
+        };
+        /** @description The order as it was at the event. */
+        WebhookOrderData: {
+            /** Format: int32 */
+            id: number;
+            status: components["schemas"]["OrderStatus"];
+            payment_status: components["schemas"]["PaymentStatus"];
+            total: components["schemas"]["Money"];
+            refunded_total: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            /**
+             * Format: int32
+             * @description The buyer's account; null for a guest's order.
+             */
+            user_id: number | null;
+            /** @description A guest's email; null for an account's order. */
+            email: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description `order.created`: An order was placed (it awaits payment). The body of the POST; `webhook-id`, `webhook-timestamp` and `webhook-signature`
+         *     headers come with it (docs/webhooks.md).
+         * @example {
+         *       "type": "order.created",
+         *       "timestamp": "2026-12-05T09:00:31.507Z",
+         *       "data": {
+         *         "id": 1042,
+         *         "status": "pending_payment",
+         *         "payment_status": "unpaid",
+         *         "total": "59.80",
+         *         "refunded_total": "0.00",
+         *         "currency": "USD",
+         *         "user_id": 12,
+         *         "email": null,
+         *         "created_at": "2026-12-05T08:58:02.310Z"
+         *       }
+         *     }
+         */
+        WebhookOrderCreatedEvent: {
+            /** @constant */
+            type: "order.created";
+            /**
+             * Format: date-time
+             * @description When the event happened (the same on every retry).
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookOrderData"];
+        };
+        /**
+         * @description `order.paid`: An order was paid. The body of the POST; `webhook-id`, `webhook-timestamp` and `webhook-signature`
+         *     headers come with it (docs/webhooks.md).
+         * @example {
+         *       "type": "order.paid",
+         *       "timestamp": "2026-12-05T09:00:31.507Z",
+         *       "data": {
+         *         "id": 1042,
+         *         "status": "paid",
+         *         "payment_status": "paid",
+         *         "total": "59.80",
+         *         "refunded_total": "0.00",
+         *         "currency": "USD",
+         *         "user_id": 12,
+         *         "email": null,
+         *         "created_at": "2026-12-05T08:58:02.310Z"
+         *       }
+         *     }
+         */
+        WebhookOrderPaidEvent: {
+            /** @constant */
+            type: "order.paid";
+            /**
+             * Format: date-time
+             * @description When the event happened (the same on every retry).
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookOrderData"];
+        };
+        /**
+         * @description `order.cancelled`: An order was cancelled (by its buyer, an admin, or at the end of its payment window). The body of the POST; `webhook-id`, `webhook-timestamp` and `webhook-signature`
+         *     headers come with it (docs/webhooks.md).
+         * @example {
+         *       "type": "order.cancelled",
+         *       "timestamp": "2026-12-05T09:00:31.507Z",
+         *       "data": {
+         *         "id": 1042,
+         *         "status": "cancelled",
+         *         "payment_status": "unpaid",
+         *         "total": "59.80",
+         *         "refunded_total": "0.00",
+         *         "currency": "USD",
+         *         "user_id": 12,
+         *         "email": null,
+         *         "created_at": "2026-12-05T08:58:02.310Z"
+         *       }
+         *     }
+         */
+        WebhookOrderCancelledEvent: {
+            /** @constant */
+            type: "order.cancelled";
+            /**
+             * Format: date-time
+             * @description When the event happened (the same on every retry).
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookOrderData"];
+        };
+        /**
+         * @description `order.shipped`: An order was shipped. The body of the POST; `webhook-id`, `webhook-timestamp` and `webhook-signature`
+         *     headers come with it (docs/webhooks.md).
+         * @example {
+         *       "type": "order.shipped",
+         *       "timestamp": "2026-12-05T09:00:31.507Z",
+         *       "data": {
+         *         "id": 1042,
+         *         "status": "shipped",
+         *         "payment_status": "paid",
+         *         "total": "59.80",
+         *         "refunded_total": "0.00",
+         *         "currency": "USD",
+         *         "user_id": 12,
+         *         "email": null,
+         *         "created_at": "2026-12-05T08:58:02.310Z"
+         *       }
+         *     }
+         */
+        WebhookOrderShippedEvent: {
+            /** @constant */
+            type: "order.shipped";
+            /**
+             * Format: date-time
+             * @description When the event happened (the same on every retry).
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookOrderData"];
+        };
+        /** @description The order as it was when the provider gave money back; `amount` is what this refund gave back. */
+        WebhookOrderRefundedData: {
+            /** Format: int32 */
+            id: number;
+            status: components["schemas"]["OrderStatus"];
+            payment_status: components["schemas"]["PaymentStatus"];
+            total: components["schemas"]["Money"];
+            refunded_total: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            /**
+             * Format: int32
+             * @description The buyer's account; null for a guest's order.
+             */
+            user_id: number | null;
+            /** @description A guest's email; null for an account's order. */
+            email: string | null;
+            /** Format: date-time */
+            created_at: string;
+            amount: components["schemas"]["Money"];
+        };
+        /**
+         * @description `order.refunded`: The payment provider gave money of an order back (a return's refund, partial or whole, or a paid order refunded). The body of the POST; `webhook-id`, `webhook-timestamp` and `webhook-signature`
+         *     headers come with it (docs/webhooks.md).
+         * @example {
+         *       "type": "order.refunded",
+         *       "timestamp": "2026-12-05T09:00:31.507Z",
+         *       "data": {
+         *         "id": 1042,
+         *         "status": "delivered",
+         *         "payment_status": "partially_refunded",
+         *         "total": "59.80",
+         *         "refunded_total": "19.90",
+         *         "currency": "USD",
+         *         "user_id": 12,
+         *         "email": null,
+         *         "created_at": "2026-12-05T08:58:02.310Z",
+         *         "amount": "19.90"
+         *       }
+         *     }
+         */
+        WebhookOrderRefundedEvent: {
+            /** @constant */
+            type: "order.refunded";
+            /**
+             * Format: date-time
+             * @description When the event happened (the same on every retry).
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookOrderRefundedData"];
+        };
+        /** @description The product as it was at the event. */
+        WebhookProductData: {
+            /** Format: int32 */
+            id: number;
+            name: string;
+            slug: string;
+            sku: string;
+            price: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            is_active: boolean;
+            /** Format: int32 */
+            category: number;
+            /** Format: int32 */
+            vendor: number;
+            /**
+             * Format: int32
+             * @description Units in stock over its variants.
+             */
+            stock: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description `product.created`: A product was created. The body of the POST; `webhook-id`, `webhook-timestamp` and `webhook-signature`
+         *     headers come with it (docs/webhooks.md).
+         * @example {
+         *       "type": "product.created",
+         *       "timestamp": "2026-12-05T09:00:31.507Z",
+         *       "data": {
+         *         "id": 310,
+         *         "name": "Linen shirt",
+         *         "slug": "linen-shirt",
+         *         "sku": "LS-310",
+         *         "price": "39.00",
+         *         "currency": "USD",
+         *         "is_active": true,
+         *         "category": 4,
+         *         "vendor": 9,
+         *         "stock": 25,
+         *         "created_at": "2026-12-01T10:00:00.000Z",
+         *         "updated_at": "2026-12-05T09:00:31.507Z"
+         *       }
+         *     }
+         */
+        WebhookProductCreatedEvent: {
+            /** @constant */
+            type: "product.created";
+            /**
+             * Format: date-time
+             * @description When the event happened (the same on every retry).
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookProductData"];
+        };
+        /**
+         * @description `product.updated`: A product was changed. The body of the POST; `webhook-id`, `webhook-timestamp` and `webhook-signature`
+         *     headers come with it (docs/webhooks.md).
+         * @example {
+         *       "type": "product.updated",
+         *       "timestamp": "2026-12-05T09:00:31.507Z",
+         *       "data": {
+         *         "id": 310,
+         *         "name": "Linen shirt",
+         *         "slug": "linen-shirt",
+         *         "sku": "LS-310",
+         *         "price": "39.00",
+         *         "currency": "USD",
+         *         "is_active": true,
+         *         "category": 4,
+         *         "vendor": 9,
+         *         "stock": 25,
+         *         "created_at": "2026-12-01T10:00:00.000Z",
+         *         "updated_at": "2026-12-05T09:00:31.507Z"
+         *       }
+         *     }
+         */
+        WebhookProductUpdatedEvent: {
+            /** @constant */
+            type: "product.updated";
+            /**
+             * Format: date-time
+             * @description When the event happened (the same on every retry).
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookProductData"];
+        };
+        /** @description The product deleted (or deactivated because orders refer to it). */
+        WebhookProductDeletedData: {
+            /** Format: int32 */
+            id: number;
+        };
+        /**
+         * @description `product.deleted`: A product was deleted (or deactivated because orders refer to it). The body of the POST; `webhook-id`, `webhook-timestamp` and `webhook-signature`
+         *     headers come with it (docs/webhooks.md).
+         * @example {
+         *       "type": "product.deleted",
+         *       "timestamp": "2026-12-05T09:00:31.507Z",
+         *       "data": {
+         *         "id": 310
+         *       }
+         *     }
+         */
+        WebhookProductDeletedEvent: {
+            /** @constant */
+            type: "product.deleted";
+            /**
+             * Format: date-time
+             * @description When the event happened (the same on every retry).
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookProductDeletedData"];
+        };
+        /** @description One variant's stock after a move (a sale, a cancellation, a return, or set by its vendor or an admin). */
+        WebhookStockChangedData: {
+            /** Format: int32 */
+            variant_id: number;
+            /** Format: int32 */
+            product_id: number;
+            sku: string;
+            /** Format: int32 */
+            stock: number;
+            /** Format: int32 */
+            previous_stock: number;
+        };
+        /**
+         * @description `variant.stock_changed`: A variant's stock changed. The body of the POST; `webhook-id`, `webhook-timestamp` and `webhook-signature`
+         *     headers come with it (docs/webhooks.md).
+         * @example {
+         *       "type": "variant.stock_changed",
+         *       "timestamp": "2026-12-05T09:00:31.507Z",
+         *       "data": {
+         *         "variant_id": 871,
+         *         "product_id": 310,
+         *         "sku": "LS-310-M",
+         *         "stock": 24,
+         *         "previous_stock": 25
+         *       }
+         *     }
+         */
+        WebhookStockChangedEvent: {
+            /** @constant */
+            type: "variant.stock_changed";
+            /**
+             * Format: date-time
+             * @description When the event happened (the same on every retry).
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookStockChangedData"];
+        };
     };
     responses: {
         /**
@@ -5673,6 +7051,39 @@ export interface components {
             };
         };
         /**
+         * @description The request or the file's first line is refused before anything runs. Nothing is stored. `code` says why:
+         *
+         *     - `VALIDATION_ERROR`: the request breaks the contract, or the file's header names an unknown column, repeats one, or lacks a required one (`errors` names each, `body.<column>`); a JSON Lines file whose first line is not a JSON object.
+         *     - `DISALLOWED_HOST`: the `Host` names a host the server does not serve.
+         */
+        ImportBadRequest: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ParameterBadRequestProblem"];
+            };
+        };
+        /**
+         * @description The file is not in a format the import reads. Nothing is stored. `code` says why:
+         *
+         *     - `UNSUPPORTED_MEDIA_TYPE`: the body is neither `text/csv` nor `application/x-ndjson` (or has an unsupported charset or encoding).
+         */
+        ImportUnsupportedMediaType: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+            };
+        };
+        /**
          * @description No such product, or one the caller may not see (inactive products are visible to their vendor and admins only). `code` says why:
          *
          *     - `NOT_FOUND`: no such resource, or one the caller may not see.
@@ -5710,6 +7121,7 @@ export interface components {
          *
          *     - `SLUG_TAKEN`: the slug is already used.
          *     - `PRODUCT_HAS_VARIANTS`: `price` or `stock` was given for a product with several variants: change them on each variant.
+         *     - `IMAGES_FROM_MEDIA`: `images` was given for a product with uploaded media: its images are its ready media, in their order (`/api/product/{id}/media/`).
          */
         UpdateProductConflict: {
             headers: {
@@ -5720,6 +7132,91 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["UpdateProductConflictProblem"];
+            };
+        };
+        /**
+         * @description The upload is refused before anything runs. Nothing is stored. `code` says why:
+         *
+         *     - `VALIDATION_ERROR`: the form breaks the contract; `errors` names every offending field (no `file`, a field the form does not take, an `alt` too long, a `position` that is not a whole number or is past the end of the product's media).
+         *     - `DISALLOWED_HOST`: the `Host` names a host the server does not serve.
+         */
+        UploadBadRequest: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ParameterBadRequestProblem"];
+            };
+        };
+        /**
+         * @description The product has as many media as allowed. Nothing is stored. `code` says why:
+         *
+         *     - `MEDIA_LIMIT_REACHED`: the product already has MEDIA_MAX_PER_PRODUCT media (20 by default): delete one first.
+         */
+        MediaLimitReached: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["MediaLimitReachedProblem"];
+            };
+        };
+        /**
+         * @description The upload is too large. Nothing is stored. `code` says why:
+         *
+         *     - `FILE_TOO_LARGE`: the file is larger than MEDIA_MAX_BYTES (10 MiB by default); it was not read further.
+         *     - `TOO_MANY_PARTS`: the form holds more than one file, or too many fields.
+         */
+        UploadTooLarge: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UploadTooLargeProblem"];
+            };
+        };
+        /**
+         * @description The upload is not an image this API takes. Nothing is stored. `code` says why:
+         *
+         *     - `UNSUPPORTED_IMAGE_TYPE`: the file's content is not a JPEG, PNG or WebP image (its name and declared type are not trusted).
+         *     - `UNSUPPORTED_MEDIA_TYPE`: the body is not `multipart/form-data`.
+         */
+        UnsupportedImage: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UnsupportedImageProblem"];
+            };
+        };
+        /**
+         * @description The image is well formed as a request but refused. Nothing is stored. `code` says why:
+         *
+         *     - `IMAGE_DIMENSIONS`: the image has more pixels than MEDIA_MAX_PIXELS (40 megapixels by default), or no pixels.
+         *     - `IMAGE_TRUNCATED`: the image data ends early or is corrupt: it does not decode whole.
+         *     - `IMAGE_POLYGLOT`: the file holds more than the image: bytes after the image's end, or HTML, script or PHP markup inside.
+         */
+        ImageRefused: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ImageRefusedProblem"];
             };
         };
         /**
@@ -6295,6 +7792,22 @@ export interface components {
                 "application/problem+json": components["schemas"]["TaxRateExistsProblem"];
             };
         };
+        /**
+         * @description The endpoint is disabled. Nothing is changed. `code` says why:
+         *
+         *     - `WEBHOOK_DISABLED`: enable the endpoint (PATCH `enabled: true`) before redelivering.
+         */
+        WebhookDisabled: {
+            headers: {
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["WebhookDisabledProblem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -6346,6 +7859,13 @@ export interface components {
          */
         Count: components["schemas"]["CountMode"];
         /**
+         * @description `csv` (default): one row per variant, the product's columns repeated, with a header row.
+         *     `jsonl`: JSON Lines, one product per line with its `variants` array.
+         */
+        ExportFormat: "csv" | "jsonl";
+        /** @description The media's id. */
+        MediaId: number;
+        /**
          * @description Makes a retry safe: the same key with the same body answers the first result again; the same key
          *     with another body is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running is
          *     409 `IDEMPOTENCY_CONFLICT`. Keys are per user and kept for 24 hours. Use a UUID per attempt.
@@ -6353,6 +7873,10 @@ export interface components {
         IdempotencyKey: string;
         /** @description The order's id. */
         OrderIdPath: number;
+        /** @description Only deliveries with this status. */
+        DeliveryStatusFilter: components["schemas"]["WebhookDeliveryStatus"];
+        /** @description The delivery's id. */
+        DeliveryId: number;
     };
     requestBodies: never;
     headers: {
@@ -7332,6 +8856,179 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    exportProducts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `csv` (default): one row per variant, the product's columns repeated, with a header row.
+                 *     `jsonl`: JSON Lines, one product per line with its `variants` array.
+                 */
+                format?: components["parameters"]["ExportFormat"];
+                /** @description A category id or slug; products of all its subcategories match too. */
+                category?: components["parameters"]["ProductCategoryFilter"];
+                /** @description Lowest price (inclusive), compared with the product's lowest variant price. */
+                min_price?: components["parameters"]["MinPrice"];
+                /** @description Highest price (inclusive), compared with the product's lowest variant price. */
+                max_price?: components["parameters"]["MaxPrice"];
+                /** @description Only products that can (true) or cannot (false) be bought now. */
+                in_stock?: components["parameters"]["InStock"];
+                /**
+                 * @description One or more brands (exact names, as facets list them); repeat the parameter for several
+                 *     (`brand=A&brand=B`). The bracket forms of some clients, `brand[]=A&brand[]=B` and
+                 *     `brand[0]=A&brand[1]=B`, mean the same; any other bracket form is a 400.
+                 */
+                brand?: components["parameters"]["BrandFilter"];
+                /** @description Only the products of this vendor (a user id). */
+                vendor?: components["parameters"]["VendorFilter"];
+                /**
+                 * @description Full-text search over name, brand and description (web-search syntax: `"exact phrase"`, `-exclude`,
+                 *     `or`), also matching names with typos. Results are ranked by relevance unless `ordering` says otherwise.
+                 */
+                search?: components["parameters"]["ProductSearch"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The products, as a file. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description attachment; filename="products.csv" (or products.jsonl). */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importProducts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description Stored; a job imports it. */
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description The import's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogImport"];
+                };
+            };
+            400: components["responses"]["ImportBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["ImportUnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getProductImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogImport"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProductImportErrors: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rejected rows. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogImportIssuePage"];
+                };
+            };
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getProduct: {
         parameters: {
             query?: never;
@@ -7431,6 +9128,163 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnknownCategory"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProductMedia: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the product's media. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductMediaPage"];
+                };
+            };
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["TokenRefused"];
+            404: components["responses"]["ProductNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    uploadProductMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ProductMediaUpload"];
+            };
+        };
+        responses: {
+            /** @description Stored; its variants are being made. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductMedia"];
+                };
+            };
+            400: components["responses"]["UploadBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["CatalogForbidden"];
+            404: components["responses"]["ProductNotFound"];
+            409: components["responses"]["MediaLimitReached"];
+            413: components["responses"]["UploadTooLarge"];
+            415: components["responses"]["UnsupportedImage"];
+            422: components["responses"]["ImageRefused"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteProductMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+                /** @description The media's id. */
+                media_id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["CatalogForbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateProductMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+                /** @description The media's id. */
+                media_id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductMediaUpdate"];
+            };
+        };
+        responses: {
+            /** @description The changed image. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductMedia"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["CatalogForbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -9887,6 +11741,532 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhook endpoints. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointPage"];
+                };
+            };
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description Registered; `secret` signs its deliveries. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description The endpoint's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated endpoint. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries with this status. */
+                status?: components["parameters"]["DeliveryStatusFilter"];
+                /**
+                 * @description An opaque position taken from a `next` or `previous` link. Do not build or edit it: a cursor that
+                 *     was altered, or belongs to another ordering, is rejected with 400.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description A 1-based page number, for clients that want numbered pages (the answer then includes `count`). Cannot be combined with `cursor`. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+            };
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            400: components["responses"]["ListBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+                /** @description The delivery's id. */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+                /** @description The delivery's id. */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued; the delivery as it is now. */
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            400: components["responses"]["ParameterBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["WebhookDisabled"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    onOrderCreated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookOrderCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else (or no answer within the timeout) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderPaid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookOrderPaidEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else (or no answer within the timeout) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderCancelled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookOrderCancelledEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else (or no answer within the timeout) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderShipped: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookOrderShippedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else (or no answer within the timeout) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderRefunded: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookOrderRefundedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else (or no answer within the timeout) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onProductCreated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookProductCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else (or no answer within the timeout) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onProductUpdated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookProductUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else (or no answer within the timeout) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onProductDeleted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookProductDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else (or no answer within the timeout) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onVariantStockChanged: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookStockChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; anything else (or no answer within the timeout) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -1,3 +1,4 @@
+import { pipeline, type Readable } from 'node:stream';
 import type { Request, RequestHandler, Router } from 'express';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RequestContext } from '@mikro-orm/core';
@@ -17,7 +18,7 @@ type Headers = Record<string, string>;
 /** What a handler may answer: exactly the success statuses and bodies the contract declares. */
 export type HandlerResult<K extends OperationId> = {
   [S in Extract<keyof Op<K>['responses'], SuccessStatus>]: JsonOf<Op<K>['responses'][S]> extends undefined
-    ? { status: S; body?: undefined; headers?: Headers }
+    ? { status: S; body?: undefined; headers?: Headers; stream?: Readable }
     : { status: S; body: JsonOf<Op<K>['responses'][S]>; headers?: Headers };
 }[Extract<keyof Op<K>['responses'], SuccessStatus>];
 
@@ -29,7 +30,23 @@ export type PathParams<K extends OperationId> = Params<K> extends { path: infer 
 export type QueryParams<K extends OperationId> = Params<K> extends { query?: infer Q } ? OrEmpty<NonNullable<Q>> : Empty;
 export type HeaderParams<K extends OperationId> = Params<K> extends { header?: infer H } ? OrEmpty<NonNullable<H>> : Empty;
 export type RequestBody<K extends OperationId> =
-  NonNullable<Op<K>['requestBody']> extends { content: { 'application/json': infer B } } ? B : undefined;
+  NonNullable<Op<K>['requestBody']> extends { content: { 'application/json': infer B } }
+    ? B
+    : NonNullable<Op<K>['requestBody']> extends { content: { 'multipart/form-data': infer F } }
+      ? F
+      : undefined;
+
+/** A file of a `multipart/form-data` body, read into memory by the validator's multer (limits: src/app.ts). */
+export interface UploadedFile {
+  /** The form field it came in. */
+  fieldname: string;
+  /** The name the client gave it (not trusted for anything). */
+  originalname: string;
+  /** The type the client declared (not trusted for anything). */
+  mimetype: string;
+  size: number;
+  buffer: Buffer;
+}
 type UserOf<K extends OperationId> = (typeof operationIndex)[K]['auth'] extends 'required' ? Principal : Principal | null;
 
 /**
@@ -51,8 +68,12 @@ export interface HandlerContext<K extends OperationId, S> {
   services: S;
   /** The caller's address (the client's own behind trusted proxies, TRUST_PROXY). */
   clientAddress: string;
-  /** The body's exact bytes, for signatures computed over them (webhooks). */
+  /** The body's exact bytes, for signatures computed over them (webhooks), and files sent as the body (imports). */
   rawBody: Buffer | undefined;
+  /** The body's media type, lower-cased, without parameters (`text/csv`); undefined without a body. */
+  contentType: string | undefined;
+  /** The file sent in a `multipart/form-data` field (its other fields are in `body`), or undefined. */
+  file(field: string): UploadedFile | undefined;
   /** The absolute URL of this request, query included (where a list's next/previous links start). */
   selfUrl: string;
   /** Absolute URL for a path of this API (`/api/users/1/`), honouring PUBLIC_URL and proxies. */
@@ -66,7 +87,8 @@ export type Handler<K extends OperationId, S> = (ctx: HandlerContext<K, S>) => P
 /** One handler per operation of the contract: a missing or ill-typed handler fails `tsc`. */
 export type HandlerMap<S> = { [K in OperationId]: Handler<K, S> };
 
-type LooseResult = { status: number; body?: unknown; headers?: Headers };
+/** `stream`: a file answer (text/csv...), piped as it is produced; its Content-Type comes in `headers`. */
+type LooseResult = { status: number; body?: unknown; headers?: Headers; stream?: Readable };
 
 /** Express 5 path syntax for a contract path: `/api/users/{id}/` → `/api/users/:id/`. */
 export function toExpressPath(path: string): string {
@@ -133,6 +155,13 @@ class OperationContext<K extends OperationId, S> implements HandlerContext<K, S>
     return this.req.rawBody;
   }
 
+  get contentType(): string | undefined {
+    return this.req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
+  }
+
+  readonly file = (field: string): UploadedFile | undefined =>
+    ((this.req as { files?: UploadedFile[] }).files ?? []).find((f) => f.fieldname === field);
+
   get selfUrl(): string {
     return this.baseUrl() + this.req.originalUrl;
   }
@@ -196,7 +225,13 @@ export function mountOperations<S>(
       if (meta.auth === 'optional') res.vary('Authorization');
       if (meta.guest) res.vary('X-Cart-Token');
       res.status(result.status);
-      if (result.body === undefined) res.end();
+      if (result.stream) {
+        // Headers are gone once the first chunk is out: a failure later can only cut the answer
+        // short (the client sees a truncated body, the log says why).
+        pipeline(result.stream, res, (err) => {
+          if (err) req.log.error({ err }, 'streamed answer failed');
+        });
+      } else if (result.body === undefined) res.end();
       else res.json(result.body);
     };
     router[meta.method](toExpressPath(meta.path), route);

@@ -35,6 +35,8 @@ const STATUS_OF: Record<ErrorKind, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   unprocessable: 422,
   throttled: 429,
   unavailable: 503,
@@ -120,6 +122,12 @@ export function toProblem(err: unknown, exposeInternals = false): ProblemRespons
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && Array.isArray(e.errors)) {
     const isResponse = e.errors.some((i) => i.path?.startsWith('.response') || i.path?.startsWith('/response'));
+    // busboy's refusals of a malformed multipart body reach us as the validator's 500s.
+    if (status === 500 && /^(Unexpected end of form|Malformed part header|Malformed urlencoded form|Multipart: )/i.test(e.message ?? '')) {
+      return problem(400, 'VALIDATION_ERROR', 'The request does not match the API contract.', {
+        errors: [{ field: 'body', message: 'is not a well-formed multipart/form-data body' }],
+      });
+    }
     if (status >= 500 || isResponse) {
       return problem(
         500,
@@ -144,6 +152,11 @@ export function toProblem(err: unknown, exposeInternals = false): ProblemRespons
       case 405:
         return problem(405, 'METHOD_NOT_ALLOWED', e.message ?? 'The method is not allowed on this resource.', {}, e.headers ?? {});
       case 413:
+        // multer (multipart uploads, limited by the validator's fileUploader options in src/app.ts).
+        if (e.message === 'File too large') {
+          return problem(413, 'FILE_TOO_LARGE', 'The file is larger than the upload limit.', { errors: [{ field: 'body.file', message: 'is larger than the upload limit' }] });
+        }
+        if (e.message === 'Too many files' || e.message === 'Too many parts') return problem(413, 'TOO_MANY_PARTS', 'Send one file, with at most a few fields.');
         return problem(413, 'PAYLOAD_TOO_LARGE', 'The request body exceeds the size limit.');
       case 415:
         return problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.');
@@ -201,6 +214,22 @@ export const operationsWithBody: ReadonlySet<string> = new Set(
     Object.values(deref(item))
       .map((op) => (op ?? {}) as { operationId?: string; requestBody?: unknown })
       .filter((op) => op.operationId && op.requestBody)
+      .map((op) => op.operationId as string),
+  ),
+);
+
+/**
+ * The operations whose body is `multipart/form-data` only (uploads): the validator's multer reads
+ * them, never the JSON parser, so a JSON body sent there is a 415 rather than a JSON error.
+ */
+export const multipartOperations: ReadonlySet<string> = new Set(
+  Object.values((contract.paths ?? {}) as Record<string, unknown>).flatMap((item) =>
+    Object.values(deref(item))
+      .map((op) => (op ?? {}) as { operationId?: string; requestBody?: unknown })
+      .filter((op) => {
+        const types = Object.keys((deref(op.requestBody).content as Record<string, unknown> | undefined) ?? {});
+        return op.operationId && types.length > 0 && types.every((t) => t === 'multipart/form-data');
+      })
       .map((op) => op.operationId as string),
   ),
 );

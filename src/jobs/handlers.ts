@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Services } from '../services';
 import { sendMailJob, type Mailer } from './mail';
 import type { JobHandlers } from './job';
-import type { JobPayloads } from './registry';
+import { jobDefinitions, type JobPayloads } from './registry';
 
 export type { JobContext, JobHandler, JobHandlers } from './job';
 
@@ -59,6 +59,40 @@ export function jobHandlers({ services, config, mailer }: JobDeps): JobHandlers<
     'payments.refund': async ({ refundId }, job) => {
       const result = await services.returns.processRefund(job.em, refundId);
       job.logger.info({ refundId, orderId: result?.orderId, status: result?.status ?? 'already recorded' }, 'refund made');
+    },
+
+    'catalog.import': async ({ importId }, job) => {
+      const done = await services.catalogImports.run(job.em, importId).catch(async (err: unknown) => {
+        // The last attempt: the import says it failed rather than staying `running` for ever.
+        if (job.retryCount >= jobDefinitions['catalog.import'].retryLimit) await services.catalogImports.giveUp(job.em.fork(), importId);
+        throw err;
+      });
+      job.logger.info({ importId, status: done?.status, rows: done?.rowsDone, created: done?.created, updated: done?.updated, rejected: done?.rejected }, 'catalog import ran');
+    },
+
+    'media.resize': async ({ mediaId }, job) => {
+      const outcome = await services.media.resize(job.em, mediaId);
+      if (outcome === 'failed') job.logger.warn({ mediaId }, 'media variants could not be made: marked failed');
+      else job.logger.info({ mediaId, outcome }, outcome === 'gone' ? 'media gone: nothing to resize' : 'media variants made');
+    },
+
+    'media.purge': async ({ productId, keys }, job) => {
+      const outcome = await services.media.purge(job.em, productId, keys);
+      job.logger.info({ productId, objects: keys.length, outcome }, outcome === 'kept' ? 'product still exists: media files kept' : "deleted product's media files removed");
+    },
+
+    'webhooks.deliver': async ({ deliveryId }, job) => {
+      const outcome = await services.webhooks.deliver(job.em, deliveryId, { retryCount: job.retryCount, retryLimit: job.retryLimit, signal: job.signal });
+      // A failed attempt with retries left fails the job: pg-boss retries it after its backoff.
+      if (outcome === 'retry') throw new Error(`webhook delivery ${deliveryId}: attempt ${job.retryCount + 1} failed`);
+      if (outcome === 'busy') throw new Error(`webhook delivery ${deliveryId}: its endpoint stayed at its concurrency limit; retried later`);
+      if (outcome === 'failed') job.logger.warn({ deliveryId }, 'webhook delivery failed: no attempts left');
+      else job.logger.debug({ deliveryId, outcome }, 'webhook delivery');
+    },
+
+    'webhooks.prune': async (_data, job) => {
+      const pruned = await services.webhooks.prune(job.em);
+      job.logger.info({ pruned, retentionDays: config.webhooks.retentionDays }, 'old webhook events pruned');
     },
 
     'checkout.purge-idempotency-keys': async (_data, job) => {

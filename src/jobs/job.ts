@@ -4,13 +4,16 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import type { Config } from '../config';
 
 /**
  * How pg-boss lets jobs of one queue coexist (fixed when the queue is created): `standard` (any
  * number), `short` (one queued per singleton key), `singleton` (one active per key), `stately` (one
- * queued and one active per key), `exclusive` (one queued or active per key).
+ * queued and one active per key), `exclusive` (one queued or active per key), `key_strict_fifo`
+ * (jobs of one singleton key run one at a time, in the order they were sent; a job in retry, or
+ * failed, holds back the later ones of its key: its handler should complete on its last attempt).
  */
-export type QueuePolicy = 'standard' | 'short' | 'singleton' | 'stately' | 'exclusive';
+export type QueuePolicy = 'standard' | 'short' | 'singleton' | 'stately' | 'exclusive' | 'key_strict_fifo';
 
 /** What the registry says about one job: its retry policy, deduplication and limits. */
 export interface JobDefinition<P> {
@@ -36,6 +39,10 @@ export interface JobDefinition<P> {
   singletonKey?: (data: P) => string;
   /** Jobs of this queue one worker process runs at once (default JOBS_CONCURRENCY). */
   concurrency?: number;
+  /** The group a job belongs to (computed from the payload), for `groupConcurrency`. */
+  group?: (data: P) => string;
+  /** Jobs of one group running at once across every worker (pg-boss counts them in the database). */
+  groupConcurrency?: (config: Config) => number;
 }
 
 /** A definition for every job name of a payload map. */
@@ -48,6 +55,8 @@ export interface JobContext {
   name: string;
   /** 0 on the first attempt. */
   retryCount: number;
+  /** Retries the job may have after its first attempt: `retryCount === retryLimit` is the last attempt. */
+  retryLimit: number;
   /** Aborted when the attempt expires or the worker stops without waiting. */
   signal: AbortSignal;
   /** A fresh unit of work for this attempt (no transaction: open one with `em.transactional`). */

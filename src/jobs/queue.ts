@@ -20,6 +20,10 @@ export interface SendOptions {
   singletonKey?: string;
   /** Higher runs first (default 0). */
   priority?: number;
+  /** Override the definition's retry policy for this job (pg-boss keeps it on the job). */
+  retryLimit?: number;
+  retryDelay?: number;
+  retryDelayMax?: number;
 }
 
 /** A job as a worker receives it. `id` is stable across retries; `retryCount` is 0 on the first attempt. */
@@ -28,6 +32,8 @@ export interface ReceivedJob<P> {
   name: string;
   data: P;
   retryCount: number;
+  /** Retries this job may have after its first attempt (`retryCount === retryLimit`: the last). */
+  retryLimit: number;
   /** Aborted when the job expires or the worker stops without waiting. */
   signal: AbortSignal;
 }
@@ -189,6 +195,7 @@ export class JobQueue<M extends object = JobPayloads> {
     const definition = this.definition(name);
     const connection = em.getTransactionContext<Knex.Transaction>() ?? em.getKnex();
     const singletonKey = options.singletonKey ?? definition.singletonKey?.(data);
+    const group = definition.group?.(data);
     return boss.send(name, data as object, {
       // pg-boss runs its INSERT through this adapter, on the caller's transaction (MikroORM's knex
       // transaction: no second connection). pg-boss writes $1-style parameters; the adapter turns
@@ -197,6 +204,12 @@ export class JobQueue<M extends object = JobPayloads> {
       ...(singletonKey !== undefined && { singletonKey }),
       ...(options.startAfter !== undefined && { startAfter: options.startAfter }),
       ...(options.priority !== undefined && { priority: options.priority }),
+      ...(group !== undefined && { group: { id: group } }),
+      ...(options.retryLimit !== undefined && { retryLimit: options.retryLimit }),
+      ...(options.retryDelay !== undefined && { retryDelay: options.retryDelay }),
+      ...(options.retryDelayMax !== undefined && { retryDelayMax: options.retryDelayMax }),
+      // A job's own retry policy replaces the queue's whole: the backoff with it.
+      ...((options.retryLimit ?? options.retryDelay ?? options.retryDelayMax) !== undefined && { retryBackoff: definition.retryBackoff }),
     });
   }
 
@@ -217,10 +230,21 @@ export class JobQueue<M extends object = JobPayloads> {
         batchSize: 1,
         localConcurrency: options.concurrency ?? definition.concurrency ?? this.config.jobs.concurrency,
         pollingIntervalSeconds: options.pollIntervalSeconds ?? this.config.jobs.pollIntervalSeconds,
+        // With the job's retry limit, so a handler knows its last attempt.
+        includeMetadata: true,
+        ...(definition.groupConcurrency && { groupConcurrency: definition.groupConcurrency(this.config) }),
       },
       async (jobs) => {
         for (const job of jobs) {
-          const received: ReceivedJob<M[N]> = { id: job.id, name: job.name, data: job.data, retryCount: job.retryCount, signal: job.signal };
+          const received: ReceivedJob<M[N]> = {
+            id: job.id,
+            name: job.name,
+            data: job.data,
+            retryCount: job.retryCount,
+            // includeMetadata: the job carries its retry limit.
+            retryLimit: (job as unknown as { retryLimit: number }).retryLimit,
+            signal: job.signal,
+          };
           try {
             await handler(received);
           } catch (err) {

@@ -45,6 +45,30 @@ export interface JobPayloads {
   'payments.refund': { refundId: number };
   /** Deletes Idempotency-Keys older than IDEMPOTENCY_TTL_HOURS (scheduled hourly). */
   'checkout.purge-idempotency-keys': NoPayload;
+  /**
+   * Sends one webhook delivery (sent in the transaction that records its event). `key` is
+   * `<endpoint>:<aggregate>:<id>`: one at a time and in order per key; `endpointId` groups the jobs
+   * for the per-endpoint limit (WEBHOOK_ENDPOINT_CONCURRENCY).
+   */
+  'webhooks.deliver': { deliveryId: number; endpointId: number; key: string };
+  /** Deletes webhook events and deliveries older than WEBHOOK_RETENTION_DAYS (scheduled daily). */
+  'webhooks.prune': NoPayload;
+  /**
+   * Makes an uploaded image's thumbnail and medium WebP variants and marks it ready (sent in the
+   * upload's transaction). Idempotent: a rerun writes the same keys; a media deleted meanwhile is left alone.
+   */
+  'media.resize': { mediaId: number };
+  /**
+   * Removes a deleted product's stored objects, originals and variants (sent in the delete's
+   * transaction, with the keys its media rows held before they went). Does nothing while the
+   * product exists (deactivated instead of deleted). Idempotent: a missing object is not an error.
+   */
+  'media.purge': { productId: number; keys: string[] };
+  /**
+   * Applies an uploaded catalog file batch by batch (sent in the upload's transaction). Resumes
+   * after the last committed batch: each batch commits with the import's progress.
+   */
+  'catalog.import': { importId: number };
 }
 
 export type JobName = keyof JobPayloads;
@@ -69,6 +93,32 @@ export const jobDefinitions: JobDefinitions<JobPayloads> = {
   'checkout.purge-idempotency-keys': { retryLimit: 3, retryDelay: 60, retryBackoff: true, policy: 'exclusive' },
   // Like payments.refund-order: retried for hours; idempotent, keyed at the provider by the refund.
   'payments.refund': { retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 1800, expireInSeconds: 600, heartbeatSeconds: 10 },
+  // A receiver down for a while: 30 s, 1 min, 2 min, ... capped at 1 h, 30 retries: about a day.
+  // Each job carries the policy it was sent with (WEBHOOK_RETRY_LIMIT, WEBHOOK_RETRY_DELAY_SECONDS:
+  // src/services.ts), these are the queue's defaults. FIFO per key; a worker killed mid-send: the
+  // heartbeat stops and the job is retried (same webhook-id).
+  'webhooks.deliver': {
+    retryLimit: 30,
+    retryDelay: 30,
+    retryBackoff: true,
+    retryDelayMax: 3600,
+    expireInSeconds: 180,
+    heartbeatSeconds: 10,
+    policy: 'key_strict_fifo',
+    singletonKey: (d) => d.key,
+    group: (d) => `endpoint-${d.endpointId}`,
+    groupConcurrency: (config) => config.webhooks.endpointConcurrency,
+    // HTTP-bound: more at once than the other queues (each endpoint is still bounded by its group).
+    concurrency: 8,
+  },
+  'webhooks.prune': { retryLimit: 3, retryDelay: 60, retryBackoff: true, policy: 'exclusive' },
+  // A database that is away for a while: 5 s, 10 s, ... capped at 5 min. One run per import at a time;
+  // a killed worker's heartbeat stops and the next attempt resumes after the last committed batch.
+  'catalog.import': { retryLimit: 10, retryDelay: 5, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 3600, heartbeatSeconds: 10, singletonKey: (d) => `import-${d.importId}`, policy: 'singleton' },
+  // Storage that is down for a while (S3): 10 s, 20 s, ... capped at 10 min, for about an hour.
+  'media.resize': { retryLimit: 8, retryDelay: 10, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 300 },
+  // Like media.resize: storage down for a while is retried for about an hour (then the files stay orphaned).
+  'media.purge': { retryLimit: 8, retryDelay: 10, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 300 },
 };
 
 export interface JobSchedule {
@@ -85,5 +135,6 @@ export function jobSchedules(config: Config): JobSchedule[] {
     { name: 'orders.expire-unpaid', cron: '*/5 * * * *' },
     { name: 'payments.reconcile', cron: '* * * * *' },
     { name: 'checkout.purge-idempotency-keys', cron: '41 * * * *' },
+    { name: 'webhooks.prune', cron: '23 4 * * *' },
   ];
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { DomainEvents } from '../shared/events';
+import type { DomainEvents, EventMap } from '../shared/events';
 import type { AccountsService } from '../modules/accounts';
 import { type CheckoutEvents, type OrderEvent, orderMessage } from '../modules/checkout';
 import type { JobQueue } from './queue';
@@ -10,7 +10,7 @@ import type { JobQueue } from './queue';
  * expiry at the end of its payment window, and giving back what a cancelled or refunded order's
  * payments reached.
  */
-export function subscribeJobs(events: DomainEvents<CheckoutEvents, EntityManager>, jobs: JobQueue, accounts: Pick<AccountsService, 'contact'>): void {
+export function subscribeJobs<M extends CheckoutEvents & EventMap<M>>(events: DomainEvents<M, EntityManager>, jobs: JobQueue, accounts: Pick<AccountsService, 'contact'>): void {
   const mail = async (em: EntityManager, order: OrderEvent) => {
     // A guest's order mails the email it was placed with.
     const buyer = order.userId === null ? order.email && { email: order.email, name: order.email.split('@')[0]! } : await accounts.contact(em, order.userId);

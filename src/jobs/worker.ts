@@ -35,6 +35,7 @@ export function jobContext(job: ReceivedJob<unknown>, orm: MikroORM, logger: Log
     id: job.id,
     name: job.name,
     retryCount: job.retryCount,
+    retryLimit: job.retryLimit,
     signal: job.signal,
     em,
     logger: logger.child({ job: job.name, jobId: job.id, attempt: job.retryCount + 1 }),

@@ -8,6 +8,8 @@ export type ErrorKind =
   | 'forbidden' // 403
   | 'not_found' // 404: missing, or not visible to the caller
   | 'conflict' // 409: duplicate or wrong state
+  | 'payload_too_large' // 413: an uploaded file over its limit
+  | 'unsupported_media_type' // 415: an uploaded file of a type not taken (read from its content)
   | 'unprocessable' // 422: well formed, refused by a business rule
   | 'throttled' // 429
   | 'unavailable'; // 503

@@ -25,6 +25,10 @@ export const FAILPOINT_NAMES = [
   'shipment.after-return',
   /** Inside the rotation's transaction: the old refresh token is marked used, the new one not written. */
   'auth.refresh.after-use',
+  /** In a catalog import's batch transaction: every write of the batch and its progress done, nothing committed. */
+  'catalog-import.before-commit',
+  /** A catalog import's batch (its writes and progress) is committed; the next batch has not started. */
+  'catalog-import.after-batch',
 ] as const;
 
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];

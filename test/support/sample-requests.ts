@@ -11,7 +11,7 @@ export interface SampleRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
-  /** The JSON body, when the operation takes one. */
+  /** The JSON body, when the operation takes one; for a `multipart/form-data` operation, the encoded form (a string). */
   body?: unknown;
 }
 
@@ -57,6 +57,28 @@ export function sampleRequest(id: OperationId): SampleRequest {
     else if (p.in === 'header' && p.required) headers[(p.name as string).toLowerCase()] = sampleOf(p);
   }
   const request: SampleRequest = { method: method.toUpperCase(), path: query.size ? `${url}?${query}` : url, headers };
+  const multipart = deref(deref(op.requestBody).content?.['multipart/form-data']?.schema);
+  if (op.requestBody && !deref(op.requestBody).content?.['application/json'] && multipart.properties) {
+    // Each field of the schema's example as a form part; a binary one as a file (its example text as the content).
+    const example = (multipart.examples?.[0] ?? {}) as Record<string, unknown>;
+    const boundary = 'sample-form-7f1c0e8e';
+    const parts = Object.entries(example).map(([name, value]) => {
+      const file = deref(multipart.properties[name]).format === 'binary' ? `; filename="${name}.bin"\r\nContent-Type: application/octet-stream` : '';
+      return `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${file}\r\n\r\n${String(value)}\r\n`;
+    });
+    request.body = `${parts.join('')}--${boundary}--\r\n`;
+    request.headers['content-type'] = `multipart/form-data; boundary=${boundary}`;
+    return request;
+  }
+  // A file sent as the raw body (a catalog import's CSV): the first media type's example text.
+  const [rawType, rawMedia] = Object.entries((deref(op.requestBody).content ?? {}) as Json)[0] ?? [];
+  if (op.requestBody && rawType && rawType !== 'application/json' && rawType !== 'multipart/form-data') {
+    const example = deref(rawMedia.schema).examples?.[0];
+    if (typeof example !== 'string') throw new Error(`${id}: its ${rawType} body schema has no example text to build a sample request from`);
+    request.body = example;
+    request.headers['content-type'] = rawType;
+    return request;
+  }
   if (op.requestBody) {
     const schema = deref(deref(op.requestBody).content?.['application/json']?.schema);
     const body = schema.examples?.[0] ?? schema.example;

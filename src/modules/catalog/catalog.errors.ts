@@ -20,6 +20,10 @@ export const CatalogErrors = {
     new DomainError('conflict', 'CATEGORY_NOT_EMPTY', 'The category still has subcategories or products; move or deactivate it instead.'),
   productHasVariants: () =>
     new DomainError('conflict', 'PRODUCT_HAS_VARIANTS', 'The product has several variants: change price and stock on each variant.'),
+  imagesFromMedia: () =>
+    new DomainError('conflict', 'IMAGES_FROM_MEDIA', "The product's images come from its uploaded media: reorder, upload or delete media instead.", {
+      errors: [{ field: 'body.images', message: "is set from the product's media" }],
+    }),
   lastVariant: () => new DomainError('conflict', 'LAST_VARIANT', 'A product keeps at least one variant; delete the product instead.'),
   notOwner: () => new DomainError('forbidden', 'NOT_OWNER', 'Only the product’s vendor or an admin may change it.'),
   vendorMismatch: () => new DomainError('forbidden', 'FORBIDDEN', 'Vendors sell their own products: leave `vendor` out.'),

@@ -1,6 +1,8 @@
 import type { HandlerMap } from '../../http/operations';
 import type { Pager } from '../../http/pagination';
-import { productFilter, toCategoryDto, toProductDto, toProductSummaryDto, toVariantDto } from './catalog.mapper';
+import type { CatalogExportService } from './catalog-export';
+import type { CatalogImportService } from './catalog-import.service';
+import { productFilter, toCatalogImportDto, toCategoryDto, toImportIssueDto, toProductDto, toProductSummaryDto, toVariantDto } from './catalog.mapper';
 import type { CategoriesService } from './categories.service';
 import type { DiscoveryService } from './discovery.service';
 import type { ProductsService } from './products.service';
@@ -10,6 +12,8 @@ export interface CatalogDeps {
   categories: CategoriesService;
   discovery: DiscoveryService;
   products: ProductsService;
+  catalogImports: CatalogImportService;
+  catalogExports: CatalogExportService;
   pager: Pager;
   currency: string;
 }
@@ -63,6 +67,27 @@ export const catalogHandlers = {
   deleteProduct: async ({ em, user, path, services }) => {
     await services.products.delete(em, user, path.id);
     return { status: 204 };
+  },
+
+  exportProducts: async ({ em, user, query, services }) => {
+    const file = await services.catalogExports.export(em, user, query.format ?? 'csv', productFilter(query));
+    return { status: 200, stream: file.stream, headers: { 'Content-Type': file.contentType, 'Content-Disposition': `attachment; filename="${file.filename}"` } };
+  },
+
+  importProducts: async ({ em, user, rawBody, contentType, services, link }) => {
+    const format = contentType === 'application/x-ndjson' ? 'jsonl' : 'csv';
+    const { import: created, issues } = await services.catalogImports.upload(em, user, format, rawBody ?? Buffer.alloc(0));
+    return { status: 202, body: toCatalogImportDto(created, issues), headers: { Location: link('getProductImport', { id: created.id }) } };
+  },
+
+  getProductImport: async ({ em, user, path, services }) => {
+    const view = await services.catalogImports.get(em, user, path.id);
+    return { status: 200, body: toCatalogImportDto(view.import, view.issues) };
+  },
+
+  listProductImportErrors: async ({ em, user, path, query, services, selfUrl }) => {
+    const issues = await services.catalogImports.listIssues(em, user, path.id, services.pager.request(query));
+    return { status: 200, body: services.pager.envelope(selfUrl, issues, toImportIssueDto) };
   },
 
   listVariants: async ({ em, user, query, services, selfUrl }) => {

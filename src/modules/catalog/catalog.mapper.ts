@@ -1,6 +1,7 @@
 import type { components } from '../../../generated/openapi';
 import { moneyOut } from '../../shared/money';
 import { toIso } from '../../shared/time';
+import type { CatalogImport, CatalogImportIssue } from './catalog-import.entity';
 import type { Category } from './category.entity';
 import type { ProductDetail, VariantView } from './discovery.repository';
 import type { ProductFilter } from './discovery.service';
@@ -11,6 +12,8 @@ type CategoryDto = components['schemas']['Category'];
 type ProductSummaryDto = components['schemas']['ProductSummary'];
 type ProductDto = components['schemas']['Product'];
 type VariantDto = components['schemas']['Variant'];
+type CatalogImportDto = components['schemas']['CatalogImport'];
+type CatalogImportIssueDto = components['schemas']['CatalogImportIssue'];
 
 const rating = (avg: string, count: number) => ({ average: Number(avg).toFixed(2), count });
 
@@ -106,4 +109,27 @@ export interface ProductFilterParams {
 /** Those parameters as the read model's filter. */
 export function productFilter(q: ProductFilterParams): ProductFilter {
   return { category: q.category, minPrice: q.min_price, maxPrice: q.max_price, inStock: q.in_stock, brands: q.brand, vendorId: q.vendor, search: q.search };
+}
+
+export function toImportIssueDto(i: CatalogImportIssue): CatalogImportIssueDto {
+  return { row: i.row, field: i.field, message: i.message };
+}
+
+/** An import with its first rejected rows. */
+export function toCatalogImportDto(i: CatalogImport, issues: CatalogImportIssue[]): CatalogImportDto {
+  return {
+    id: i.id,
+    status: i.status,
+    format: i.format,
+    rows_total: i.rowsTotal,
+    rows_done: i.rowsDone,
+    created: i.created,
+    updated: i.updated,
+    rejected: i.rejected,
+    errors: issues.map(toImportIssueDto),
+    failure_reason: i.failureReason,
+    created_at: toIso(i.createdAt),
+    started_at: i.startedAt ? toIso(i.startedAt) : null,
+    finished_at: i.finishedAt ? toIso(i.finishedAt) : null,
+  };
 }

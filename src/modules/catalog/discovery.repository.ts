@@ -3,7 +3,7 @@ import { executePrepared } from '../../db/prepared';
 import type { PageRequest } from '../../shared/paging';
 import type { TaxClass } from '../../shared/tax-classes';
 import type { Crumb } from './categories.repository';
-import { type DiscoveryFilters, facetQueries, type ProductOrdering, type ProductRow, productCountQuery, productListQuery } from './discovery.sql';
+import { type DiscoveryFilters, facetQueries, type ProductRow, productCountQuery, productListQuery, type ScanOrdering } from './discovery.sql';
 
 /** A variant as the product detail carries it (the same fields as the entity). */
 export interface VariantView {
@@ -68,7 +68,7 @@ export class DiscoveryRepository {
   constructor(private readonly preparedStatements = true) {}
 
   /** One page of list rows, in scan order (`reversed`: flip them). */
-  async page(em: EntityManager, filters: DiscoveryFilters, ordering: ProductOrdering, page: PageRequest): Promise<{ rows: ProductRow[]; reversed: boolean }> {
+  async page(em: EntityManager, filters: DiscoveryFilters, ordering: ScanOrdering, page: PageRequest): Promise<{ rows: ProductRow[]; reversed: boolean }> {
     const built = productListQuery(filters, ordering, page);
     const rows = await executePrepared<ProductRow>(em, built.sql, built.params, this.preparedStatements && built.stablePlan === true);
     return { rows, reversed: built.reversed };

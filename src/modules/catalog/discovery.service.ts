@@ -74,6 +74,33 @@ export class DiscoveryService {
     return listing;
   }
 
+  /**
+   * Every product matching the filter that `viewer` manages (admins: all of them, vendors: their
+   * own), active or not, in id order, a page of `pageSize` rows at a time: the export's scan. Keyset
+   * pages, so it never holds more than a page; a search that finds nothing by full text matches
+   * names by trigram similarity, as the list does.
+   */
+  async *scan(em: EntityManager, viewer: Principal, filter: ProductFilter, pageSize: number): AsyncGenerator<ProductRow[]> {
+    const vendorOnly = viewer.role !== 'admin';
+    if (vendorOnly && filter.vendorId !== undefined && filter.vendorId !== viewer.id) return;
+    const visibility: DiscoveryFilters['visibility'] = vendorOnly ? { kind: 'vendor', vendorId: viewer.id, status: 'all' } : { kind: 'admin', status: 'all' };
+    const filters = this.filters(vendorOnly ? { ...filter, vendorId: viewer.id } : filter, visibility);
+    let after: [number, number] | undefined;
+    for (;;) {
+      const page: PageRequest = { kind: 'cursor', size: pageSize, after };
+      let { rows } = await this.products.page(em, filters, 'id', page);
+      if (!after && !rows.length && filters.search !== undefined && !filters.fuzzy) {
+        filters.fuzzy = true;
+        ({ rows } = await this.products.page(em, filters, 'id', page));
+      }
+      const slice = rows.slice(0, pageSize);
+      if (slice.length) yield slice;
+      if (rows.length <= pageSize) return;
+      const last = slice[slice.length - 1]!;
+      after = [last.id, last.id];
+    }
+  }
+
   /** Disjunctive facet counts over listed products, cached briefly (they summarise the whole catalog). */
   facets(em: EntityManager, filter: ProductFilter): Promise<Facets> {
     const filters = this.filters(filter, { kind: 'public' });

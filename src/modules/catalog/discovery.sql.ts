@@ -17,6 +17,8 @@ import type { PageRequest } from '../../shared/paging';
  */
 
 export type ProductOrdering = 'price' | '-price' | 'created_at' | '-created_at' | 'name' | '-name' | '-rating' | 'relevance';
+/** The orderings of the lists, and `id`: the export's scan (every product once, in a stable order). */
+export type ScanOrdering = ProductOrdering | 'id';
 
 export type Visibility =
   | { kind: 'public' }
@@ -68,7 +70,7 @@ interface OrderSpec {
   descending: boolean;
 }
 
-const ORDERS: Record<ProductOrdering, OrderSpec> = {
+const ORDERS: Record<ScanOrdering, OrderSpec> = {
   price: { column: 'price', descending: false },
   '-price': { column: 'price', descending: true },
   created_at: { column: 'created_at', descending: false },
@@ -77,6 +79,7 @@ const ORDERS: Record<ProductOrdering, OrderSpec> = {
   '-name': { column: 'name', descending: true },
   '-rating': { column: 'rating_avg', descending: true },
   relevance: { column: 'rank', descending: true },
+  id: { column: 'id', descending: false },
 };
 
 /** The columns a product list shows (no description, no search vector). */
@@ -162,7 +165,7 @@ function selectList(): string {
  * The query for one page of products. Cursor pages fetch `size + 1` rows (the extra row tells
  * whether there is a next page).
  */
-export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering, page: PageRequest): BuiltQuery {
+export function productListQuery(f: DiscoveryFilters, ordering: ScanOrdering, page: PageRequest): BuiltQuery {
   if (ordering === 'relevance' && f.search === undefined) throw new Error('relevance ordering needs a search');
   const ps = new Params();
   const order = ORDERS[ordering];
@@ -182,12 +185,14 @@ export function productListQuery(f: DiscoveryFilters, ordering: ProductOrdering,
   const where = conditions(f, ps);
   const after = (alias: string): string[] => {
     if (!ks.values) return [];
-    const cast = order.column === 'created_at' ? '::timestamptz' : order.column === 'rank' ? '::real' : order.column === 'name' ? '' : '::numeric';
+    const cast = order.column === 'created_at' ? '::timestamptz' : order.column === 'rank' ? '::real' : order.column === 'name' ? '' : order.column === 'id' ? '::int' : '::numeric';
     return [ks.boundary(order.column === 'rank' ? `${rank()}::real` : `${alias}.${order.column}`, `${alias}.id`, cast)!];
   };
 
   let sql: string;
-  const lateral = f.category !== undefined && !search;
+  // The id scan (exports: admins' and vendors' products, active or not) has no per-category index
+  // to probe: it walks the primary key and filters the subtree.
+  const lateral = f.category !== undefined && !search && ordering !== 'id';
   if (lateral) {
     // One ordered, limited probe per category of the subtree, merged. A numbered page needs the
     // first `offset + size` rows of each category to be sure of the page's rows.

@@ -3,6 +3,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 /** Why stock moved: recorded on each inventory ledger row (`inventory_movements`). */
 export type StockReason = 'sale' | 'cancellation' | 'return' | 'adjustment';
 
+/** A variant's stock after a move (for its `variant.stock_changed` event). */
+export interface MovedStock {
+  stock: number;
+  sku: string;
+  product_id: number;
+}
+
 /**
  * The stock's SQL. Stock lives on `product_variants`; a product's totals and the ledger rows are
  * written by database triggers in the same transaction, which read the reason and the order from
@@ -24,18 +31,19 @@ export class InventoryRepository {
     await em.execute(`select id from products where id = any(?::int[]) order by id for update`, [`{${ids.join(',')}}`]);
   }
 
-  /** Takes units out of an active variant's stock if that many are there; whether it did. */
-  async take(em: EntityManager, variantId: number, quantity: number): Promise<boolean> {
-    const moved = await em.execute<{ stock: number }[]>('update product_variants set stock = stock - ? where id = ? and stock >= ? and is_active returning stock', [
-      quantity,
-      variantId,
-      quantity,
-    ]);
-    return moved.length > 0;
+  /** Takes units out of an active variant's stock if that many are there; its stock after, or null if it did not. */
+  async take(em: EntityManager, variantId: number, quantity: number): Promise<MovedStock | null> {
+    const [moved] = await em.execute<MovedStock[]>(
+      'update product_variants set stock = stock - ? where id = ? and stock >= ? and is_active returning stock, sku, product_id',
+      [quantity, variantId, quantity],
+    );
+    return moved ?? null;
   }
 
-  async put(em: EntityManager, variantId: number, quantity: number): Promise<void> {
-    await em.execute('update product_variants set stock = stock + ? where id = ?', [quantity, variantId]);
+  /** Puts units back; the variant's stock after (null: no such variant). */
+  async put(em: EntityManager, variantId: number, quantity: number): Promise<MovedStock | null> {
+    const [moved] = await em.execute<MovedStock[]>('update product_variants set stock = stock + ? where id = ? returning stock, sku, product_id', [quantity, variantId]);
+    return moved ?? null;
   }
 
   /** What can be sold of a variant now: its stock, or 0 when it is inactive (or missing). */

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { type CatalogPublisher, noCatalogEvents } from './catalog.events';
 import { CatalogErrors } from './catalog.errors';
-import type { InventoryRepository } from './inventory.repository';
+import type { InventoryRepository, MovedStock } from './inventory.repository';
 
 /** Units of one variant of one product. */
 export interface StockLine {
@@ -17,20 +18,36 @@ export interface StockLine {
  * decrement (`stock >= n`), so stock never goes below zero (the CHECK constraint backs that up).
  */
 export class InventoryService {
-  constructor(private readonly stock: InventoryRepository) {}
+  constructor(
+    private readonly stock: InventoryRepository,
+    private readonly events: CatalogPublisher = noCatalogEvents,
+  ) {}
 
-  /** Takes the order's units out of stock, or throws 409 INSUFFICIENT_STOCK with what is available. */
+  /**
+   * Takes the order's units out of stock, or throws 409 INSUFFICIENT_STOCK with what is available.
+   * Announces `variant.stock_changed` for each variant, in the caller's transaction.
+   */
   async sell(em: EntityManager, orderId: number, lines: readonly StockLine[]): Promise<void> {
     await this.move(em, 'sale', orderId, lines, async (line) => {
-      if (!(await this.stock.take(em, line.variantId, line.quantity))) {
-        throw CatalogErrors.insufficientStock(line.variantId, await this.stock.available(em, line.variantId));
-      }
+      const moved = await this.stock.take(em, line.variantId, line.quantity);
+      if (!moved) throw CatalogErrors.insufficientStock(line.variantId, await this.stock.available(em, line.variantId));
+      await this.announce(em, line.variantId, moved, moved.stock + line.quantity);
     });
   }
 
-  /** Puts an order's units back: it was cancelled (`cancellation`) or its goods came back (`return`). */
+  /**
+   * Puts an order's units back: it was cancelled (`cancellation`) or its goods came back (`return`).
+   * Announces `variant.stock_changed` for each variant, in the caller's transaction.
+   */
   async restock(em: EntityManager, reason: 'cancellation' | 'return', orderId: number, lines: readonly StockLine[]): Promise<void> {
-    await this.move(em, reason, orderId, lines, (line) => this.stock.put(em, line.variantId, line.quantity));
+    await this.move(em, reason, orderId, lines, async (line) => {
+      const moved = await this.stock.put(em, line.variantId, line.quantity);
+      if (moved) await this.announce(em, line.variantId, moved, moved.stock - line.quantity);
+    });
+  }
+
+  private announce(em: EntityManager, variantId: number, moved: MovedStock, previousStock: number): Promise<void> {
+    return this.events.publish(em, 'variant.stock_changed', { variantId, productId: moved.product_id, sku: moved.sku, stock: moved.stock, previousStock });
   }
 
   private async move(

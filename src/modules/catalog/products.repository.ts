@@ -4,7 +4,9 @@ import { deleteOrDeactivate } from '../../db/history';
 import { findListing } from '../../db/keyset';
 import type { Listing, PagePicker } from '../../shared/paging';
 import type { Principal } from '../../shared/principal';
+import { toIso } from '../../shared/time';
 import { SELLABLE_VARIANT } from './access';
+import type { ProductEvent } from './catalog.events';
 import { ProductVariant } from './product-variant.entity';
 import { Product } from './product.entity';
 
@@ -57,6 +59,28 @@ export class ProductsRepository {
 
   deleteOrDeactivateVariant(em: EntityManager, id: number): Promise<void> {
     return deleteOrDeactivate(em, ProductVariant, id);
+  }
+
+  /** The product as its events carry it, read in the caller's transaction (after the triggers derived its price and stock). */
+  async snapshot(em: EntityManager, id: number): Promise<ProductEvent | null> {
+    const [row] = await em.execute<Record<string, unknown>[]>(
+      `select id, name, slug, sku, price::text as price, is_active, category_id, vendor_id, stock, created_at, updated_at from products where id = ?`,
+      [id],
+    );
+    if (!row) return null;
+    return {
+      productId: row.id as number,
+      name: row.name as string,
+      slug: row.slug as string,
+      sku: row.sku as string,
+      price: row.price as string,
+      isActive: row.is_active as boolean,
+      categoryId: row.category_id as number,
+      vendorId: row.vendor_id as number,
+      stock: row.stock as number,
+      createdAt: new Date(toIso(row.created_at as Date | string)),
+      updatedAt: new Date(toIso(row.updated_at as Date | string)),
+    };
   }
 
   /** Records a product's rating aggregates (average to two decimals, number of ratings). */

@@ -8,6 +8,7 @@ import type { Listing, PagePicker } from '../../shared/paging';
 import type { Principal } from '../../shared/principal';
 import { mayManage } from './access';
 import type { CategoriesService } from './categories.service';
+import { type CatalogPublisher, noCatalogEvents } from './catalog.events';
 import { CatalogErrors } from './catalog.errors';
 import { Category } from './category.entity';
 import type { DiscoveryRepository, ProductDetail } from './discovery.repository';
@@ -21,6 +22,17 @@ export type ProductPatch = components['schemas']['ProductUpdate'];
 export type VariantInput = components['schemas']['VariantCreate'];
 export type VariantPatch = components['schemas']['VariantUpdate'];
 type VariantFields = components['schemas']['VariantInput'];
+
+/** Whether a product's images are managed elsewhere (uploaded media); the media context answers. */
+export interface ImageSource {
+  managesImages(em: EntityManager, productId: number): Promise<boolean>;
+  /**
+   * Called in the delete's transaction before the product row goes: its media rows go with it (by
+   * cascade), so the media context captures their stored files now and has them removed once the
+   * product is gone for good (a product deactivated instead keeps them).
+   */
+  productDeleting(em: EntityManager, productId: number): Promise<void>;
+}
 
 /** Who may sell in the catalog (an active vendor or admin); the accounts context answers. */
 export interface Sellers {
@@ -38,6 +50,10 @@ export class ProductsService {
     private readonly details: DiscoveryRepository,
     private readonly categories: CategoriesService,
     private readonly sellers: Sellers,
+    /** product.created/updated/deleted and variant.stock_changed, published in the change's transaction. */
+    private readonly events: CatalogPublisher = noCatalogEvents,
+    /** A product with uploaded media gets its images from them alone: `images` in a PATCH is then a 409. */
+    private readonly imageSource: ImageSource = { managesImages: async () => false, productDeleting: async () => undefined },
   ) {}
 
   async create(em: EntityManager, actor: Principal, input: ProductInput): Promise<ProductDetail> {
@@ -51,9 +67,12 @@ export class ProductsService {
     product.images = input.images ?? [];
     if (input.tax_class !== undefined) product.taxClass = input.tax_class;
     if (input.is_active !== undefined) product.isActive = input.is_active;
-    em.persist(product);
-    for (const v of variants) em.persist(buildVariant(product, v));
-    await this.flush(em, product.slug);
+    await em.transactional(async (tx) => {
+      tx.persist(product);
+      for (const v of variants) tx.persist(buildVariant(product, v));
+      await this.flush(tx, product.slug);
+      await this.announce(tx, 'product.created', product.id);
+    });
     return this.details.detailAfterWrite(em, product.id);
   }
 
@@ -61,30 +80,49 @@ export class ProductsService {
     const product = await em.transactional(async (tx) => {
       // Locks the product first: stock changes elsewhere (checkout) lock products before variants too.
       const product = await this.productForWrite(tx, actor, id, true);
+      let stockChange: { variant: ProductVariant; previous: number } | undefined;
       if (patch.price !== undefined || patch.stock !== undefined) {
         const [only, ...more] = await this.products.variantsOf(tx, id);
         if (!only || more.length) throw CatalogErrors.productHasVariants();
         if (patch.price !== undefined) only.price = normalizeMoney(patch.price);
-        if (patch.stock !== undefined) only.stock = patch.stock;
+        if (patch.stock !== undefined && patch.stock !== only.stock) {
+          stockChange = { variant: only, previous: only.stock };
+          only.stock = patch.stock;
+        }
       }
       if (patch.category !== undefined) product.category = tx.getReference(Category, await this.categories.existing(tx, patch.category), { wrapped: true });
       if (patch.name !== undefined) product.name = patch.name.trim();
       if (patch.slug !== undefined) product.slug = patch.slug;
       if (patch.description !== undefined) product.description = patch.description;
       if (patch.brand !== undefined) product.brand = patch.brand.trim();
-      if (patch.images !== undefined) product.images = patch.images;
+      if (patch.images !== undefined) {
+        if (await this.imageSource.managesImages(tx, id)) throw CatalogErrors.imagesFromMedia();
+        product.images = patch.images;
+      }
       if (patch.tax_class !== undefined) product.taxClass = patch.tax_class;
       if (patch.is_active !== undefined) product.isActive = patch.is_active;
       await this.flush(tx, product.slug);
+      if (stockChange) await this.stockChanged(tx, stockChange.variant, stockChange.previous);
+      await this.announce(tx, 'product.updated', product.id);
       return product;
     });
     return this.details.detailAfterWrite(em, product.id);
   }
 
-  /** Deletes the product and its variants, or deactivates it when orders refer to it. */
+  /**
+   * Deletes the product and its variants, or deactivates it when orders refer to it. Its media
+   * (and their stored files) go with a deleted product: the media context is told first, while
+   * their rows can still be read.
+   */
   async delete(em: EntityManager, actor: Principal, id: number): Promise<void> {
-    await this.productForWrite(em, actor, id);
-    await this.products.deleteOrDeactivateProduct(em, id);
+    await em.transactional(async (tx) => {
+      // A plain read (no row lock): the media context then takes its own lock before the row is
+      // deleted, the same order as its uploads and resizes (never a cycle).
+      await this.productForWrite(tx, actor, id);
+      await this.imageSource.productDeleting(tx, id);
+      await this.products.deleteOrDeactivateProduct(tx, id);
+      await this.events.publish(tx, 'product.deleted', { productId: id });
+    });
   }
 
   listVariants(em: EntityManager, viewer: Principal | null, filter: VariantFilter, pick: PagePicker): Promise<Listing<ProductVariant>> {
@@ -118,10 +156,12 @@ export class ProductsService {
       if (patch.name !== undefined) variant.name = patch.name;
       if (patch.attributes !== undefined) variant.attributes = patch.attributes;
       if (patch.price !== undefined) variant.price = normalizeMoney(patch.price);
+      const previousStock = variant.stock;
       if (patch.stock !== undefined) variant.stock = patch.stock;
       if (patch.weight_grams !== undefined) variant.weightGrams = patch.weight_grams;
       if (patch.is_active !== undefined) variant.isActive = patch.is_active;
       await this.flush(tx);
+      if (variant.stock !== previousStock) await this.stockChanged(tx, variant, previousStock);
       return variant;
     });
   }
@@ -140,6 +180,46 @@ export class ProductsService {
   /** Records what the reviews of a product add up to (the reviews context computes it). */
   recordRating(em: EntityManager, productId: number, rating: { average: string; count: number }): Promise<void> {
     return this.products.setRating(em, productId, rating.average, rating.count);
+  }
+
+  /**
+   * Sets a product's `images` to the URLs given, in their order (the media context calls it, in its
+   * transaction, after every change of the product's media). Nothing is written when they are the
+   * same; a product deleted meanwhile is left alone.
+   */
+  async replaceImages(em: EntityManager, productId: number, urls: readonly string[]): Promise<void> {
+    const product = await this.products.product(em, productId);
+    if (!product || (product.images.length === urls.length && product.images.every((u, i) => u === urls[i]))) return;
+    product.images = [...urls];
+    await em.flush();
+    await this.announce(em, 'product.updated', productId);
+  }
+
+  /** Throws the catalog's refusal (404; 403 NOT_OWNER for another vendor's listed product) unless the actor may change the product. */
+  async assertManageable(em: EntityManager, actor: Principal, productId: number): Promise<void> {
+    await this.productForWrite(em, actor, productId);
+  }
+
+  /** Whether the viewer sees the product: it is active, or the viewer is its vendor or an admin. */
+  async isVisible(em: EntityManager, viewer: Principal | null, productId: number): Promise<boolean> {
+    const product = await this.products.product(em, productId);
+    return !!product && (product.isActive || mayManage(viewer, product.vendor.id));
+  }
+
+  /** Announces a product's change with its snapshot as the transaction sees it now. */
+  private async announce(tx: EntityManager, name: 'product.created' | 'product.updated', productId: number): Promise<void> {
+    const snapshot = await this.products.snapshot(tx, productId);
+    if (snapshot) await this.events.publish(tx, name, snapshot);
+  }
+
+  private stockChanged(tx: EntityManager, variant: ProductVariant, previousStock: number): Promise<void> {
+    return this.events.publish(tx, 'variant.stock_changed', {
+      variantId: variant.id,
+      productId: variant.product.id,
+      sku: variant.sku,
+      stock: variant.stock,
+      previousStock,
+    });
   }
 
   private async variantForWrite(em: EntityManager, actor: Principal, id: number): Promise<ProductVariant> {

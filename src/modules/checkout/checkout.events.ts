@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EventPublisher } from '../../shared/events';
 import type { Order } from './order.entity';
-import type { OrderStatus } from './states';
+import type { OrderStatus, PaymentStatus } from './states';
 
 /** An order as its events carry it: what a listener needs without reading checkout's tables. */
 export interface OrderEvent {
@@ -11,11 +11,15 @@ export interface OrderEvent {
   /** A guest's email (null for an account's order). */
   email: string | null;
   status: OrderStatus;
+  paymentStatus: PaymentStatus;
   /** A decimal string, in `currency`. */
   total: string;
+  /** What was given back so far (a decimal string). */
+  refundedTotal: string;
   currency: string;
   /** Unpaid past this moment, the order is cancelled. */
   expiresAt: Date | null;
+  createdAt: Date;
 }
 
 /** What checkout announces, published inside the transaction that makes the change. */
@@ -30,10 +34,23 @@ export interface CheckoutEvents {
   'order.refund_due': OrderEvent;
   /** A partial (or whole) refund of the order's payment was recorded: the provider must make it (a job). */
   'order.refund_requested': { refundId: number; orderId: number };
+  /** The provider gave money back (a return's refund, or a paid order's payment refunded): `amount`, a decimal string. */
+  'order.refunded': OrderEvent & { amount: string };
 }
 
 export type CheckoutPublisher = EventPublisher<CheckoutEvents, EntityManager>;
 
 export function orderEvent(order: Order): OrderEvent {
-  return { orderId: order.id, userId: order.user?.id ?? null, email: order.guestEmail, status: order.status, total: order.total, currency: order.currency, expiresAt: order.expiresAt };
+  return {
+    orderId: order.id,
+    userId: order.user?.id ?? null,
+    email: order.guestEmail,
+    status: order.status,
+    paymentStatus: order.paymentStatus,
+    total: order.total,
+    refundedTotal: order.refundedTotal,
+    currency: order.currency,
+    expiresAt: order.expiresAt,
+    createdAt: order.createdAt,
+  };
 }

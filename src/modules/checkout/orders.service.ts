@@ -339,6 +339,14 @@ export class OrdersService {
     await this.events.publish(em, 'order.refund_requested', { refundId, orderId: order.id });
   }
 
+  /**
+   * The provider gave `amount` (a decimal string) of the (locked) order back: announces
+   * `order.refunded` in the caller's transaction (the one recording the provider's answer).
+   */
+  async refunded(em: EntityManager, order: Order, amount: string): Promise<void> {
+    await this.events.publish(em, 'order.refunded', { ...orderEvent(order), amount });
+  }
+
   /** The provider refused a refund of the (locked) order: its amount no longer counts as given back. */
   refundRefused(order: Order, amount: number): void {
     const refunded = Math.max(0, toMinor(order.refundedTotal) - amount);

@@ -288,6 +288,10 @@ export class PaymentsService {
       const order = await this.checkout.order(tx, payment.order.id, { lock: true });
       if (!order) throw CheckoutErrors.orderNotFound();
       this.orders.paymentReversed(order, refunded);
+      if (refunded) {
+        await tx.flush();
+        await this.orders.refunded(tx, order, payment.amount);
+      }
       return payment;
     });
   }

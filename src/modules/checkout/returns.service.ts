@@ -217,6 +217,8 @@ export class ReturnsService {
       if (payment?.status === 'succeeded' && (await this.returns.refundedMinor(tx, order.id, 'succeeded', payment.id)) + toMinor(refund.amount) >= toMinor(payment.amount)) {
         payment.status = 'refunded';
       }
+      await tx.flush();
+      await this.orders.refunded(tx, order, refund.amount);
     } else {
       refund.status = 'failed';
       refund.failureCode = outcome.failureCode;

@@ -42,7 +42,7 @@ describe('background job processes', () => {
     try {
       const ready = await worker.waitFor((l) => l.msg === 'worker running');
       expect(ready).toMatchObject({
-        queues: ['mail.send', 'accounts.password-reset', 'carts.expire-abandoned', 'jobs.prune-effects', 'orders.expire', 'orders.expire-unpaid', 'payments.reconcile', 'payments.refund-order', 'checkout.purge-idempotency-keys', 'payments.refund'],
+        queues: ['mail.send', 'accounts.password-reset', 'carts.expire-abandoned', 'jobs.prune-effects', 'orders.expire', 'orders.expire-unpaid', 'payments.reconcile', 'payments.refund-order', 'checkout.purge-idempotency-keys', 'payments.refund', 'webhooks.deliver', 'webhooks.prune', 'catalog.import', 'media.resize', 'media.purge'],
         mail: 'log',
       });
 

@@ -33,9 +33,10 @@ describe('the worker', () => {
         expect.objectContaining({ name: 'orders.expire-unpaid', cron: '*/5 * * * *' }),
         expect.objectContaining({ name: 'payments.reconcile', cron: '* * * * *' }),
         expect.objectContaining({ name: 'checkout.purge-idempotency-keys', cron: '41 * * * *' }),
+        expect.objectContaining({ name: 'webhooks.prune', cron: '23 4 * * *' }),
       ]),
     );
-    expect(schedules).toHaveLength(5);
+    expect(schedules).toHaveLength(6);
   });
 
   it('removes a schedule the registry no longer lists when a worker starts', async () => {
@@ -49,6 +50,7 @@ describe('the worker', () => {
       'jobs.prune-effects',
       'orders.expire-unpaid',
       'payments.reconcile',
+      'webhooks.prune',
     ]);
   });
 

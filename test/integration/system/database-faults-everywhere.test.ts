@@ -60,7 +60,7 @@ async function call(id: OperationId): Promise<string> {
   }
   if (id === 'login') body = { username: customer.user.username, password: customer.password };
   if (id === 'refreshToken' || id === 'logout') body = { refresh: customer.tokens.refresh };
-  const raw = body === undefined ? undefined : JSON.stringify(body);
+  const raw = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   if (id === 'paymentWebhook') headers['x-sandbox-signature'] = signWebhook(TEST_WEBHOOK_SECRET, raw ?? '');
   const res = await fetch(`${app.baseUrl}${sample.path}`, { method: sample.method, headers, body: raw });
   const text = await res.text();

@@ -47,6 +47,22 @@ describe('codes every operation can meet before its handler runs', () => {
   // bearer token is accepted as well, it wins.
   const bearer = () => ({ authorization: `Bearer ${admin.tokens.access}`, 'x-cart-token': cartToken });
 
+  /** The sample request of an operation whose body is a raw file (not JSON, not a form), with an unknown query parameter. */
+  // An upload's sample form (multipart/form-data), with the query parameter it does not have.
+  const uploadForm = (id: OperationId) => {
+    const { headers, body } = sampleRequest(id);
+    return typeof body === 'string' && headers['content-type']?.startsWith('multipart/')
+      ? { headers: { ...bearer(), 'content-type': headers['content-type'] }, body, query: '?no_such_parameter=1' }
+      : undefined;
+  };
+  const rawFile = (id: OperationId) => {
+    const { headers, body } = sampleRequest(id);
+    const type = headers['content-type'] ?? '';
+    return typeof body === 'string' && type !== 'application/json' && !type.startsWith('multipart/')
+      ? { headers: { ...bearer(), 'content-type': type }, body, query: '?no_such_parameter=1' }
+      : undefined;
+  };
+
   it('400 DISALLOWED_HOST: a Host the server does not serve', () => sweep(app, 400, 'DISALLOWED_HOST', () => ({ headers: { host: 'evil.example' } })));
 
   it('400 MALFORMED_JSON: a body that is not JSON, on every operation that takes a body', () =>
@@ -54,9 +70,10 @@ describe('codes every operation can meet before its handler runs', () => {
 
   it('400 VALIDATION_ERROR: a query parameter the operation does not have', () =>
     sweep(app, 400, 'VALIDATION_ERROR', (id) =>
-      // An operation with a body needs one, in JSON, for the validator to get to its parameters.
+      // An operation with a body needs one, in JSON (or its own raw media type: a catalog file), for
+      // the validator to get to its parameters.
       declaredCodes.get(id)?.has(415)
-        ? { headers: { ...bearer(), 'content-type': 'application/json' }, body: '{}', query: '?no_such_parameter=1' }
+        ? rawFile(id) ?? uploadForm(id) ?? { headers: { ...bearer(), 'content-type': 'application/json' }, body: '{}', query: '?no_such_parameter=1' }
         : { headers: bearer(), query: '?no_such_parameter=1' },
     ));
 
@@ -106,7 +123,7 @@ describe('codes every operation can meet before its handler runs', () => {
   /** The operation's sample request (test/support/sample-requests.ts), with a bearer token, ids as given, and a query added. */
   const sample = async (id: OperationId, token: string, { ids = '1', query = '' }: { ids?: string; query?: string } = {}) => {
     const { method, path, headers, body } = sampleRequest(id);
-    const raw = body === undefined ? undefined : JSON.stringify(body);
+    const raw = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const url = operationIndex[id].path.replace(/\{[^}]+\}/g, ids) + (path.includes('?') ? `?${path.split('?')[1]}${query.replace('?', '&')}` : query);
     const length: Record<string, string> = raw === undefined ? {} : { 'content-length': String(Buffer.byteLength(raw)) };
     const res = await rawRequest(app.baseUrl, url, { method, headers: { ...headers, ...length, authorization: `Bearer ${token}` }, body: raw });
