@@ -49,6 +49,8 @@ beforeEach(async () => {
 afterEach(() => page.close());
 
 const operations = Object.entries(operationIndex);
+/** The events the contract's `webhooks:` section describes (each a POST to the partner's URL, named by its summary). */
+const webhookEvents = Object.values(spec.webhooks).map((w) => w.post.summary);
 
 describe('Swagger UI at /swagger/', () => {
   it('renders every operation of the contract', async () => {
@@ -57,7 +59,8 @@ describe('Swagger UI at /swagger/', () => {
     const rendered = await page.locator('.opblock').evaluateAll((blocks) =>
       blocks.map((b) => `${b.querySelector('.opblock-summary-method')?.textContent} ${b.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`),
     );
-    const expected = operations.map(([, op]) => `${op.method.toUpperCase()} ${op.path}`);
+    // The operations, then the webhooks (Swagger UI shows each event's name where a path would be).
+    const expected = [...operations.map(([, op]) => `${op.method.toUpperCase()} ${op.path}`), ...webhookEvents.map((name) => `POST ${name}`)];
     expect([...rendered].sort()).toEqual([...expected].sort());
     await expect(page.title()).resolves.toContain('E-commerce Backend API');
     expect(pageErrors).toEqual([]);
@@ -109,7 +112,7 @@ describe('Redoc at /redoc/', () => {
       }
       for (const text of await menu.allInnerTexts()) labels.add(label(text));
     }
-    const expected = operations.map(([id, op]) => `${summaryOf(id)} ${op.method.toUpperCase()}`);
+    const expected = [...operations.map(([id, op]) => `${summaryOf(id)} ${op.method.toUpperCase()}`), ...webhookEvents.map((name) => `${name} POST`)];
     expect([...labels]).toEqual(expect.arrayContaining(expected));
     const operationLabels = [...labels].filter((l) => / (GET|POST|PUT|PATCH|DELETE)$/.test(l));
     expect(operationLabels.sort()).toEqual(expected.sort());
