@@ -158,11 +158,6 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
       (req as express.Request).rawBody = buf;
     },
   });
-  app.use((req, res, next) => {
-    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    const operation = operationOf(req) ?? '';
-    return hasBody && operationsWithBody.has(operation) && !multipartOperations.has(operation) ? parseJson(req, res, next) : next();
-  });
   // A catalog file is the raw body of its import (CSV or JSON Lines), up to CATALOG_IMPORT_MAX_BYTES
   // (413 above); any other media type is left to the validator (415).
   const parseCatalogFile = express.raw({
@@ -174,7 +169,13 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   });
   app.use((req, res, next) => {
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    return hasBody && operationOf(req) === 'importProducts' ? parseCatalogFile(req, res, next) : next();
+    // Only a request with a body looks its operation up (a scan of the contract's routes): GETs never do.
+    if (!hasBody) return next();
+    const operation = operationOf(req) ?? '';
+    // Multipart bodies (media uploads) are read by the validator's multer.
+    if (!operationsWithBody.has(operation) || multipartOperations.has(operation)) return next();
+    if (operation !== 'importProducts') return parseJson(req, res, next);
+    return parseJson(req, res, (err?: unknown) => (err ? next(err) : parseCatalogFile(req, res, next)));
   });
   // U+0000 anywhere in the path, query, headers or body: 400 naming each field, before the contract.
   app.use(refuseNulCharacters());
