@@ -15,6 +15,8 @@ import { graphqlRouter } from './graphql/server';
 import { answerClientErrors } from './http/client-errors';
 import { docsRouter } from './http/docs';
 import { mediaFiles } from './http/media-files';
+import { createMetrics, metricsWithToken, type Metrics } from './http/metrics';
+import { poolReadings } from './db/pools';
 import { strictFormats } from './http/formats';
 import { refuseDisallowedHosts } from './http/hosts';
 import { normalizeQuery, refuseNulCharacters, validationError } from './http/input-guard';
@@ -47,6 +49,16 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   app.set('etag', 'strong');
 
   const probes: ReadonlySet<string> = new Set([operationIndex.getHealth.path, operationIndex.getReadiness.path]);
+
+  // 0. Prometheus metrics, when they are exposed (METRICS_TOKEN, METRICS_PORT): every request is
+  // counted and timed, first, so even those refused early are. Kept in app.locals for the
+  // METRICS_PORT listener (src/main.ts).
+  const metrics: Metrics | undefined =
+    config.metrics.token !== undefined || config.metrics.port !== undefined
+      ? createMetrics({ pools: () => poolReadings(orm.em as EntityManager), queues: () => services.jobs.depths() })
+      : undefined;
+  app.locals.metrics = metrics;
+  if (metrics) app.use(metrics.instrument);
 
   // 1. Request id and a short access log: one line per request at info (method, URL, status, time,
   // request id; no headers), the health probes at debug (orchestrators call them every few
@@ -122,6 +134,10 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   // 3b. Uploaded media stored on local disk (MEDIA_STORAGE=local), outside the contract like the
   // docs; nginx serves the same folder in the compose file. S3 objects are served by the bucket or its CDN.
   if (config.media.storage.driver === 'local') app.use('/media', mediaFiles(config.media.storage.root));
+
+  // 3c. `GET /metrics` on the API's port, behind METRICS_TOKEN (outside the contract, before the
+  // rate limiter: scrapes are never throttled). Without a token it is not served here (404).
+  if (metrics && config.metrics.token) app.get('/metrics', metricsWithToken(metrics, config.metrics.token));
 
   // 4. Every API request counts against its client's allowance (the health probes never do).
   if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, probes));

@@ -61,6 +61,9 @@ const schema = z.object({
   LOGIN_ADDRESS_WINDOW_SECONDS: int(1, 86_400).default(900),
   RATE_LIMIT_MAX: int(0, 1_000_000).default(600),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  METRICS_PORT: int(0, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   CORS_ORIGINS: list.optional(),
   BODY_LIMIT: z
     .string()
@@ -208,6 +211,19 @@ export interface Config {
     shutdownTimeoutMs: number;
     /** Requests per client address per window; 0 turns rate limiting off. */
     rateLimit: { max: number; windowSeconds: number };
+  };
+  /**
+   * Prometheus metrics (docs/operations.md, "Metrics"): `GET /metrics` on the API's port behind
+   * METRICS_TOKEN, and/or on a listener of its own (METRICS_PORT on METRICS_HOST) without auth.
+   * Neither: not served.
+   */
+  metrics: {
+    /** METRICS_TOKEN: `GET /metrics` on the API's port wants `Authorization: Bearer <token>`. */
+    token?: string;
+    /** METRICS_PORT: a second listener serving only /metrics (0 picks a free port). */
+    port?: number;
+    /** METRICS_HOST: that listener's address (default 127.0.0.1). */
+    host: string;
   };
   redisUrl?: string;
   /** For a rediss:// URL: check the server's certificate (false for Heroku's self-signed one). */
@@ -424,6 +440,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     },
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     redisUrl: e.REDIS_URL,
     redisTlsVerify: e.REDIS_TLS === 'verify',
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),

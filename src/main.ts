@@ -5,6 +5,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { entities } from './orm.config';
+import { serveMetrics, type Metrics } from './http/metrics';
 import { pathOf } from './http/operations';
 import { JobQueue } from './jobs/queue';
 import { startWorker } from './jobs/worker';
@@ -44,6 +45,10 @@ async function main(): Promise<void> {
   const base = config.publicUrl ?? `http://localhost:${port}`;
   services.sandboxWebhooks.target = `http://127.0.0.1:${port}${pathOf('paymentWebhook', {})}`;
   logger.info({ port, database: db.description, api: `${base}/api/`, swagger: `${base}/swagger/` }, `listening on ${config.host}:${port}`);
+  // METRICS_PORT: /metrics on a listener of its own, without auth (docs/operations.md, "Metrics").
+  const metrics = app.locals.metrics as Metrics | undefined;
+  const metricsServer = metrics && config.metrics.port !== undefined ? await serveMetrics(metrics, config.metrics.host, config.metrics.port) : undefined;
+  if (metricsServer) logger.info({ port: (metricsServer.address() as AddressInfo).port }, `metrics on ${config.metrics.host}:${(metricsServer.address() as AddressInfo).port}/metrics`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -55,7 +60,13 @@ async function main(): Promise<void> {
     services.sandboxWebhooks.stop();
     server.close();
     server.closeIdleConnections();
-    const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
+    // Scrapes are short: the metrics listener stops with the API's (its idle connections closed now).
+    metricsServer?.close();
+    metricsServer?.closeIdleConnections();
+    const force = setTimeout(() => {
+      server.closeAllConnections();
+      metricsServer?.closeAllConnections();
+    }, config.http.shutdownTimeoutMs);
     force.unref();
     await once(server, 'close').catch(() => undefined);
     // After the last request (which may still enqueue a job): running jobs get their own grace period.

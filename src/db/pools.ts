@@ -36,6 +36,7 @@ export interface PoolClient {
 export interface TarnPool {
   max?: number;
   numUsed(): number;
+  numFree(): number;
   numPendingAcquires(): number;
   on(event: 'release', listener: (connection: PooledConnection) => void): void;
   on(event: 'acquireSuccess', listener: (eventId: number, connection: PooledConnection) => void): void;
@@ -181,6 +182,20 @@ export class ResilientPostgreSqlDriver extends PostgreSqlDriver {
 export function poolClient(em: EntityManager, type: 'read' | 'write'): PoolClient {
   const client: PoolClient = em.getKnex(type).client;
   return client;
+}
+
+/**
+ * The app's pools for the metrics (src/http/metrics.ts): `write`, and `read` when a read pool is
+ * configured (without one, reads share the write pool and it is counted once).
+ */
+export function poolReadings(em: EntityManager): { pool: string; inUse: number; idle: number; waiting: number }[] {
+  const write = poolClient(em, 'write').pool;
+  const read = poolClient(em, 'read').pool;
+  const readings = [];
+  for (const [name, pool] of [['write', write], ['read', read !== write ? read : undefined]] as const) {
+    if (pool) readings.push({ pool: name, inUse: pool.numUsed(), idle: pool.numFree(), waiting: pool.numPendingAcquires() });
+  }
+  return readings;
 }
 
 /**

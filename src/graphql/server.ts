@@ -1,10 +1,12 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import express, { type Router } from 'express';
+import { getOperationAST } from 'graphql';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { typeDefs } from '../../generated/graphql-schema';
 import type { Config } from '../config';
+import { labelGraphqlOperation } from '../http/metrics';
 import { pageCsp } from '../http/security-headers';
 import type { Services } from '../services';
 import { createContext, type GraphQLContext } from './context';
@@ -41,6 +43,19 @@ function graphiqlRenderer(logger: Logger) {
   }
 }
 
+/**
+ * Names the request's operation for the metrics (`graphql:<name>`, src/http/metrics.ts) as soon as
+ * its document is parsed, so refused operations are counted under their name too.
+ */
+function useMetricsLabel(): Plugin {
+  return {
+    onValidate({ params, context }) {
+      const { res, params: request } = context as Partial<ServerContext> & { params?: { operationName?: string | null } };
+      if (res) labelGraphqlOperation(res, getOperationAST(params.documentAST, request?.operationName ?? undefined)?.name?.value);
+    },
+  };
+}
+
 /** The limits as validation rules: an operation over them is refused before anything runs. */
 function useLimits(limits: QueryLimits): Plugin {
   return {
@@ -70,7 +85,7 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
     logging: false,
     maskedErrors: { maskError: maskError(logger, config.env !== 'production') },
     // U+0000 in variables or literals is refused like REST's (src/http/input-guard.ts), before the limits.
-    plugins: [useNoNulCharacters(), useLimits(limits)],
+    plugins: [useMetricsLabel(), useNoNulCharacters(), useLimits(limits)],
     // Parsed documents are cached; validation is not: the cost depends on each request's variables.
     parserAndValidationCache: { validationCache: false },
     context: async ({ req }) => {

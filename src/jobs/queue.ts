@@ -287,6 +287,34 @@ export class JobQueue<M extends object = JobPayloads> {
     };
   }
 
+  /**
+   * Per queue: jobs waiting (created or retry, deferred ones included), running, and failed ones
+   * still kept, for the metrics. Waiting and running are counted from the job table (an index
+   * serves it: pg-boss's own counts are only refreshed by a worker's monitor pass, and a web
+   * process has none); failed comes from pg-boss's queue stats (`getQueues`). Undefined when the
+   * queue is not started.
+   */
+  async depths(): Promise<{ queue: string; queued: number; active: number; failed: number }[] | undefined> {
+    const boss = this.boss;
+    if (!boss) return undefined;
+    const [live, queues] = await Promise.all([
+      boss.getDb().executeSql(`SELECT name, state::text AS state, count(*)::int AS count FROM ${JOB_SCHEMA}.job WHERE state < 'completed' GROUP BY name, state`),
+      boss.getQueues(this.names),
+    ]);
+    const byQueue = new Map<string, { queue: string; queued: number; active: number; failed: number }>(this.names.map((name) => [name, { queue: name, queued: 0, active: 0, failed: 0 }]));
+    for (const row of live.rows as { name: string; state: string; count: number }[]) {
+      const q = byQueue.get(row.name);
+      if (!q) continue;
+      if (row.state === 'active') q.active += row.count;
+      else q.queued += row.count;
+    }
+    for (const q of queues) {
+      const entry = byQueue.get(q.name);
+      if (entry) entry.failed = q.failedCount;
+    }
+    return [...byQueue.values()];
+  }
+
   /** Runs failed jobs again (a fresh round of retries); returns how many were failed and now queued. */
   async retry(name: keyof M & string, ids: string[]): Promise<number> {
     const { boss } = this.running();

@@ -7,6 +7,7 @@ import { createApp } from '../../src/app';
 import type { Handlers } from '../../src/handlers';
 import { loadConfig, type Config } from '../../src/config';
 import { ormOptions } from '../../src/orm.config';
+import { serveMetrics, type Metrics } from '../../src/http/metrics';
 import { JobQueue } from '../../src/jobs/queue';
 import { createServices, type Services } from '../../src/services';
 import { createTestDatabase } from './database';
@@ -27,6 +28,8 @@ export interface TestApp {
   config: Config;
   /** The database URL (a worker connects with it). */
   databaseUrl: string;
+  /** With METRICS_PORT: the metrics listener's base URL (like src/main.ts starts it). */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -78,13 +81,17 @@ export async function startApp(env: Record<string, string> = {}, handlers?: Hand
   const services = createServices(config, TEST_JWT_SECRET, undefined, jobs);
   const app = createApp({ config, orm, services, handlers, logger });
   const { stopServing, ...served } = await serveForTests(app, services);
+  const metrics = app.locals.metrics as Metrics | undefined;
+  const metricsServer = metrics && config.metrics.port !== undefined ? await serveMetrics(metrics, config.metrics.host, config.metrics.port) : undefined;
   return {
     ...served,
     orm,
     services,
     config,
     databaseUrl: db.url,
+    ...(metricsServer && { metricsUrl: `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` }),
     async close() {
+      if (metricsServer) await new Promise((r) => metricsServer.close(r));
       await stopServing();
       await jobs.stop();
       await orm.close();

@@ -1,0 +1,228 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { Request, RequestHandler, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DomainError } from '../shared/errors';
+import { sendProblem, toProblem } from './problem';
+
+/**
+ * Prometheus metrics (`GET /metrics`, docs/operations.md "Metrics"): the process's own (memory,
+ * CPU, event-loop lag, GC), every HTTP request by operation, and gauges read at scrape time (the
+ * database pools, the job queues). Its own registry, never prom-client's global one: two apps in
+ * one process (the tests) never share counters.
+ *
+ * This layer knows no context: what the gauges read is handed in (src/app.ts).
+ */
+
+/** One database pool as the gauges read it. */
+export interface PoolReading {
+  pool: string;
+  inUse: number;
+  idle: number;
+  waiting: number;
+}
+
+/** One job queue as the gauges read it. */
+export interface QueueReading {
+  queue: string;
+  queued: number;
+  active: number;
+  failed: number;
+}
+
+/** What the scrape-time gauges read, handed in by the composition (src/app.ts). */
+export interface MetricsSources {
+  /** The database pools, read at each scrape. */
+  pools(): PoolReading[];
+  /** The job queues, or undefined when this process has no queue started. */
+  queues?(): Promise<QueueReading[] | undefined>;
+}
+
+/** Job queue readings are kept this long: a scrape every few seconds costs at most one query. */
+const QUEUE_CACHE_MS = 5000;
+
+const GRAPHQL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The `operation` label of a GraphQL request: `graphql:<name>`, `graphql:anonymous` without a
+ * name. Names are chosen by clients: one longer than 64 characters or not a GraphQL name (it
+ * cannot be, once parsed, but the label must not trust that) is `graphql:other`, so a client
+ * cannot grow the label set without bound beyond its distinct valid names.
+ */
+export function graphqlOperationLabel(name: string | null | undefined): string {
+  if (name === null || name === undefined || name === '') return 'graphql:anonymous';
+  if (name.length > 64 || !GRAPHQL_NAME.test(name)) return 'graphql:other';
+  return `graphql:${name}`;
+}
+
+/** Where the GraphQL adapter leaves the operation's label for the request's metrics. */
+const GRAPHQL_LABEL = Symbol('metrics.graphqlOperation');
+
+/** Names a GraphQL request's operation for its metrics (src/graphql/server.ts calls it once parsed). */
+export function labelGraphqlOperation(res: Response, name: string | null | undefined): void {
+  (res as unknown as Record<symbol, string>)[GRAPHQL_LABEL] = graphqlOperationLabel(name);
+}
+
+function statusClass(status: number): string {
+  return status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
+}
+
+function operationLabel(req: Request, res: Response): string {
+  const graphql = (res as unknown as Record<symbol, string | undefined>)[GRAPHQL_LABEL];
+  if (graphql) return graphql;
+  // Set by the validator once it matched the contract's route: no route scan on this hot path.
+  const id = (req as { openapi?: { schema?: { operationId?: string } } }).openapi?.schema?.operationId;
+  if (id) return id;
+  // A GraphQL request refused before it was parsed (415, a body over the limit, bad JSON).
+  const path = req.originalUrl;
+  if (path === '/graphql' || path.startsWith('/graphql/') || path.startsWith('/graphql?')) return 'graphql:other';
+  return 'unmatched';
+}
+
+/** The app's metrics: its registry and the two handlers src/app.ts mounts. */
+export interface Metrics {
+  registry: Registry;
+  /** Counts and times every request; mount it first. */
+  instrument: RequestHandler;
+  /** Answers a scrape in Prometheus's text format. */
+  scrape: RequestHandler;
+}
+
+/** A registry with the process's, the requests', the pools' and the queues' metrics. */
+export function createMetrics(sources: MetricsSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by operation (operationId, graphql:<name>, unmatched), status class and method.',
+    labelNames: ['operation', 'status_class', 'method'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from receiving a request to finishing its answer, by operation and status class.',
+    labelNames: ['operation', 'status_class'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  const poolGauge = (name: string, help: string, field: 'inUse' | 'idle' | 'waiting') =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pool'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of sources.pools()) this.set({ pool: p.pool }, p[field]);
+      },
+    });
+  poolGauge('db_pool_connections_in_use', 'Database connections lent out, by pool (write, read).', 'inUse');
+  poolGauge('db_pool_connections_idle', 'Database connections open and free, by pool.', 'idle');
+  poolGauge('db_pool_acquires_waiting', 'Requests waiting for a database connection, by pool.', 'waiting');
+
+  if (sources.queues) {
+    const read = sources.queues.bind(sources);
+    let cached: { at: number; readings: Promise<QueueReading[] | undefined> } | undefined;
+    const readings = () => {
+      const now = Date.now();
+      if (!cached || now - cached.at >= QUEUE_CACHE_MS) {
+        // A failed reading (the database away) leaves the gauges empty and is tried again next scrape.
+        const pending = read().catch(() => undefined);
+        cached = { at: now, readings: pending };
+        void pending.then((r) => {
+          if (r === undefined && cached?.readings === pending) cached = undefined;
+        });
+      }
+      return cached.readings;
+    };
+    const queueGauge = (name: string, help: string, labels: readonly ('state' | 'queue')[], fill: (g: Gauge<string>, r: QueueReading) => void) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: labels,
+        registers: [registry],
+        async collect() {
+          this.reset();
+          for (const r of (await readings()) ?? []) fill(this, r);
+        },
+      });
+    queueGauge('job_queue_depth', 'Jobs waiting (state="queued", retries included) or running (state="active"), by queue.', ['queue', 'state'], (g, r) => {
+      g.set({ queue: r.queue, state: 'queued' }, r.queued);
+      g.set({ queue: r.queue, state: 'active' }, r.active);
+    });
+    queueGauge('job_queue_failed', 'Failed jobs still kept (pg-boss retention), by queue.', ['queue'], (g, r) => g.set({ queue: r.queue }, r.failed));
+  }
+
+  const instrument: RequestHandler = (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const operation = operationLabel(req, res);
+      const status = statusClass(res.statusCode);
+      requests.inc({ operation, status_class: status, method: req.method });
+      duration.observe({ operation, status_class: status }, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  };
+
+  const scrape: RequestHandler = (_req, res, next) => {
+    registry.metrics().then((text) => {
+      res.set('Cache-Control', 'no-store').type(registry.contentType).send(text);
+    }, next);
+  };
+
+  return { registry, instrument, scrape };
+}
+
+/** Constant-time comparison of a bearer token (digests of equal length, whatever was sent). */
+function tokenMatches(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * `GET /metrics` on the API's port, behind `Authorization: Bearer <METRICS_TOKEN>`: without it or
+ * with another token, 401 problem+json.
+ */
+export function metricsWithToken(metrics: Metrics, token: string): RequestHandler {
+  return (req, res, next) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer (.+)$/i.exec(header);
+    if (!match?.[1] || !tokenMatches(match[1], token)) {
+      return sendProblem(req, res, toProblem(new DomainError('unauthenticated', 'UNAUTHENTICATED', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.')));
+    }
+    return metrics.scrape(req, res, next);
+  };
+}
+
+/**
+ * A listener of its own serving only `GET /metrics`, without auth (METRICS_PORT on METRICS_HOST,
+ * by default 127.0.0.1: reachable by a Prometheus on the same host or network namespace, not from
+ * outside). Anything else is 404.
+ */
+export async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        () => {
+          res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end('metrics failed\n');
+        },
+      );
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('not found: only GET /metrics is served here\n');
+  });
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server;
+}
