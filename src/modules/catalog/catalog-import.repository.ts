@@ -70,21 +70,6 @@ export interface VariantChangeRow {
   is_active: boolean | null;
 }
 
-/** A product's columns as its events carry them. */
-export interface ProductSnapshotRow {
-  id: number;
-  name: string;
-  slug: string;
-  sku: string;
-  price: string;
-  is_active: boolean;
-  category_id: number;
-  vendor_id: number;
-  stock: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
 /** A product's variant as the export writes it. */
 export interface ExportRow {
   id: number;
@@ -256,15 +241,6 @@ export class CatalogImportRepository {
          join product_variants v on v.product_id = p.id
         order by page.n, v.id`,
       [textArray(productIds)],
-    );
-  }
-
-  /** The products as their events carry them, read after the batch's writes (the triggers' totals included). */
-  snapshots(em: EntityManager, ids: readonly number[]): Promise<ProductSnapshotRow[]> {
-    if (!ids.length) return Promise.resolve([]);
-    return em.execute(
-      'select id, name, slug, sku, price, is_active, category_id, vendor_id, stock, created_at, updated_at from products where id = any(?::int[]) order by id',
-      [textArray(ids)],
     );
   }
 }

@@ -13,6 +13,7 @@ import type { CatalogImportRepository, KnownVariant, NewProductRow, NewVariantRo
 import { type FieldIssue, type FieldRules, headerIssues, ImportFileError, type ImportRow, type ProductValues, readRows } from './catalog-import.rows';
 import type { InventoryRepository } from './inventory.repository';
 import type { Sellers } from './products.service';
+import { ProductsRepository } from './products.repository';
 
 /** Enqueues the import's job in the caller's transaction (the composition root sends `catalog.import`). */
 export interface ImportJobs {
@@ -89,6 +90,9 @@ export class CatalogImportService {
     private readonly options: CatalogImportOptions,
     private readonly events: CatalogPublisher = noCatalogEvents,
   ) {}
+
+  /** The catalog's own product queries (the events' snapshots: one query and one shape for both). */
+  private readonly products = new ProductsRepository();
 
   /**
    * Stores an uploaded file and enqueues its job, in one transaction. A header the import cannot
@@ -406,21 +410,8 @@ export class CatalogImportService {
     if (this.events === noCatalogEvents) return;
     const created = new Set(changes.created);
     const ids = [...new Set([...changes.created, ...changes.updated])];
-    for (const s of await this.imports.snapshots(tx, ids)) {
-      const event = {
-        productId: s.id,
-        name: s.name,
-        slug: s.slug,
-        sku: s.sku,
-        price: normalizeMoney(String(s.price)),
-        isActive: s.is_active,
-        categoryId: s.category_id,
-        vendorId: s.vendor_id,
-        stock: s.stock,
-        createdAt: new Date(s.created_at),
-        updatedAt: new Date(s.updated_at),
-      };
-      await this.events.publish(tx, created.has(s.id) ? 'product.created' : 'product.updated', event);
+    for (const snapshot of await this.products.snapshots(tx, ids)) {
+      await this.events.publish(tx, created.has(snapshot.productId) ? 'product.created' : 'product.updated', snapshot);
     }
     for (const v of changes.stock) {
       if (v.stock === v.previous) continue;

@@ -63,12 +63,18 @@ export class ProductsRepository {
 
   /** The product as its events carry it, read in the caller's transaction (after the triggers derived its price and stock). */
   async snapshot(em: EntityManager, id: number): Promise<ProductEvent | null> {
-    const [row] = await em.execute<Record<string, unknown>[]>(
-      `select id, name, slug, sku, price::text as price, is_active, category_id, vendor_id, stock, created_at, updated_at from products where id = ?`,
-      [id],
+    return (await this.snapshots(em, [id]))[0] ?? null;
+  }
+
+  /** Products as their events carry them, in id order, read in the caller's transaction (a catalog import's batch). */
+  async snapshots(em: EntityManager, ids: readonly number[]): Promise<ProductEvent[]> {
+    if (!ids.length) return [];
+    const rows = await em.execute<Record<string, unknown>[]>(
+      `select id, name, slug, sku, price::text as price, is_active, category_id, vendor_id, stock, created_at, updated_at
+         from products where id = any(?::int[]) order by id`,
+      [`{${ids.join(',')}}`],
     );
-    if (!row) return null;
-    return {
+    return rows.map((row) => ({
       productId: row.id as number,
       name: row.name as string,
       slug: row.slug as string,
@@ -80,7 +86,7 @@ export class ProductsRepository {
       stock: row.stock as number,
       createdAt: new Date(toIso(row.created_at as Date | string)),
       updatedAt: new Date(toIso(row.updated_at as Date | string)),
-    };
+    }));
   }
 
   /** Records a product's rating aggregates (average to two decimals, number of ratings). */
