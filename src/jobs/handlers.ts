@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Services } from '../services';
 import { sendMailJob, type Mailer } from './mail';
 import type { JobHandlers } from './job';
-import { jobDefinitions, type JobPayloads } from './registry';
+import type { JobPayloads } from './registry';
 
 export type { JobContext, JobHandler, JobHandlers } from './job';
 
@@ -64,7 +64,7 @@ export function jobHandlers({ services, config, mailer }: JobDeps): JobHandlers<
     'catalog.import': async ({ importId }, job) => {
       const done = await services.catalogImports.run(job.em, importId).catch(async (err: unknown) => {
         // The last attempt: the import says it failed rather than staying `running` for ever.
-        if (job.retryCount >= jobDefinitions['catalog.import'].retryLimit) await services.catalogImports.giveUp(job.em.fork(), importId);
+        if (job.retryCount >= job.retryLimit) await services.catalogImports.giveUp(job.em.fork(), importId);
         throw err;
       });
       job.logger.info({ importId, status: done?.status, rows: done?.rowsDone, created: done?.created, updated: done?.updated, rejected: done?.rejected }, 'catalog import ran');

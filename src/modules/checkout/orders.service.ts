@@ -5,7 +5,7 @@ import { fromMinor, toMinor } from '../../shared/money';
 import type { Listing, PagePicker } from '../../shared/paging';
 import type { Guest, Principal } from '../../shared/principal';
 import type { ShippingAddress } from '../addresses';
-import type { CartOwner, CartService } from '../cart';
+import type { Allowance, CartOwner, CartService } from '../cart';
 import { rateFromThousandths } from '../taxes';
 import type { InventoryService } from '../catalog';
 import { type DiscountsService, priceLines } from '../discounts';
@@ -22,12 +22,6 @@ export type GuestOrderInput = components['schemas']['GuestOrderCreate'];
 
 /** Who checks out: an account (its cart, its address book), or a guest (its cart token's cart, an address written out, an email). */
 type Buyer = { user: Principal } | { guest: Guest; email: string };
-
-/** A budget per key over a window (a failure limiter, counting uses): seconds to wait when spent, else 0. */
-export interface Allowance {
-  blockedFor(key: string): Promise<number>;
-  fail(key: string): Promise<number>;
-}
 
 export interface OrderListInput {
   /** Admins: this buyer's orders (others may only name themselves). */

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, QueryResult } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
 import { findListing } from '../../db/keyset';
 import type { Listing, PagePicker } from '../../shared/paging';
@@ -191,10 +191,11 @@ export class WebhooksRepository {
 
   /** Deletes events (and, by cascade, their deliveries and attempts) older than `before`, a batch at a time; how many. */
   async pruneEvents(em: EntityManager, before: Date, batch: number): Promise<number> {
-    const rows = await em.execute<{ id: number }[]>(
-      'delete from webhook_events where id in (select id from webhook_events where created_at < ? order by created_at limit ?) returning id',
+    const { affectedRows } = await em.execute<QueryResult>(
+      'delete from webhook_events where id in (select id from webhook_events where created_at < ? order by created_at limit ?)',
       [before, batch],
+      'run',
     );
-    return rows.length;
+    return affectedRows;
   }
 }

@@ -48,6 +48,14 @@ export interface Aggregate {
   id: number;
 }
 
+/**
+ * The delivery job's key (pg-boss `key_strict_fifo`): one endpoint's deliveries of one aggregate go
+ * out one at a time, in order; a redelivery takes its place behind them with the same key.
+ */
+function deliveryKey(endpointId: number, aggregateType: string, aggregateId: number): string {
+  return `${endpointId}:${aggregateType}:${aggregateId}`;
+}
+
 /** How long an attempt waits for one of its endpoint's slots before giving the job back (a retry). */
 const SLOT_WAIT_MS = 60_000;
 /** An attempt's lease outlives its timeout by this much (the time to record it). */
@@ -81,7 +89,7 @@ export class WebhooksService {
     const payload = { type, timestamp: new Date().toISOString(), data };
     const { eventId, deliveries } = await this.webhooks.recordEvent(tx, { type, aggregateType: aggregate.type, aggregateId: aggregate.id, payload }, endpoints);
     for (const d of deliveries) {
-      await this.queue.enqueue(tx, { deliveryId: d.id, endpointId: d.endpointId, key: `${d.endpointId}:${aggregate.type}:${aggregate.id}` });
+      await this.queue.enqueue(tx, { deliveryId: d.id, endpointId: d.endpointId, key: deliveryKey(d.endpointId, aggregate.type, aggregate.id) });
     }
     return eventId;
   }
@@ -293,7 +301,7 @@ export class WebhooksService {
       delivery.status = 'pending';
       await tx.flush();
       const event = delivery.event.getEntity();
-      await this.queue.enqueue(tx, { deliveryId, endpointId, key: `${endpointId}:${event.aggregateType}:${event.aggregateId}` });
+      await this.queue.enqueue(tx, { deliveryId, endpointId, key: deliveryKey(endpointId, event.aggregateType, event.aggregateId) });
     });
     em.clear();
     return this.getDelivery(em, endpointId, deliveryId);
