@@ -15,7 +15,7 @@ import { graphqlRouter } from './graphql/server';
 import { answerClientErrors } from './http/client-errors';
 import { docsRouter } from './http/docs';
 import { mediaFiles } from './http/media-files';
-import { createMetrics, metricsWithToken, type Metrics } from './http/metrics';
+import { createMetrics, metricsExposed, metricsWithToken, type Metrics } from './http/metrics';
 import { poolReadings } from './db/pools';
 import { strictFormats } from './http/formats';
 import { refuseDisallowedHosts } from './http/hosts';
@@ -54,7 +54,7 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   // counted and timed, first, so even those refused early are. Kept in app.locals for the
   // METRICS_PORT listener (src/main.ts).
   const metrics: Metrics | undefined =
-    config.metrics.token !== undefined || config.metrics.port !== undefined
+    metricsExposed(config.metrics)
       ? createMetrics({ pools: () => poolReadings(orm.em as EntityManager), queues: () => services.jobs.depths() })
       : undefined;
   app.locals.metrics = metrics;

@@ -6,7 +6,7 @@ import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { typeDefs } from '../../generated/graphql-schema';
 import type { Config } from '../config';
-import { labelGraphqlOperation } from '../http/metrics';
+import { labelGraphqlOperation, metricsExposed } from '../http/metrics';
 import { pageCsp } from '../http/security-headers';
 import type { Services } from '../services';
 import { createContext, type GraphQLContext } from './context';
@@ -85,7 +85,8 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
     logging: false,
     maskedErrors: { maskError: maskError(logger, config.env !== 'production') },
     // U+0000 in variables or literals is refused like REST's (src/http/input-guard.ts), before the limits.
-    plugins: [useMetricsLabel(), useNoNulCharacters(), useLimits(limits)],
+    // The metrics label only when metrics are kept: otherwise nothing would read it.
+    plugins: [...(metricsExposed(config.metrics) ? [useMetricsLabel()] : []), useNoNulCharacters(), useLimits(limits)],
     // Parsed documents are cached; validation is not: the cost depends on each request's variables.
     parserAndValidationCache: { validationCache: false },
     context: async ({ req }) => {

@@ -62,6 +62,11 @@ export function graphqlOperationLabel(name: string | null | undefined): string {
  */
 const MAX_SERIES = 2000;
 
+/** Whether metrics are kept at all: only when something can read them (METRICS_TOKEN or METRICS_PORT). */
+export function metricsExposed(settings: { token?: string; port?: number }): boolean {
+  return settings.token !== undefined || settings.port !== undefined;
+}
+
 /** Where the GraphQL adapter leaves the operation's label for the request's metrics. */
 const GRAPHQL_LABEL = Symbol('metrics.graphqlOperation');
 

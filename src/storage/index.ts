@@ -3,7 +3,7 @@ import { LocalStorage } from './local.storage';
 import { S3Storage, type S3Settings } from './s3.storage';
 import type { FileStorage } from './storage';
 
-export type { FileStorage, StoredObject } from './storage';
+export type { FileStorage } from './storage';
 export { LocalStorage } from './local.storage';
 export { S3Storage, type S3Settings } from './s3.storage';
 

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
-import { assertKey, type FileStorage, joinUrl, type StoredObject } from './storage';
-
-const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { assertKey, type FileStorage, joinUrl } from './storage';
 
 /**
  * Files under a directory (MEDIA_ROOT): served by the app under `/media/`, or by nginx from the
@@ -11,7 +9,6 @@ const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jp
  * sees half a file.
  */
 export class LocalStorage implements FileStorage {
-  readonly kind = 'local' as const;
   readonly root: string;
 
   constructor(
@@ -38,16 +35,6 @@ export class LocalStorage implements FileStorage {
   async get(key: string): Promise<Buffer | null> {
     try {
       return await readFile(this.pathOf(key));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-  }
-
-  async head(key: string): Promise<StoredObject | null> {
-    try {
-      const s = await stat(this.pathOf(key));
-      return { size: s.size, contentType: TYPES[extname(key).toLowerCase()] };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;

@@ -1,5 +1,5 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { assertKey, type FileStorage, joinUrl, type StoredObject } from './storage';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { assertKey, type FileStorage, joinUrl } from './storage';
 
 export interface S3Settings {
   bucket: string;
@@ -23,7 +23,6 @@ const isMissing = (err: unknown) =>
 
 /** Objects in an S3 bucket (AWS or any S3-compatible server), through @aws-sdk/client-s3. */
 export class S3Storage implements FileStorage {
-  readonly kind = 's3' as const;
   readonly client: S3Client;
   private readonly base: string;
 
@@ -60,17 +59,6 @@ export class S3Storage implements FileStorage {
     }
   }
 
-  async head(key: string): Promise<StoredObject | null> {
-    assertKey(key);
-    try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }));
-      return { size: out.ContentLength ?? 0, contentType: out.ContentType };
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
-  }
-
   async delete(key: string): Promise<void> {
     assertKey(key);
     // S3 answers 204 for a key with no object too.
@@ -79,10 +67,5 @@ export class S3Storage implements FileStorage {
 
   publicUrl(key: string): string {
     return joinUrl(this.base, key);
-  }
-
-  /** Closes the client's connections. */
-  close(): void {
-    this.client.destroy();
   }
 }

@@ -4,20 +4,11 @@
  * paths (`products/7/Xb3kq9TfR2mW8pLz.jpg`) chosen by the caller; an object under a key never changes,
  * so it may be cached forever.
  */
-export interface StoredObject {
-  size: number;
-  contentType: string | undefined;
-}
-
 export interface FileStorage {
-  /** `local` or `s3`: for logs and operators. */
-  readonly kind: 'local' | 's3';
   /** Stores (or replaces) the bytes under `key`. */
   put(key: string, bytes: Buffer, contentType: string): Promise<void>;
   /** The bytes under `key`, or null when there are none. */
   get(key: string): Promise<Buffer | null>;
-  /** The size and type of the object under `key`, or null when there is none. */
-  head(key: string): Promise<StoredObject | null>;
   /** Removes the object under `key`; a key with no object is not an error. */
   delete(key: string): Promise<void>;
   /** The absolute URL the public reads the object at. */

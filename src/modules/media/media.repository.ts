@@ -1,4 +1,3 @@
-import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findListing } from '../../db/keyset';
 import type { Listing, PagePicker } from '../../shared/paging';
@@ -26,9 +25,9 @@ export class MediaRepository {
     return em.count(ProductMedia, { product: productId });
   }
 
-  /** One media, optionally locked (the resize job against a concurrent delete). */
-  find(em: EntityManager, id: number, options: { lock?: boolean } = {}): Promise<ProductMedia | null> {
-    return em.findOne(ProductMedia, id, options.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
+  /** One media (the resize job holds the product's media lock against a concurrent delete). */
+  find(em: EntityManager, id: number): Promise<ProductMedia | null> {
+    return em.findOne(ProductMedia, id);
   }
 
   /** The original's key of every media of a product, whatever its status (a plain read: no entities to manage). */
