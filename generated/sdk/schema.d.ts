@@ -34,6 +34,9 @@ export interface paths {
          *     `SERVICE_UNAVAILABLE` while the database cannot be reached, `DATABASE_BUSY` while a pool is
          *     stuck (every connection in use, requests queued for one, and none handed out or returned for a
          *     second), `SHUTTING_DOWN` while the server drains. Not rate limited.
+         *
+         *     With read replicas, `checks.replicas` reports each one (in use, lagging, down...); a replica
+         *     that is not in use never makes readiness fail: its reads go to the primary.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -2169,9 +2172,33 @@ export interface components {
             request_id?: components["schemas"]["ProblemRequestId"];
             errors?: components["schemas"]["ValidationIssues"];
         };
+        /**
+         * @description One read replica (DATABASE_REPLICA_URLS) as this server last checked it. Only `ok` replicas serve
+         *     reads; the others are skipped and their reads go to the primary, so a replica that is not `ok`
+         *     never makes the server unready.
+         */
+        ReplicaCheck: {
+            /**
+             * @description The replica's name in the server's logs and metrics (`replica-0` for the first URL).
+             * @example replica-0
+             */
+            name: string;
+            /**
+             * @description `ok`: in use. `lagging`: it has not replayed what the primary wrote longer ago than the lag
+             *     bound (DATABASE_REPLICA_MAX_LAG_MS). `down`: it does not answer, or a read on it just failed.
+             *     `not_replica`: it is not in recovery (promoted, or not a replica at all). `unknown`: not checked
+             *     yet.
+             * @enum {string}
+             */
+            status: "ok" | "lagging" | "down" | "not_replica" | "unknown";
+            /** @description How far behind the primary it was at the last check (0 when caught up); null when it could not be measured. */
+            lag_seconds: number | null;
+        };
         /** @description The result of each readiness check. */
         ReadinessChecks: {
             database: components["schemas"]["HealthStatus"];
+            /** @description Present when read replicas are configured: each one's state. Informational, readiness does not depend on them. */
+            replicas?: components["schemas"]["ReplicaCheck"][];
         };
         /**
          * @example {

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Config, DatabaseSsl } from '../config';
 import { startEmbeddedPostgres } from './embedded';
 import { ormOptions, type OrmSettings } from './orm-options';
-import type { DatabaseLimits } from './timeouts';
+import type { ReplicaMonitorSettings } from './pools';
+import { type DatabaseLimits, pooledLimitsGaps } from './timeouts';
 
 export interface Database {
   orm: MikroORM;
@@ -24,6 +25,11 @@ export interface OpenOptions {
    * migration or a seed is never cut by a statement timeout.
    */
   serving?: boolean;
+  /**
+   * With `serving`: also open the read replicas (DATABASE_REPLICA_URLS), for a process that serves
+   * the catalog's reads (default). A job worker reads from the primary only and leaves them.
+   */
+  replicas?: boolean;
 }
 
 /** The bounded waits and the read pool a serving process's database gets (DATABASE_* settings). */
@@ -35,11 +41,12 @@ export function databaseLimits(config: Config): DatabaseLimits {
     lockTimeoutMs: d.lockTimeoutMs,
     statementTimeoutMs: d.statementTimeoutMs,
     readStatementTimeoutMs: d.readStatementTimeoutMs,
+    pooler: d.pooler,
   };
 }
 
 /** Connects to DATABASE_URL, or starts the embedded PostgreSQL when there is none; migrates if configured. */
-export async function openDatabase(config: Config, logger: Logger, entities: EntityClass<object>[], { serving = false }: OpenOptions = {}): Promise<Database> {
+export async function openDatabase(config: Config, logger: Logger, entities: EntityClass<object>[], { serving = false, replicas: withReplicas = true }: OpenOptions = {}): Promise<Database> {
   const embedded = config.database.url
     ? undefined
     : await startEmbeddedPostgres(config.database.embeddedDir, config.database.embeddedPort, logger);
@@ -49,8 +56,17 @@ export async function openDatabase(config: Config, logger: Logger, entities: Ent
   const limits = serving ? databaseLimits(config) : undefined;
   // Migrations at start run before the serving pools exist, on a connection without their limits.
   if (config.database.migrateOnStart && limits) await migrateApart(settings, logger);
-  const orm = await MikroORM.init(ormOptions({ ...settings, limits }));
+  // Replicas (DATABASE_REPLICA_URLS) for a serving process; their monitor stops with the ORM.
+  const replicas = limits && withReplicas && config.database.replicas.urls.length ? { urls: config.database.replicas.urls, monitor: replicaMonitor(config, logger) } : undefined;
+  const orm = await MikroORM.init(ormOptions({ ...settings, limits, replicas }));
   if (config.database.migrateOnStart && !limits) await migrate(orm, logger);
+  if (limits?.pooler === 'pgbouncer') {
+    // The pooler's sessions carry the bounded waits only if the operator set them there: say so when they do not.
+    const gaps = await pooledLimitsGaps(orm.em.fork(), limits);
+    if (gaps.length) {
+      logger.warn({ gaps }, `database: behind the pooler the sessions' timeouts are not the configured ones (${gaps.join('; ')}): set them in PgBouncer's connect_query or on the role (docs/scaling.md, "Pooling with PgBouncer")`);
+    }
+  }
   return {
     orm,
     url,
@@ -61,6 +77,12 @@ export async function openDatabase(config: Config, logger: Logger, entities: Ent
       await embedded?.stop();
     },
   };
+}
+
+/** How the replicas are watched: the configured bound and interval; each change of a replica's state is logged. */
+function replicaMonitor(config: Config, logger: Logger): ReplicaMonitorSettings {
+  const { maxLagMs, checkIntervalMs } = config.database.replicas;
+  return { maxLagMs, checkIntervalMs, log: (level, fields, message) => logger[level](fields, message) };
 }
 
 /** Applies pending migrations through an ORM of their own (one connection, no statement or lock timeout), then closes it. */

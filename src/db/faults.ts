@@ -91,7 +91,9 @@ export function isDeadConnection(err: unknown): boolean {
     if (code === '57P01' || code === '57P02' || /^08[0-9A-Z]{3}$/.test(code)) return true;
     if (code === 'ECONNRESET' || code === 'EPIPE') return true;
     if (e.severity === 'FATAL' || e.severity === 'PANIC') return true;
-    if (/Connection terminated unexpectedly|connection error and is not queryable/.test(text(e.message))) return true;
+    // pg's own client-side wait (`query_timeout`, set for replicas) ran out: the statement may still
+    // be running there, so the connection cannot take another.
+    if (/Connection terminated unexpectedly|connection error and is not queryable|Query read timeout$/.test(text(e.message))) return true;
   }
   return false;
 }
@@ -111,4 +113,22 @@ const EFFECTS = /\b(?:insert|update|delete|merge|truncate|into|share|nowait|next
  */
 export function isPlainRead(sql: string): boolean {
   return QUERY_START.test(sql) && !EFFECTS.test(sql);
+}
+
+/**
+ * What a failed read says about the replica it ran on (src/db/replicas.ts): `down` when the replica
+ * is gone or will not take us (unreachable, a dead connection, no connection in time), `refused`
+ * when it turned this one statement down for being a replica (25006 read_only_sql_transaction: a
+ * write that reached it; 40001 with a standby is a recovery conflict), else undefined (the
+ * statement's own failure, which the primary would meet too). Either way nothing was done on the
+ * replica, so the read may run on the primary.
+ */
+export function replicaFailure(err: unknown): 'down' | 'refused' | undefined {
+  if (isDeadConnection(err)) return 'down';
+  for (const e of chain(err)) {
+    const code = text(e.code);
+    if (code === '25006' || code === '40001') return 'refused';
+    if (text(e.name) === 'KnexTimeoutError' || ACQUIRE_TIMEOUT.test(text(e.message))) return 'down';
+  }
+  return databaseFault(err) === DATABASE_UNREACHABLE ? 'down' : undefined;
 }

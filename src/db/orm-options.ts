@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type EntityClass, type Options, ReflectMetadataProvider } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { knexLog, ResilientPostgreSqlDriver } from './pools';
+import { knexLog, replicaName, type ReplicaMonitorSettings, ResilientPostgreSqlDriver, withReplicaMonitor } from './pools';
 import { type DatabaseLimits, sessionSettings } from './timeouts';
 
 const projectRoot = join(__dirname, '..', '..', __dirname.includes(`${join('dist', 'src')}`) ? '..' : '');
@@ -28,15 +28,45 @@ export interface OrmSettings {
    * migrations, the seed): one pool, the database's own timeouts, knex's 60 s acquire wait.
    */
   limits?: DatabaseLimits;
+  /**
+   * Streaming replicas for the catalog's reads (DATABASE_REPLICA_URLS) and how they are watched;
+   * only with `limits` (a serving process): the others read from the primary anyway.
+   */
+  replicas?: { urls: string[]; monitor: ReplicaMonitorSettings };
 }
 
 /** MikroORM options for a database URL and the entities it maps. */
-export function ormOptions({ clientUrl, entities, poolMax = 10, debug = false, snapshot = false, ssl = false, limits }: OrmSettings): Options<PostgreSqlDriver> {
+export function ormOptions({ clientUrl, entities, poolMax = 10, debug = false, snapshot = false, ssl = false, limits, replicas }: OrmSettings): Options<PostgreSqlDriver> {
   // MikroORM reads host, port, user, password and database from the URL and drops its query
   // string (so `?sslmode=` never reaches pg): TLS is passed to the driver explicitly.
   const tls = ssl ? { ssl } : {};
+  // Each replica: a pool of the read pool's size (the writers' without one), the readers' sessions
+  // and the primary's TLS, named in pg_stat_activity so an operator sees which server is which.
+  const servers =
+    limits && replicas?.urls.length
+      ? replicas.urls.map((url, i) => ({
+          name: replicaName(i),
+          clientUrl: url,
+          driverOptions: {
+            log: knexLog,
+            pool: { max: limits.readPoolMax || poolMax },
+            connection: {
+              ...tls,
+              ...sessionSettings(limits, 'read'),
+              application_name: `ecommerce-backend:${replicaName(i)}`,
+              // A replica that stops answering on an open socket (a frozen host) never cancels its
+              // statements itself: pg gives up a second after their timeout, and the read runs on the
+              // primary (src/db/faults.ts counts "Query read timeout" as a dead connection).
+              ...(limits.readStatementTimeoutMs ? { query_timeout: limits.readStatementTimeoutMs + 1000 } : {}),
+            },
+          },
+        }))
+      : [];
+  const readPool = limits?.readPoolMax
+    ? [{ name: 'read', driverOptions: { pool: { max: limits.readPoolMax }, connection: { ...tls, ...sessionSettings(limits, 'read') } } }]
+    : [];
   return {
-    driver: ResilientPostgreSqlDriver,
+    driver: servers.length && replicas ? withReplicaMonitor(replicas.monitor) : ResilientPostgreSqlDriver,
     clientUrl,
     entities,
     metadataProvider: ReflectMetadataProvider,
@@ -44,14 +74,10 @@ export function ormOptions({ clientUrl, entities, poolMax = 10, debug = false, s
     forceUtcTimezone: true,
     pool: { min: 0, max: poolMax, ...(limits ? { acquireTimeoutMillis: limits.acquireTimeoutMs } : {}) },
     driverOptions: { log: knexLog, connection: { ...tls, ...(limits ? sessionSettings(limits, 'write') : {}) } },
-    // The read pool: the same server again, for reads outside a transaction (src/db/pools.ts). A
-    // replica's pool settings are its driverOptions' (MikroORM gives every replica the main `pool`).
-    ...(limits?.readPoolMax
-      ? {
-          replicas: [{ name: 'read', driverOptions: { pool: { max: limits.readPoolMax }, connection: { ...tls, ...sessionSettings(limits, 'read') } } }],
-          preferReadReplicas: true,
-        }
-      : {}),
+    // The read pool: the same server again, for reads outside a transaction, and the replicas
+    // (src/db/pools.ts). A replica's pool settings are its driverOptions' (MikroORM gives every
+    // replica the main `pool`).
+    ...(readPool.length || servers.length ? { replicas: [...readPool, ...servers], preferReadReplicas: true } : {}),
     debug,
     // Query logs only when asked for (DATABASE_DEBUG); the app logs what matters (e.g. migrations) itself.
     logger: debug ? (message: string) => console.log(message) : () => undefined,

@@ -1,6 +1,7 @@
-import type { AnyEntity, Configuration, EntityData, LoggingOptions, QueryResult, Transaction } from '@mikro-orm/core';
+import type { AnyEntity, Configuration, ConnectionType, EntityData, LoggingOptions, QueryResult, Transaction } from '@mikro-orm/core';
 import { type EntityManager, type Knex, PostgreSqlConnection, PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { isDeadConnection, isPlainRead } from './faults';
+import { isDeadConnection, isPlainRead, replicaFailure } from './faults';
+import { type ReplicaReading, ReplicaSet, type ReplicaSetOptions, replicaReadsAllowed } from './replicas';
 
 /**
  * The app's two pools and what keeps them healthy.
@@ -15,6 +16,10 @@ import { isDeadConnection, isPlainRead } from './faults';
  *   (a restart's 57P01, a broken socket) is marked when its query fails, before knex gives it back
  *   to the pool, so the pool destroys it instead of lending it again; a read outside a transaction
  *   that failed that way runs once more, on another connection. Writes never run twice.
+ * - **Replicas** (DATABASE_REPLICA_URLS, src/db/replicas.ts): each is a MikroORM replica of its
+ *   own (`replica-0`, ...), with the read pool's size and sessions. A read outside a transaction
+ *   goes to a healthy one when the request allows it, else to the read pool (the primary). A read
+ *   that fails because of the replica runs again on the primary, and the replica is skipped at once.
  */
 
 /** A pg client as knex's pool keeps it: `__knex__disposed` makes the pool destroy it on its next acquire. */
@@ -130,6 +135,9 @@ export class ResilientConnection extends PostgreSqlConnection {
     return trx;
   }
 
+  /** A read that met a dead connection runs again on this pool (a replica's goes to the primary instead). */
+  protected readonly retriesDeadReads: boolean = true;
+
   override async execute<T extends QueryResult | EntityData<AnyEntity> | EntityData<AnyEntity>[] = EntityData<AnyEntity>[]>(
     queryOrKnex: string | Knex.QueryBuilder | Knex.Raw,
     params: unknown[] = [],
@@ -137,7 +145,7 @@ export class ResilientConnection extends PostgreSqlConnection {
     ctx?: Transaction,
     loggerContext?: LoggingOptions,
   ): Promise<T> {
-    if (ctx || method === 'run' || typeof queryOrKnex !== 'string' || !isPlainRead(queryOrKnex)) {
+    if (!this.retriesDeadReads || ctx || method === 'run' || typeof queryOrKnex !== 'string' || !isPlainRead(queryOrKnex)) {
       return super.execute<T>(queryOrKnex, params, method, ctx, loggerContext);
     }
     try {
@@ -150,18 +158,139 @@ export class ResilientConnection extends PostgreSqlConnection {
   }
 }
 
+/** Runs `sql` on a connection of `connection`'s pool, straight through knex (no retry, no query log): the replica monitor's checks. */
+async function probe(connection: PostgreSqlConnection, sql: string): Promise<Record<string, unknown>[]> {
+  const result = await connection.getKnex().raw<{ rows: Record<string, unknown>[] }>(sql);
+  return result.rows;
+}
+
+/** The name of the `i`th replica's connection (and its pool in the metrics). */
+const REPLICA_PREFIX = 'replica-';
+export const replicaName = (i: number) => `${REPLICA_PREFIX}${i}`;
+
+/** Where a replica's reads go when it fails, and whom to tell. */
+interface ReplicaFallback {
+  set: ReplicaSet<ReplicaConnection>;
+  primary(): ResilientConnection;
+}
+
+/**
+ * A replica's connection (one pool): a read that fails because of the replica (src/db/faults.ts,
+ * `replicaFailure`) runs on the primary instead, and the replica is skipped from then on, so no
+ * request fails because a replica did.
+ */
+export class ReplicaConnection extends ResilientConnection {
+  protected override readonly retriesDeadReads = false;
+  fallback?: ReplicaFallback;
+
+  override async execute<T extends QueryResult | EntityData<AnyEntity> | EntityData<AnyEntity>[] = EntityData<AnyEntity>[]>(
+    queryOrKnex: string | Knex.QueryBuilder | Knex.Raw,
+    params: unknown[] = [],
+    method: 'all' | 'get' | 'run' = 'all',
+    ctx?: Transaction,
+    loggerContext?: LoggingOptions,
+  ): Promise<T> {
+    try {
+      return await super.execute<T>(queryOrKnex, params, method, ctx, loggerContext);
+    } catch (err) {
+      const primary = this.fallbackFor(err);
+      if (!primary || ctx) throw err;
+      return primary.execute<T>(queryOrKnex, params, method, undefined, loggerContext);
+    }
+  }
+
+  /** The primary's connection to run a read on after `err` on this replica (which is then skipped), or undefined. */
+  fallbackFor(err: unknown): ResilientConnection | undefined {
+    const kind = replicaFailure(err);
+    if (!kind || !this.fallback) return undefined;
+    this.fallback.set.fail(this, err, kind);
+    return this.fallback.primary();
+  }
+
+  /** Its name (`replica-0`...): in logs, readiness and the metrics. */
+  get name(): string {
+    return this.options.name ?? 'replica';
+  }
+
+  /** A statement on this replica alone (the monitor's checks): no fallback, no query log. */
+  async probe(sql: string): Promise<Record<string, unknown>[]> {
+    return probe(this, sql);
+  }
+}
+
+/** The replica monitor's settings (src/db/replicas.ts), but the primary's probe, which the driver provides. */
+export type ReplicaMonitorSettings = Omit<ReplicaSetOptions, 'probePrimary'>;
+
 /**
  * PostgreSqlDriver over `ResilientConnection`s, whose raw reads outside a transaction
  * (`em.execute`) go to the read pool when there is one; MikroORM itself sends only the queries it
- * builds there.
+ * builds there. With replicas (`withReplicaMonitor`), `getConnection('read')` picks a healthy
+ * replica for the requests that allow it.
  */
 export class ResilientPostgreSqlDriver extends PostgreSqlDriver {
+  /** The same server's read pool, if configured: where reads go when no replica may serve them. */
+  private readonly readPool: ResilientConnection | undefined;
+  /** The replicas' connections (DATABASE_REPLICA_URLS), in order. */
+  readonly servers: ReplicaConnection[];
+  /** The replicas and their health; absent without replicas. */
+  replicaSet: ReplicaSet<ReplicaConnection> | undefined;
+
   constructor(config: Configuration) {
     super(config);
     // PostgreSqlDriver builds plain connections (not yet connected); these replace them.
     const self = this as unknown as { connection: ResilientConnection; replicas: ResilientConnection[] };
     self.connection = new ResilientConnection(this.config);
-    self.replicas = this.createReplicas((options) => new ResilientConnection(this.config, options, 'read'));
+    self.replicas = this.createReplicas((options) =>
+      options.name?.startsWith(REPLICA_PREFIX) ? new ReplicaConnection(this.config, options, 'read') : new ResilientConnection(this.config, options, 'read'),
+    ) as ResilientConnection[];
+    this.servers = self.replicas.filter((c): c is ReplicaConnection => c instanceof ReplicaConnection);
+    this.readPool = self.replicas.find((c) => !(c instanceof ReplicaConnection));
+  }
+
+  /** How the replicas are watched; a subclass made by `withReplicaMonitor` gives the configured one. */
+  protected replicaMonitor(): ReplicaMonitorSettings {
+    return { maxLagMs: 2000, checkIntervalMs: 1000, log: () => undefined };
+  }
+
+  private primaryReadConnection(): ResilientConnection {
+    return this.readPool ?? (this.connection as ResilientConnection);
+  }
+
+  override async connect(): Promise<ReturnType<PostgreSqlDriver['connect']> extends Promise<infer C> ? C : never> {
+    const connection = await super.connect();
+    if (this.servers.length > 0) {
+      if (!this.replicaSet) {
+        const set = new ReplicaSet(
+          this.servers.map((c) => ({ name: c.name, connection: c, probe: (sql: string) => c.probe(sql) })),
+          {
+            ...this.replicaMonitor(),
+            probePrimary: (sql) => probe(this.primaryReadConnection(), sql),
+          },
+        );
+        for (const c of this.servers) c.fallback = { set, primary: () => this.primaryReadConnection() };
+        this.replicaSet = set;
+      }
+      this.replicaSet.start();
+    }
+    return connection;
+  }
+
+  override async close(force?: boolean): Promise<void> {
+    this.replicaSet?.stop();
+    await super.close(force);
+  }
+
+  /**
+   * `write`: the primary's writers. `read`: a healthy replica when the current request allows it
+   * (src/db/replicas.ts), else the primary's read pool, else its writers' pool.
+   */
+  override getConnection(type: ConnectionType = 'write'): ReturnType<PostgreSqlDriver['getConnection']> {
+    if (type === 'write') return this.connection;
+    if (this.replicaSet && replicaReadsAllowed()) {
+      const replica = this.replicaSet.pick();
+      if (replica) return replica;
+    }
+    return this.primaryReadConnection();
   }
 
   override async execute<T extends QueryResult | EntityData<AnyEntity> | EntityData<AnyEntity>[] = EntityData<AnyEntity>[]>(
@@ -178,6 +307,34 @@ export class ResilientPostgreSqlDriver extends PostgreSqlDriver {
   }
 }
 
+/**
+ * A driver class that watches its replicas with `settings` (the configured lag bound, interval and
+ * logger): MikroORM builds the driver itself, from its class.
+ */
+export function withReplicaMonitor(settings: ReplicaMonitorSettings): typeof ResilientPostgreSqlDriver {
+  return class extends ResilientPostgreSqlDriver {
+    protected override replicaMonitor(): ReplicaMonitorSettings {
+      return settings;
+    }
+  };
+}
+
+/** The replicas of `em`'s driver as readiness and the metrics see them (none without replicas). */
+export function replicaReadings(em: EntityManager): ReplicaReading[] {
+  return (em.getDriver() as unknown as ResilientPostgreSqlDriver).replicaSet?.readings() ?? [];
+}
+
+/** The replicas and the reads that went to the primary instead, for the metrics (src/http/metrics.ts). */
+export function replicasReading(em: EntityManager): { replicas: ReplicaReading[]; primaryReads: Record<string, number> } {
+  const set = replicaSetOf(em);
+  return { replicas: set?.readings() ?? [], primaryReads: { ...set?.primaryReads } };
+}
+
+/** The replica set of `em`'s driver, if it has replicas (the HTTP adapters count their primary reads on it). */
+export function replicaSetOf(em: EntityManager): ReplicaSet<ReplicaConnection> | undefined {
+  return (em.getDriver() as unknown as ResilientPostgreSqlDriver).replicaSet;
+}
+
 /** The knex client of one of `em`'s pools (`read` is the write pool when there is no read pool). */
 export function poolClient(em: EntityManager, type: 'read' | 'write'): PoolClient {
   const client: PoolClient = em.getKnex(type).client;
@@ -192,7 +349,13 @@ export function poolReadings(em: EntityManager): { pool: string; inUse: number; 
   const write = poolClient(em, 'write').pool;
   const read = poolClient(em, 'read').pool;
   const readings = [];
-  for (const [name, pool] of [['write', write], ['read', read !== write ? read : undefined]] as const) {
+  const pools: [string, TarnPool | undefined][] = [
+    ['write', write],
+    ['read', read !== write ? read : undefined],
+    // Each replica's own pool (replica-0, ...), whichever request is reading.
+    ...((em.getDriver() as unknown as Partial<ResilientPostgreSqlDriver>).servers ?? []).map((c): [string, TarnPool | undefined] => [c.name, (c.getKnex().client as PoolClient).pool]),
+  ];
+  for (const [name, pool] of pools) {
     if (pool) readings.push({ pool: name, inUse: pool.numUsed(), idle: pool.numFree(), waiting: pool.numPendingAcquires() });
   }
   return readings;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { onPooledConnection, poolClient } from './pools';
+import type { Connection } from '@mikro-orm/core';
+import { onPooledConnection, type PoolClient, ReplicaConnection } from './pools';
 
 /** The most distinct statements kept by name; beyond it, statements run unnamed (planned each time). */
 const MAX_NAMED = 256;
@@ -33,8 +34,10 @@ export function namedStatement(sql: string): { name?: string; text: string } {
  * a bound parameter.
  *
  * Outside a transaction it runs on the read pool when there is one (src/db/pools.ts: reads never
- * queue behind writers), and a connection that turns out dead is dropped and the read retried once
- * on another (each connection prepares its statements itself, so a fresh one just prepares again).
+ * queue behind writers), or on a replica when the request may read from one (src/db/replicas.ts),
+ * and a connection that turns out dead is dropped and the read retried once on another (each
+ * connection prepares its statements itself, so a fresh one just prepares again); one that failed
+ * on a replica runs again on the primary.
  *
  * Behind PgBouncer in transaction mode, prepared statements need PgBouncer 1.21+ with
  * `max_prepared_statements`; `DATABASE_PREPARED_STATEMENTS=false` turns them off.
@@ -42,9 +45,25 @@ export function namedStatement(sql: string): { name?: string; text: string } {
 export async function executePrepared<T>(em: EntityManager, sql: string, params: unknown[], enabled = true): Promise<T[]> {
   if (!enabled || em.getTransactionContext()) return em.execute<T[]>(sql, params);
   const statement = namedStatement(sql);
-  const pool = em.getConnection('read') === em.getConnection('write') ? 'write' : 'read';
+  // One pick of the connection (a replica when the request allows it: src/db/replicas.ts).
+  const chosen = em.getConnection('read');
+  if (!(chosen instanceof ReplicaConnection)) return runPrepared<T>(em, chosen, statement, params, true);
+  try {
+    return await runPrepared<T>(em, chosen, statement, params, false);
+  } catch (err) {
+    // The replica failed (it is skipped from now on): the read runs on the primary instead.
+    const primary = chosen.fallbackFor(err);
+    if (!primary) throw err;
+    return runPrepared<T>(em, primary, statement, params, true);
+  }
+}
+
+/** Runs the named statement on a connection of `connection`'s pool; with `retry`, once more on another if that one was dead. */
+async function runPrepared<T>(em: EntityManager, connection: Connection, statement: { name?: string; text: string }, params: unknown[], retry: boolean): Promise<T[]> {
+  const pool = connection === em.getConnection('write') ? 'write' : 'read';
+  const client = (connection as unknown as { getKnex(): { client: PoolClient } }).getKnex().client;
   return onPooledConnection(
-    poolClient(em, 'read'),
+    client,
     async (connection) => {
       const started = Date.now();
       // Logged like every statement MikroORM runs (DATABASE_DEBUG, tests that count statements).
@@ -59,6 +78,6 @@ export async function executePrepared<T>(em: EntityManager, sql: string, params:
         throw err;
       }
     },
-    true,
+    retry,
   );
 }

@@ -13,7 +13,9 @@ import { createContext, type GraphQLContext } from './context';
 import { maskError } from './errors';
 import { useNoNulCharacters } from './input-guard';
 import { DEFAULT_LIMITS, limitRules, type QueryLimits } from './limits';
+import { useReplicaReads } from './replica-reads';
 import { resolvers } from './resolvers';
+import type { ReadRouting } from '../http/read-routing';
 
 const GRAPHQL_PATH = '/graphql/';
 
@@ -25,6 +27,8 @@ export interface GraphQLDeps {
   services: Services;
   logger: Logger;
   limits?: QueryLimits;
+  /** With replicas: catalog queries may read from one, mutations record their caller (src/graphql/replica-reads.ts). */
+  readRouting?: ReadRouting;
 }
 
 /**
@@ -44,8 +48,9 @@ function graphiqlRenderer(logger: Logger) {
 }
 
 /**
- * Names the request's operation for the metrics (`graphql:<name>`, src/http/metrics.ts) as soon as
- * its document is parsed, so refused operations are counted under their name too.
+ * Names the request's operation for the metrics (`graphql:<name>`, src/http/metrics.ts) and its
+ * trace's server span (src/tracing.ts) as soon as its document is parsed, so refused operations
+ * are counted under their name too.
  */
 function useMetricsLabel(): Plugin {
   return {
@@ -73,7 +78,7 @@ function useLimits(limits: QueryLimits): Plugin {
  * the rate limiter, request ids and security headers before it apply as to REST. GraphiQL only
  * in development.
  */
-export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_LIMITS }: GraphQLDeps): Router {
+export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_LIMITS, readRouting }: GraphQLDeps): Router {
   const renderGraphiQL = config.env === 'development' ? graphiqlRenderer(logger) : undefined;
   const withGraphiql = renderGraphiQL !== undefined;
   const yoga = createYoga<ServerContext, GraphQLContext>({
@@ -85,8 +90,8 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
     logging: false,
     maskedErrors: { maskError: maskError(logger, config.env !== 'production') },
     // U+0000 in variables or literals is refused like REST's (src/http/input-guard.ts), before the limits.
-    // The metrics label only when metrics are kept: otherwise nothing would read it.
-    plugins: [...(metricsExposed(config.metrics) ? [useMetricsLabel()] : []), useNoNulCharacters(), useLimits(limits)],
+    // The operation's label only when metrics are kept or traces taken: otherwise nothing would read it.
+    plugins: [...(metricsExposed(config.metrics) || config.tracing.enabled ? [useMetricsLabel()] : []), useNoNulCharacters(), useLimits(limits), ...(readRouting ? [useReplicaReads(readRouting)] : [])],
     // Parsed documents are cached; validation is not: the cost depends on each request's variables.
     parserAndValidationCache: { validationCache: false },
     context: async ({ req }) => {

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,40 +29,67 @@ export interface PrivatePostgres {
   restart(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Stops it (immediate) and deletes its folder. */
   close(): Promise<void>;
+  /** Its data folder (a streaming replica's base backup is taken from the server, not from here). */
+  dataDir: string;
+  /** What it wrote to its log so far (with `log_statement: 'all'`, every statement it ran). */
+  log(): string;
+}
+
+export interface PrivatePostgresOptions {
+  /** Server settings written to its postgresql.conf (`{ log_statement: 'all' }`); a replica copies them. */
+  settings?: Record<string, string | number>;
 }
 
 /** A command line that runs as `postgres` when this process is root. */
-function asServerUser(command: string, args: string[]): [string, string[]] {
+export function asServerUser(command: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const bindir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
-  const dir = mkdtempSync(join(tmpdir(), 'ecom-private-pg-'));
+/** The machine's PostgreSQL binaries (initdb, pg_ctl, pg_basebackup). */
+export const serverBinary = (name: string) => join(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim(), name);
+
+/** A temporary folder for a server, owned by the user the server runs as. */
+export function serverFolder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
     chownSync(dir, uid, gid);
   }
+  return dir;
+}
+
+export async function startPrivatePostgres({ settings = {} }: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
+  const dir = serverFolder('ecom-private-pg-');
   const data = join(dir, 'data');
-  const port = await freePort();
+  const [initdb, initArgs] = asServerUser(serverBinary('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  await run(initdb, initArgs, { encoding: 'utf8' });
+  // In the configuration file rather than on the command line, which pg_ctl hands to a shell.
+  const lines = Object.entries(settings).map(([name, value]) => `${name} = '${String(value).replace(/'/g, "''")}'`);
+  if (lines.length) appendFileSync(join(data, 'postgresql.conf'), `\n${lines.join('\n')}\n`);
+  return runServer(dir, data, await freePort());
+}
+
+/**
+ * Starts the server of `data` on `port` (as `postgres` when root) and answers its controls; it is
+ * stopped if this process exits without closing it.
+ */
+export async function runServer(dir: string, data: string, port: number): Promise<PrivatePostgres> {
   // Durability is not what these tests are about: no fsync makes starts and checkpoints quick.
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c full_page_writes=off -c synchronous_commit=off`;
+  const logFile = join(dir, 'server.log');
   const pgCtl = async (...args: string[]) => {
-    const [command, argv] = asServerUser(join(bindir, 'pg_ctl'), ['-D', data, '-w', '-t', '60', ...args]);
+    const [command, argv] = asServerUser(serverBinary('pg_ctl'), ['-D', data, '-w', '-t', '60', ...args]);
     await run(command, argv, { encoding: 'utf8' });
   };
-  const start = () => pgCtl('-l', join(dir, 'server.log'), '-o', options, 'start');
-
-  const [initdb, initArgs] = asServerUser(join(bindir, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-  await run(initdb, initArgs, { encoding: 'utf8' });
+  const start = () => pgCtl('-l', logFile, '-o', options, 'start');
   await start();
   let stopped = false;
   // If the test process dies without closing it, the server must not outlive it.
   const orphanGuard = () => {
     if (stopped) return;
     try {
-      const [command, argv] = asServerUser(join(bindir, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+      const [command, argv] = asServerUser(serverBinary('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
       execFileSync(command, argv, { stdio: 'ignore' });
     } catch {
       // already down
@@ -87,7 +114,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     },
     stop: (mode = 'fast') => pgCtl('-m', mode, 'stop'),
     start,
-    restart: (mode = 'fast') => pgCtl('-l', join(dir, 'server.log'), '-m', mode, 'restart'),
+    restart: (mode = 'fast') => pgCtl('-l', logFile, '-m', mode, 'restart'),
+    dataDir: data,
+    log: () => readFileSync(logFile, 'utf8'),
     async close() {
       await pgCtl('-m', 'immediate', 'stop').catch(() => undefined);
       stopped = true;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
-import { databaseFault, isDeadConnection, isPlainRead } from '../../src/db/faults';
+import { databaseFault, isDeadConnection, isPlainRead, replicaFailure } from '../../src/db/faults';
 import { isSaturated, type PoolClient, STALLED_AFTER_MS, watchPool } from '../../src/db/pools';
 import { sessionSettings } from '../../src/db/timeouts';
 import { toProblem } from '../../src/http/problem';
@@ -94,6 +94,34 @@ describe('isDeadConnection', () => {
     ['a constraint violation', pgError('23505', 'duplicate key')],
   ])('%s: the connection is not dead', (_, err) => {
     expect(isDeadConnection(err)).toBe(false);
+  });
+});
+
+describe('replicaFailure', () => {
+  it.each([
+    ['a replica stopped under the read (57P01)', pgError('57P01', 'terminating connection due to administrator command', 'FATAL')],
+    ['a replica that refuses connections', socketError('ECONNREFUSED')],
+    ['a socket that ended mid-query', new Error('select 1 - Connection terminated unexpectedly')],
+    ["no connection from the replica's pool in time", acquireTimeout()],
+    ['a frozen replica (pg gave up waiting: query_timeout)', new Error('Query read timeout')],
+    ['the same, as knex words it', new Error('select id, name from categories - Query read timeout')],
+  ])('is down for %s: the read runs on the primary and the replica is skipped', (_what, err) => {
+    expect(replicaFailure(err)).toBe('down');
+  });
+
+  it.each([
+    ['a write that reached the replica (25006)', pgError('25006', 'cannot execute UPDATE in a read-only transaction')],
+    ['a recovery conflict (40001)', pgError('40001', 'canceling statement due to conflict with recovery')],
+  ])('is refused for %s: the read runs on the primary, the replica stays in use', (_what, err) => {
+    expect(replicaFailure(err)).toBe('refused');
+  });
+
+  it.each([
+    ['a statement timeout (the primary would time out too)', pgError('57014', 'canceling statement due to statement timeout')],
+    ['a syntax error', pgError('42601', 'syntax error at or near "selec"')],
+    ['an application error', new Error('not found')],
+  ])('is nothing for %s: the failure is the statement’s own', (_what, err) => {
+    expect(replicaFailure(err)).toBeUndefined();
   });
 });
 

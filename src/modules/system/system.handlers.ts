@@ -1,6 +1,7 @@
 import spec from '../../../generated/openapi.bundle.json';
 import { operationIndex } from '../../../generated/operations';
 import { databaseReadiness } from '../../db/health';
+import { replicaReadings } from '../../db/pools';
 import type { HandlerMap } from '../../http/operations';
 import { SystemErrors } from './system.errors';
 
@@ -28,7 +29,9 @@ export const systemHandlers = {
     const database = await databaseReadiness(em, services.readiness.timeoutMs);
     if (database === 'unreachable') throw SystemErrors.databaseUnreachable();
     if (database === 'saturated') throw SystemErrors.databaseSaturated();
-    return { status: 200, body: { status: 'ok', checks: { database: 'ok' } } };
+    // Replicas are reported, never required: one that is not in use only sends its reads to the primary.
+    const replicas = replicaReadings(em).map((r) => ({ name: r.name, status: r.status, lag_seconds: r.lagSeconds }));
+    return { status: 200, body: { status: 'ok', checks: { database: 'ok', ...(replicas.length ? { replicas } : {}) } } };
   },
 
   getApiRoot: async ({ url }) => ({
