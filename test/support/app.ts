@@ -11,6 +11,7 @@ import { serveMetrics, type Metrics } from '../../src/http/metrics';
 import { JobQueue } from '../../src/jobs/queue';
 import { createServices, type Services } from '../../src/services';
 import { createTestDatabase } from './database';
+import { pooledEnv, pooledUrl } from './pgbouncer';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
@@ -26,7 +27,11 @@ export interface TestApp {
   orm: MikroORM;
   services: Services;
   config: Config;
-  /** The database URL (a worker connects with it). */
+  /**
+   * The database's URL, direct (for the test's own sessions: locks held "by another client",
+   * assertions). The app connects with `pooledUrl(databaseUrl)`, and so should a worker or server
+   * process of it: through the run's PgBouncer when there is one (test/support/pgbouncer.ts).
+   */
   databaseUrl: string;
   /** With METRICS_PORT: the metrics listener's base URL (like src/main.ts starts it). */
   metricsUrl?: string;
@@ -64,19 +69,21 @@ export async function serveForTests(app: ReturnType<typeof createApp>, services:
 
 export async function startApp(env: Record<string, string> = {}, handlers?: Handlers, options: { logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
+  const url = pooledUrl(db.url);
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
     PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     SANDBOX_CONFIRM_MS: '50',
-    DATABASE_URL: db.url,
+    DATABASE_URL: url,
     JOBS_POLL_SECONDS: '0.5',
+    ...pooledEnv(url),
     ...env,
   });
-  const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 20 }));
+  const orm = await MikroORM.init(ormOptions({ clientUrl: url, poolMax: 20 }));
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // Like a web process: it sends jobs; tests that work them start a worker (test/support/jobs.ts).
-  const jobs = new JobQueue(config, { url: db.url, ssl: false }, logger);
+  const jobs = new JobQueue(config, { url, ssl: false }, logger);
   await jobs.start();
   const services = createServices(config, TEST_JWT_SECRET, undefined, jobs);
   const app = createApp({ config, orm, services, handlers, logger });

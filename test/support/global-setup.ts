@@ -6,15 +6,19 @@ import pino from 'pino';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
 import { REDOC_PAGE } from '../../src/http/docs';
 import { databaseUrl, withAdmin } from './database';
+import { startPgBouncer, type PgBouncer } from './pgbouncer';
 
 declare global {
   var __EMBEDDED_PG__: { db: EmbeddedDatabase; dir: string } | undefined;
+  var __PGBOUNCER__: PgBouncer | undefined;
 }
 
 /**
  * Runs once before all test files: picks the PostgreSQL server (DATABASE_URL, or an embedded one in
  * a temporary directory), migrates a template database that every test file clones, and builds the
- * Redoc page if it is missing or stale.
+ * Redoc page if it is missing or stale. With TEST_PGBOUNCER=1 (`npm run test:pgbouncer`) it also
+ * starts a PgBouncer in transaction mode in front of that server, for the whole run: the apps under
+ * test connect through it (test/support/pgbouncer.ts, `pooledUrl`).
  */
 export default async function globalSetup(): Promise<void> {
   let admin = process.env.DATABASE_URL;
@@ -44,5 +48,11 @@ export default async function globalSetup(): Promise<void> {
   const bundle = join(__dirname, '..', '..', 'generated', 'openapi.bundle.json');
   if (!existsSync(REDOC_PAGE) || statSync(REDOC_PAGE).mtimeMs < statSync(bundle).mtimeMs) {
     execFileSync('npm', ['run', '-s', 'build:docs'], { stdio: 'ignore' });
+  }
+
+  if (process.env.TEST_PGBOUNCER === '1') {
+    const pgbouncer = await startPgBouncer(admin);
+    globalThis.__PGBOUNCER__ = pgbouncer;
+    process.env.TEST_PGBOUNCER_PORT = String(pgbouncer.port);
   }
 }

@@ -43,6 +43,7 @@ export default async function globalTeardown(globalConfig: Config): Promise<void
 }
 
 async function cleanUp(): Promise<void> {
+  await globalThis.__PGBOUNCER__?.close();
   const template = process.env.TEST_TEMPLATE_DB;
   if (template) await withAdmin((c) => c.query(`drop database if exists "${template}" with (force)`)).catch(() => undefined);
   const embedded = globalThis.__EMBEDDED_PG__;

@@ -6,6 +6,7 @@ import { jobDefinitions, type JobPayloads } from '../../src/jobs/registry';
 import { startWorker, type Worker } from '../../src/jobs/worker';
 import type { TestApp } from './app';
 import { eventually } from './checkout';
+import { pooledUrl } from './pgbouncer';
 
 export interface TestWorker {
   queue: JobQueue<JobPayloads>;
@@ -30,7 +31,7 @@ export async function startTestWorker(
   const definitions = Object.fromEntries(
     Object.entries(jobDefinitions).map(([name, d]) => [name, options.retryDelay === undefined ? d : { ...d, retryDelay: options.retryDelay }]),
   ) as JobDefinitions<JobPayloads>;
-  const queue = new JobQueue(app.config, { url: app.databaseUrl, ssl: false }, logger, { worker: true, definitions });
+  const queue = new JobQueue(app.config, { url: pooledUrl(app.databaseUrl), ssl: false }, logger, { worker: true, definitions });
   await queue.start();
   const mailer = options.mailer ?? new LogMailer(app.config.mail.from, logger);
   const worker = await startWorker({ queue, orm: app.orm, services: app.services, config: app.config, logger, mailer, handlers: options.handlers });

@@ -6,6 +6,7 @@ import { JobQueue } from '../../src/jobs/queue';
 import { entities } from '../../src/orm.config';
 import { createServices } from '../../src/services';
 import { serveForTests, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from './app';
+import { pooledEnv, pooledUrl } from './pgbouncer';
 
 /**
  * The real app on an existing database, opened the way `main.ts` opens it (`openDatabase` with
@@ -14,7 +15,8 @@ import { serveForTests, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } fro
  * validation is on. No rate limit unless `env` sets one: these tests fire hundreds of requests.
  * `close()` leaves the database; `dropDatabase` is called after, when given.
  */
-export async function startServingApp(databaseUrl: string, env: Record<string, string> = {}, dropDatabase?: () => Promise<void>): Promise<TestApp> {
+export async function startServingApp(directUrl: string, env: Record<string, string> = {}, dropDatabase?: () => Promise<void>): Promise<TestApp> {
+  const databaseUrl = pooledUrl(directUrl);
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
@@ -23,6 +25,7 @@ export async function startServingApp(databaseUrl: string, env: Record<string, s
     JOBS_POLL_SECONDS: '0.5',
     RATE_LIMIT_MAX: '0',
     MIGRATE_ON_START: 'false',
+    ...pooledEnv(databaseUrl),
     ...env,
     DATABASE_URL: databaseUrl,
   });
@@ -38,7 +41,7 @@ export async function startServingApp(databaseUrl: string, env: Record<string, s
     orm: db.orm,
     services,
     config,
-    databaseUrl,
+    databaseUrl: directUrl,
     async close() {
       await stopServing();
       await jobs.stop().catch(() => undefined);

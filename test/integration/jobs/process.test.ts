@@ -7,6 +7,7 @@ import { JobQueue } from '../../../src/jobs/queue';
 import { jobDefinitions } from '../../../src/jobs/registry';
 import { createTestDatabase } from '../../support/database';
 import { testLogger, waitForJob } from '../../support/jobs';
+import { pooledEnv, pooledUrl } from '../../support/pgbouncer';
 import { watchProcess } from '../../support/processes';
 
 // Three processes start here, each compiling the app with tsx: slow on a busy machine.
@@ -15,8 +16,10 @@ jest.setTimeout(120_000);
 const root = join(__dirname, '..', '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
-/** A child process whose JSON log lines can be awaited; `stop` answers the exit code. */
-function run(script: string, env: Record<string, string>) {
+/** A child process whose JSON log lines can be awaited; `stop` answers the exit code. Its DATABASE_URL goes through the run's PgBouncer when there is one. */
+function run(script: string, { DATABASE_URL, ...rest }: Record<string, string>) {
+  const url = pooledUrl(DATABASE_URL!);
+  const env = { ...pooledEnv(url), ...rest, DATABASE_URL: url };
   const child: ChildProcess = spawn(tsx, [script], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0', JOBS_POLL_SECONDS: '0.5', JWT_SECRET: 'j'.repeat(40), ...env },

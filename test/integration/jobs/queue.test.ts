@@ -4,6 +4,7 @@ import { createTestDatabase } from '../../support/database';
 import { sql } from '../../support/factories';
 import { testLogger, waitForJob } from '../../support/jobs';
 import { firstOf, itemAt } from '../../support/narrow';
+import { pooledUrl } from '../../support/pgbouncer';
 
 /** Jobs of this file only: the queue is generic over its registry. */
 interface TestJobs {
@@ -30,8 +31,8 @@ let worker: JobQueue<TestJobs>;
 beforeAll(async () => {
   app = await startApp();
   // A web process that sends, and a worker process that works: two pg-boss instances, like production.
-  sender = new JobQueue(app.config, { url: app.databaseUrl, ssl: false }, testLogger(), { definitions });
-  worker = new JobQueue(app.config, { url: app.databaseUrl, ssl: false }, testLogger(), { definitions, worker: true });
+  sender = new JobQueue(app.config, { url: pooledUrl(app.databaseUrl), ssl: false }, testLogger(), { definitions });
+  worker = new JobQueue(app.config, { url: pooledUrl(app.databaseUrl), ssl: false }, testLogger(), { definitions, worker: true });
   await sender.start();
   await worker.start();
 });
@@ -129,7 +130,7 @@ describe('JobQueue', () => {
   });
 
   it('stop() lets a running job finish before it resolves', async () => {
-    const own = new JobQueue<TestJobs>(app.config, { url: app.databaseUrl, ssl: false }, testLogger(), { definitions, worker: true });
+    const own = new JobQueue<TestJobs>(app.config, { url: pooledUrl(app.databaseUrl), ssl: false }, testLogger(), { definitions, worker: true });
     await own.start();
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));
