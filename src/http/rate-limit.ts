@@ -15,18 +15,70 @@ export interface FailureLimiter {
   reset(key: string): Promise<void>;
 }
 
-/** A rate limiter in Redis when given one (shared by every process), else in this process's memory. */
-function limiterFor(options: IRateLimiterOptions, redis?: Redis): RateLimiterAbstract {
-  return redis ? new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false }) : new RateLimiterMemory(options);
+/**
+ * Where the limits are counted: in Redis when there is one (shared by every process), else in this
+ * process's memory. With Redis, this process's memory is the fallback while Redis does not answer
+ * (rate-limiter-flexible's insurance limiter): a command that fails or times out (REDIS_TIMEOUT_MS,
+ * src/redis.ts), or a client not connected, is answered from memory at once, so an outage of Redis
+ * makes the limits per process for a while and never holds a request. `fallbacks` counts the
+ * operations answered that way (the `rate_limit_store_fallback_total` metric): each read, count or
+ * reset of a limit is one (a login reads its throttle before checking the password, and records a
+ * failure or clears it after), not one per request.
+ */
+export interface LimitStore {
+  redis?: Redis;
+  fallbacks: number;
+}
+
+export function limitStore(redis?: Redis): LimitStore {
+  return { redis, fallbacks: 0 };
+}
+
+/** This process's memory as Redis's fallback, counting each operation it answers (it is only asked when Redis failed). */
+class FallbackLimiter extends RateLimiterMemory {
+  constructor(
+    options: IRateLimiterOptions,
+    private readonly store: LimitStore,
+  ) {
+    super(options);
+  }
+
+  override consume(key: string | number, points?: number, options?: Record<string, unknown>): Promise<RateLimiterRes> {
+    this.store.fallbacks++;
+    return super.consume(key, points, options);
+  }
+
+  override get(key: string | number, options?: Record<string, unknown>): Promise<RateLimiterRes | null> {
+    this.store.fallbacks++;
+    return super.get(key, options);
+  }
+
+  override delete(key: string | number, options?: Record<string, unknown>): Promise<boolean> {
+    this.store.fallbacks++;
+    return super.delete(key, options);
+  }
+}
+
+/** A rate limiter in Redis when the store has one (shared by every process), else in this process's memory. */
+function limiterFor(options: IRateLimiterOptions, store: LimitStore): RateLimiterAbstract {
+  if (!store.redis) return new RateLimiterMemory(options);
+  return new RateLimiterRedis({
+    ...options,
+    storeClient: store.redis,
+    useRedisPackage: false,
+    // Not connected (or reconnecting after a timeout): straight to the fallback, no command sent.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new FallbackLimiter(options, store),
+  });
 }
 
 export function createFailureLimiter(
   name: string,
   points: number,
   windowSeconds: number,
-  redis?: Redis,
+  store: LimitStore = limitStore(),
 ): FailureLimiter {
-  const limiter = limiterFor({ keyPrefix: `rl:${name}`, points, duration: windowSeconds, blockDuration: windowSeconds }, redis);
+  const limiter = limiterFor({ keyPrefix: `rl:${name}`, points, duration: windowSeconds, blockDuration: windowSeconds }, store);
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
   return {
     async blockedFor(key) {
@@ -65,8 +117,8 @@ export interface RequestLimiter {
   hit(key: string): Promise<Allowance>;
 }
 
-export function createRequestLimiter(points: number, windowSeconds: number, redis?: Redis): RequestLimiter {
-  const limiter = limiterFor({ keyPrefix: 'rl:requests', points, duration: windowSeconds }, redis);
+export function createRequestLimiter(points: number, windowSeconds: number, store: LimitStore = limitStore()): RequestLimiter {
+  const limiter = limiterFor({ keyPrefix: 'rl:requests', points, duration: windowSeconds }, store);
   const state = (res: RateLimiterRes, allowed: boolean): Allowance => ({
     allowed,
     limit: points,
@@ -89,8 +141,9 @@ export function createRequestLimiter(points: number, windowSeconds: number, redi
  * Rate-limits every request by client address (`req.ip`, so set TRUST_PROXY behind a proxy) and
  * tells the client where it stands with the `RateLimit-Limit`, `RateLimit-Remaining` and
  * `RateLimit-Reset` headers (IETF draft httpapi-ratelimit-headers); past the limit, 429
- * `RATE_LIMITED` with `Retry-After`. `exempt` paths (health probes) are never counted. If the
- * shared store fails, requests go through: an outage of Redis must not take the API down.
+ * `RATE_LIMITED` with `Retry-After`. `exempt` paths (health probes) are never counted. While Redis
+ * does not answer, the limiter counts in this process's memory (LimitStore); should even that fail,
+ * requests go through: an outage of the limits' store must not take the API down.
  */
 export function rateLimitRequests(limiter: RequestLimiter, exempt: ReadonlySet<string>): RequestHandler {
   return (req, res, next) => {

@@ -3,7 +3,9 @@
  * file against the Compose Specification's JSON schema, and the properties the Dockerfile, nginx and
  * heroku.yml must keep.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
@@ -104,9 +106,16 @@ describe('docker-compose.yml', () => {
     expect(services.db.volumes).toContain('postgres_data:/var/lib/postgresql/data');
   });
 
-  it('serves the API on 8000 behind nginx on 80, which trusts one proxy hop', () => {
-    expect(services.web.ports).toEqual(['127.0.0.1:8000:8000']);
+  it('serves the API from several web replicas on 8000 behind nginx on 80, which trusts one proxy hop', () => {
+    // A published host port would let only one replica start (`--scale web=N` must work).
+    expect(services.web.ports).toBeUndefined();
+    expect(services.web.container_name).toBeUndefined();
+    expect(services.web.expose).toEqual(['8000']);
+    expect(services.web.deploy.replicas).toBeGreaterThanOrEqual(2);
+    expect(services.web.environment.WEB_CONCURRENCY).toBe('${WEB_CONCURRENCY:-1}');
     expect(services.web.environment.TRUST_PROXY).toBe('1');
+    // Limits are shared by the replicas only through Redis.
+    expect(services.web.environment.REDIS_URL).toBe('redis://redis:6379');
     expect(services.nginx.ports).toEqual(['80:80']);
     expect(services.nginx.volumes).toContain('./nginx/default.conf:/etc/nginx/conf.d/default.conf:ro');
   });
@@ -190,9 +199,48 @@ describe('Dockerfile', () => {
 
 describe('nginx/default.conf', () => {
   const conf = read('nginx/default.conf');
+  const image = ((parse(read('docker-compose.yml'), { merge: true }) as Json).services.nginx as Json).image as string;
+
+  it('proxies to every replica of web:8000, re-resolved through Docker\'s DNS, on an image that can (nginx 1.27.3+)', () => {
+    expect(conf).toMatch(/^resolver 127\.0\.0\.11 valid=\d+s ipv6=off;/m);
+    const upstream = /upstream api \{([^}]*)\}/.exec(conf)?.[1] ?? '';
+    expect(upstream).toMatch(/^\s*zone api \d+k;/m);
+    expect(upstream).toMatch(/^\s*server web:8000 resolve;/m);
+    expect(upstream).toMatch(/^\s*keepalive \d+;/m);
+    // `resolve` in an upstream is open source from nginx 1.27.3: the image's tag must be at least that.
+    const [major, minor] = (/^nginx:(\d+)\.(\d+)-alpine$/.exec(image) ?? []).slice(1).map(Number);
+    expect(major! * 1000 + minor!).toBeGreaterThanOrEqual(1027);
+  });
+
+  it("passes `nginx -t` (the machine's nginx, apt's `nginx` in CI)", () => {
+    const nginx = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+    const version = /nginx\/(\d+)\.(\d+)\.(\d+)/.exec(spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr ?? '');
+    expect(version).not.toBeNull();
+    const [major, minor, patch] = version!.slice(1).map(Number) as [number, number, number];
+    // `web` only resolves on the compose network. An nginx older than 1.27.3 (Debian 12 has 1.22)
+    // knows no `resolve`, so its copy names a fixed address instead: everything else is checked as is.
+    const resolves = major * 1_000_000 + minor * 1000 + patch >= 1_027_003;
+    const dir = mkdtempSync(join(tmpdir(), 'nginx-conf-'));
+    // And port 80 needs root (nginx -t opens the listening sockets): a Unix socket instead.
+    const copy = (resolves ? conf : conf.replace('server web:8000 resolve;', 'server 127.0.0.1:8000;')).replace(
+      'listen 80 default_server;',
+      `listen unix:${join(dir, 'nginx.sock')} default_server;`,
+    );
+    try {
+      writeFileSync(join(dir, 'default.conf'), copy);
+      const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(dir, t)};`).join(' ');
+      writeFileSync(
+        join(dir, 'nginx.conf'),
+        `pid ${join(dir, 'nginx.pid')}; error_log ${join(dir, 'error.log')}; events {} http { ${temp} access_log off; include ${join(dir, 'default.conf')}; }\n`,
+      );
+      const test = spawnSync(nginx, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
+      expect({ status: test.status, stderr: test.stderr }).toEqual({ status: 0, stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('proxies to web:8000 with the X-Forwarded-* headers, gzip, timeouts and a body limit', () => {
-    expect(conf).toMatch(/upstream api \{\s*server web:8000;/);
     expect(conf).toMatch(/proxy_pass http:\/\/api;/);
     for (const header of ['X-Forwarded-For $proxy_add_x_forwarded_for', 'X-Forwarded-Proto $scheme', 'X-Forwarded-Host $http_host', 'Host $http_host']) {
       expect(conf).toContain(`proxy_set_header ${header};`);
