@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createApiClient, type ApiClient } from '../../generated/sdk/index';
 import { signWebhook } from '../../src/modules/checkout';
 import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from './app';
+import { pooledEnv, pooledUrl } from './pgbouncer';
 
 const root = join(__dirname, '..', '..');
 
@@ -95,25 +96,7 @@ export async function listeningPort(watched: WatchedProcess): Promise<number> {
  * it listens. Each start compiles the app: a few seconds, more on a busy machine.
  */
 export async function startServer(app: TestApp, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATABASE_URL: app.databaseUrl,
-      JWT_SECRET: TEST_JWT_SECRET,
-      PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-      SANDBOX_CONFIRM_MS: '50',
-      JOBS_POLL_SECONDS: '0.5',
-      RATE_LIMIT_MAX: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const watched = watchProcess(child);
+  const watched = spawnServer(app, env);
   const { lines, output, exited, waitFor, stop } = watched;
   let port: number;
   try {
@@ -124,6 +107,44 @@ export async function startServer(app: TestApp, env: Record<string, string> = {}
   }
   const baseUrl = `http://127.0.0.1:${port}`;
   return { port, baseUrl, api: createApiClient({ baseUrl }), as: (token) => createApiClient({ baseUrl, token }), lines, output, exited, waitFor, stop };
+}
+
+/** `startServer`'s process, answered at once: for what happens before it listens. */
+export function spawnServer(app: TestApp, env: Record<string, string> = {}): WatchedProcess {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: pooledUrl(app.databaseUrl),
+      JWT_SECRET: TEST_JWT_SECRET,
+      PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      SANDBOX_CONFIRM_MS: '50',
+      JOBS_POLL_SECONDS: '0.5',
+      RATE_LIMIT_MAX: '0',
+      ...pooledEnv(pooledUrl(app.databaseUrl)),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return watchProcess(child);
+}
+
+/**
+ * Starts `npm run worker`'s process (`src/worker.ts`, tsx as its loader) on the app's database,
+ * with the test app's JWT secret and a short poll; `env` adds or overrides settings. Answered at
+ * once: wait for its `worker running` line.
+ */
+export function startWorkerProcess(app: TestApp, env: Record<string, string> = {}): WatchedProcess {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: app.databaseUrl, JWT_SECRET: TEST_JWT_SECRET, JOBS_POLL_SECONDS: '0.5', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return watchProcess(child);
 }
 
 /**
