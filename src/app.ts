@@ -16,7 +16,7 @@ import { answerClientErrors } from './http/client-errors';
 import { docsRouter } from './http/docs';
 import { mediaFiles } from './http/media-files';
 import { createMetrics, metricsExposed, metricsWithToken, type Metrics } from './http/metrics';
-import { poolReadings } from './db/pools';
+import { poolReadings, replicaSetOf, replicasReading } from './db/pools';
 import { strictFormats } from './http/formats';
 import { refuseDisallowedHosts } from './http/hosts';
 import { normalizeQuery, refuseNulCharacters, validationError } from './http/input-guard';
@@ -24,6 +24,7 @@ import { mountOperations } from './http/operations';
 import { multipartOperations, operationOf, operationsWithBody, problemHandler } from './http/problem';
 import { memoizeValidatorRouteCompilation } from './http/route-cache';
 import { rateLimitRequests } from './http/rate-limit';
+import { readRouteScope, replicaRouting, routeReads } from './http/read-routing';
 import { securityHeaders } from './http/security-headers';
 import { redirectToSlashedPaths } from './http/trailing-slash';
 import { explainReservedCharacters } from './http/reserved-characters';
@@ -55,7 +56,12 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   // METRICS_PORT listener (src/main.ts).
   const metrics: Metrics | undefined =
     metricsExposed(config.metrics)
-      ? createMetrics({ pools: () => poolReadings(orm.em as EntityManager), queues: () => services.jobs.depths() })
+      ? createMetrics({
+          pools: () => poolReadings(orm.em as EntityManager),
+          ...(replicaSetOf(orm.em as EntityManager) ? { replicas: () => replicasReading(orm.em as EntityManager) } : {}),
+          queues: () => services.jobs.depths(),
+          limits: () => ({ redisUp: services.limits.redis ? services.limits.redis.status === 'ready' : undefined, fallbacks: services.limits.fallbacks }),
+        })
       : undefined;
   app.locals.metrics = metrics;
   if (metrics) app.use(metrics.instrument);
@@ -142,9 +148,14 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   // 4. Every API request counts against its client's allowance (the health probes never do).
   if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, probes));
 
+  // 4a. With replicas (DATABASE_REPLICA_URLS), a request reads from the primary unless its adapter
+  // lets it read the catalog from a replica (src/http/read-routing.ts).
+  const readRouting = replicaRouting(orm.em as EntityManager, services.recentWriters);
+  if (readRouting) app.use(readRouteScope());
+
   // 4b. GraphQL (/graphql/, its SDL at /graphql/schema.graphql): outside the OpenAPI contract, so
   // before the validator; its own unit of work, body limit and errors (src/graphql/).
-  app.use(graphqlRouter({ config, orm, services, logger }));
+  app.use(graphqlRouter({ config, orm, services, logger, readRouting }));
 
   // 4c. The contract's paths end with a slash: `/api/product` is redirected (308) to `/api/product/`.
   app.use(redirectToSlashedPaths(Object.values(operationIndex).map((op) => op.path)));
@@ -217,6 +228,9 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
       ignoreUndocumented: false,
     }),
   );
+
+  // 6b. Replicas: a write records its caller (read-your-writes); a catalog read may go to a replica.
+  if (readRouting) app.use(routeReads(readRouting));
 
   // 7. Every operation of the contract, by operationId.
   const api = express.Router();

@@ -3,6 +3,7 @@
  * operator reads every variable, its default and its bounds in one place, and every problem is
  * reported at once. (Over 300 lines for that reason; `.env.example` documents each variable.)
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { HOST_PATTERN } from './http/hosts';
 import { FAILPOINT_NAMES, type FailpointName } from './shared/failpoints';
@@ -27,6 +28,8 @@ const tokenLink = z
   .refine((v) => v.includes('{token}'), 'must contain {token}');
 const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
+const WEB_CONCURRENCY_MESSAGE = 'must be auto or a whole number from 1 to 256';
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().min(1).optional(),
@@ -40,12 +43,21 @@ const schema = z.object({
   DATABASE_POOL_MAX: int(1, 500).default(10),
   DATABASE_DEBUG: bool.default(false),
   DATABASE_PREPARED_STATEMENTS: bool.default(true),
+  DATABASE_POOLER: z.enum(['none', 'pgbouncer'], { message: 'must be none or pgbouncer' }).default('none'),
   DATABASE_READ_POOL_MAX: int(0, 500).default(10),
   DATABASE_ACQUIRE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   DATABASE_LOCK_TIMEOUT_MS: int(0, 600_000).default(3_000),
   DATABASE_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(15_000),
   DATABASE_READ_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
   DATABASE_CHECKOUT_LOCK_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\/[^/?#]+\/[^/?#]+/, 'each must be a postgres:// or postgresql:// URL with a host and a database')).max(16, 'at most 16 replicas'))
+    .optional(),
+  DATABASE_REPLICA_MAX_LAG_MS: int(100, 3_600_000).default(2_000),
+  DATABASE_REPLICA_CHECK_MS: int(100, 60_000).default(1_000),
+  DATABASE_READ_YOUR_WRITES_MS: int(0, 3_600_000).default(10_000),
   EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_PG_PORT: int(0, 65535).default(0),
   MIGRATE_ON_START: bool.optional(),
@@ -64,6 +76,8 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
   METRICS_PORT: int(0, 65535).optional(),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // Read (before this schema) by src/tracing-start.ts, which loads OpenTelemetry only when it is on.
+  OTEL_TRACING: bool.default(false),
   CORS_ORIGINS: list.optional(),
   BODY_LIMIT: z
     .string()
@@ -79,6 +93,10 @@ const schema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
   REDIS_TLS: z.enum(['verify', 'no-verify'], { message: 'must be verify or no-verify' }).default('verify'),
+  REDIS_TIMEOUT_MS: int(50, 60_000).default(500),
+  WEB_CONCURRENCY: z
+    .union([z.literal('auto'), z.coerce.number().int(WEB_CONCURRENCY_MESSAGE).min(1, WEB_CONCURRENCY_MESSAGE).max(256, WEB_CONCURRENCY_MESSAGE)], { message: WEB_CONCURRENCY_MESSAGE })
+    .default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'must be json or pretty' }).optional(),
   VALIDATE_RESPONSES: bool.optional(),
@@ -167,6 +185,12 @@ export interface Config {
     debug: boolean;
     /** Catalog list queries as named prepared statements (off behind PgBouncer < 1.21 in transaction mode). */
     preparedStatements: boolean;
+    /**
+     * What sits between the app and PostgreSQL: `pgbouncer` (or any pooler in transaction mode)
+     * keeps the timeouts out of the startup message and expects them on the server's side
+     * (docs/scaling.md, "Pooling with PgBouncer").
+     */
+    pooler: 'none' | 'pgbouncer';
     /** Connections for reads outside a transaction, a pool apart from the writers' (0: they share `poolMax`). */
     readPoolMax: number;
     /** Longest wait for a pooled connection, or for a new one to connect; then 503 DATABASE_BUSY (readiness: its bound too). */
@@ -179,6 +203,12 @@ export interface Config {
     readStatementTimeoutMs: number;
     /** lock_timeout while placing an order (it queues behind other checkouts of the same stock). */
     checkoutLockTimeoutMs: number;
+    /**
+     * Streaming replicas for the catalog's reads (docs/scaling.md, "Read replicas"): their URLs
+     * (DATABASE_REPLICA_URLS; empty: none), the lag past which one is skipped, how often each is
+     * checked, and how long a caller who wrote reads from the primary (read-your-writes).
+     */
+    replicas: { urls: string[]; maxLagMs: number; checkIntervalMs: number; readYourWritesMs: number };
     embeddedDir: string;
     /** 0 picks a free port. */
     embeddedPort: number;
@@ -225,9 +255,24 @@ export interface Config {
     /** METRICS_HOST: that listener's address (default 127.0.0.1). */
     host: string;
   };
+  /**
+   * OTEL_TRACING: OpenTelemetry traces (docs/operations.md, "Tracing"), started by
+   * src/tracing-start.ts before the app loads; the standard OTEL_* variables configure the rest.
+   */
+  tracing: { enabled: boolean };
   redisUrl?: string;
   /** For a rediss:// URL: check the server's certificate (false for Heroku's self-signed one). */
   redisTlsVerify: boolean;
+  /**
+   * REDIS_TIMEOUT_MS: the longest wait for a Redis reply; past it the command fails, a silent
+   * connection is dropped, and the limits fall back to this process's memory until Redis answers.
+   */
+  redisTimeoutMs: number;
+  /**
+   * WEB_CONCURRENCY: web processes `npm start` runs (node:cluster past 1; `auto` is the cores
+   * available, os.availableParallelism()). docs/scaling.md, "Many processes".
+   */
+  webConcurrency: number;
   logLevel: string;
   /** LOG_FORMAT: json lines, or pino-pretty's readable lines; unset, pretty in development on a terminal. */
   logFormat?: 'json' | 'pretty';
@@ -392,6 +437,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!input.PAYMENT_WEBHOOK_SECRET) issues.push('PAYMENT_WEBHOOK_SECRET: required in production (the provider signs webhooks with it)');
     if (input.FAILPOINTS && input.FAILPOINTS_ALLOW_PRODUCTION !== 'true') issues.push('FAILPOINTS: test-only (they kill the process); refused in production unless FAILPOINTS_ALLOW_PRODUCTION=true');
   }
+  // A replica within the lag bound may still miss the last DATABASE_REPLICA_MAX_LAG_MS of writes:
+  // the read-your-writes window must cover it, or a caller could miss their own write.
+  if (input.DATABASE_REPLICA_URLS && parsed.success && parsed.data.DATABASE_READ_YOUR_WRITES_MS <= parsed.data.DATABASE_REPLICA_MAX_LAG_MS) {
+    issues.push('DATABASE_READ_YOUR_WRITES_MS: must be greater than DATABASE_REPLICA_MAX_LAG_MS (a replica may be that far behind)');
+  }
+  if (input.DATABASE_REPLICA_URLS && !input.DATABASE_URL) issues.push('DATABASE_REPLICA_URLS: replicas of the embedded database are not supported; set DATABASE_URL');
+  // Each web process would start its own embedded server on the same folder: one process only.
+  if (parsed.success && parsed.data.WEB_CONCURRENCY !== 1 && !input.DATABASE_URL && !(parsed.data.WEB_CONCURRENCY === 'auto' && availableParallelism() === 1)) {
+    issues.push('WEB_CONCURRENCY: more than one web process needs DATABASE_URL (the embedded PostgreSQL serves one process)');
+  }
   if (input.MEDIA_STORAGE === 's3' && !input.S3_BUCKET) issues.push('S3_BUCKET: required when MEDIA_STORAGE=s3');
   if (!input.S3_ACCESS_KEY_ID !== !input.S3_SECRET_ACCESS_KEY) issues.push('S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: give both, or neither (the SDK\'s default credentials)');
   if (!parsed.success || issues.length) throw new ConfigError(issues);
@@ -408,12 +463,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       poolMax: e.DATABASE_POOL_MAX,
       debug: e.DATABASE_DEBUG,
       preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+      pooler: e.DATABASE_POOLER,
       readPoolMax: e.DATABASE_READ_POOL_MAX,
       acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
       lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       readStatementTimeoutMs: e.DATABASE_READ_STATEMENT_TIMEOUT_MS,
       checkoutLockTimeoutMs: e.DATABASE_CHECKOUT_LOCK_TIMEOUT_MS,
+      replicas: {
+        urls: e.DATABASE_REPLICA_URLS ?? [],
+        maxLagMs: e.DATABASE_REPLICA_MAX_LAG_MS,
+        checkIntervalMs: e.DATABASE_REPLICA_CHECK_MS,
+        readYourWritesMs: e.DATABASE_READ_YOUR_WRITES_MS,
+      },
       embeddedDir: e.EMBEDDED_PG_DIR,
       embeddedPort: e.EMBEDDED_PG_PORT,
       migrateOnStart: e.MIGRATE_ON_START ?? e.NODE_ENV !== 'production',
@@ -441,8 +503,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     },
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
+    tracing: { enabled: e.OTEL_TRACING },
     redisUrl: e.REDIS_URL,
     redisTlsVerify: e.REDIS_TLS === 'verify',
+    redisTimeoutMs: e.REDIS_TIMEOUT_MS,
+    webConcurrency: e.WEB_CONCURRENCY === 'auto' ? availableParallelism() : e.WEB_CONCURRENCY,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     logFormat: e.LOG_FORMAT,
     currency: e.CURRENCY,

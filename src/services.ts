@@ -10,8 +10,9 @@ import type Redis from 'ioredis';
 import type { Config } from './config';
 import { BearerVerifier } from './http/auth';
 import { Pager } from './http/pagination';
+import { createRecentWriters, type RecentWriters } from './http/read-routing';
 import { issuesAgainst } from './http/schemas';
-import { createFailureLimiter, createRequestLimiter, type RequestLimiter } from './http/rate-limit';
+import { createFailureLimiter, createRequestLimiter, limitStore, type LimitStore, type RequestLimiter } from './http/rate-limit';
 import type { JobQueue } from './jobs/queue';
 import { subscribeJobs } from './jobs/subscriptions';
 import { AccountsRepository, AccountsService, type AccountsDeps, AuthService, RecoveryService, TokenService } from './modules/accounts';
@@ -86,11 +87,17 @@ export interface Services extends AccountsDeps, AddressesDeps, CatalogDeps, Cart
   jobs: JobQueue;
   /** Every request's allowance per client address (RATE_LIMIT_*); absent when turned off. */
   requestLimiter?: RequestLimiter;
+  /** Where every limit is counted (Redis with a fallback to memory, or memory); read by the metrics. */
+  limits: LimitStore;
+  /** Who wrote lately, so they read from the primary (read-your-writes with replicas: src/http/read-routing.ts). */
+  recentWriters: RecentWriters;
 }
 
 export function createServices(config: Config, jwtSecret: string, redis: Redis | undefined, jobs: JobQueue): Services {
   // Test-only crash points (FAILPOINTS): armed for this process, none unless configured.
   armFailpoints(config.failpoints);
+  // Every limit below (requests, login throttling, guest carts...) counts in one store.
+  const limits = limitStore(redis);
   const events = new DomainEvents<AppEvents, EntityManager>();
 
   // Accounts
@@ -99,8 +106,8 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
   const auth: AuthService = new AuthService(
     users,
     tokens,
-    createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, redis),
-    createFailureLimiter('login-address', config.auth.loginAddressMaxUsernames, config.auth.loginAddressWindowSeconds, redis),
+    createFailureLimiter('login', config.auth.loginMaxFailures, config.auth.loginWindowSeconds, limits),
+    createFailureLimiter('login-address', config.auth.loginAddressMaxUsernames, config.auth.loginAddressWindowSeconds, limits),
     // Built below; called only once requests run.
     { mergeGuestCart: (em, userId, token): Promise<void> => cart.mergeGuestCart(em, userId, token) },
   );
@@ -113,8 +120,8 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     },
     config.recovery,
     {
-      perEmail: createFailureLimiter('account-mail', config.recovery.maxPerEmail, config.recovery.windowSeconds, redis),
-      perAddress: createFailureLimiter('account-mail-address', config.recovery.maxPerAddress, config.recovery.windowSeconds, redis),
+      perEmail: createFailureLimiter('account-mail', config.recovery.maxPerEmail, config.recovery.windowSeconds, limits),
+      perAddress: createFailureLimiter('account-mail-address', config.recovery.maxPerAddress, config.recovery.windowSeconds, limits),
     },
     // Built below (orders need the recovery service as their BuyerGate); called only once requests run.
     { claim: (em, userId, email): Promise<number> => orders.claim(em, userId, email) },
@@ -148,7 +155,7 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
   // Shopping
   const discounts = new DiscountsService(new DiscountsRepository(), catalogReader);
   const pricing = new CartPricing(new ShippingOptions(), new TaxLookup(), { taxesIncluded: config.pricesIncludeTax });
-  const cart: CartService = new CartService(new CartRepository(), catalogReader, discounts, pricing, addresses, createFailureLimiter('guest-carts', config.guests.cartsPerHour, 3600, redis));
+  const cart: CartService = new CartService(new CartRepository(), catalogReader, discounts, pricing, addresses, createFailureLimiter('guest-carts', config.guests.cartsPerHour, 3600, limits));
 
   // Checkout
   const checkout = new CheckoutRepository();
@@ -158,10 +165,10 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     idempotencyTtlHours: config.checkout.idempotencyTtlHours,
     lockTimeoutMs: config.database.checkoutLockTimeoutMs,
   }, recovery,
-  createFailureLimiter('guest-orders', config.guests.ordersPerHour, 3600, redis),
+  createFailureLimiter('guest-orders', config.guests.ordersPerHour, 3600, limits),
   {
-    perAddress: createFailureLimiter('order-lookup-address', config.guests.lookupMaxFailures, config.guests.lookupWindowSeconds, redis),
-    perOrder: createFailureLimiter('order-lookup-order', config.guests.lookupMaxFailures * 5, config.guests.lookupWindowSeconds, redis),
+    perAddress: createFailureLimiter('order-lookup-address', config.guests.lookupMaxFailures, config.guests.lookupWindowSeconds, limits),
+    perOrder: createFailureLimiter('order-lookup-order', config.guests.lookupMaxFailures * 5, config.guests.lookupWindowSeconds, limits),
   });
   const webhookSecret = config.checkout.webhookSecret ?? deriveKey(jwtSecret, 'payment-webhook').toString('hex');
   const sandboxWebhooks = new SandboxWebhookSender(webhookSecret, config.checkout.sandboxConfirmMs);
@@ -250,7 +257,9 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     media,
     webhooks,
     currency: config.currency,
-    requestLimiter: config.http.rateLimit.max ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, redis) : undefined,
+    requestLimiter: config.http.rateLimit.max ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, limits) : undefined,
+    limits,
+    recentWriters: createRecentWriters(config.database.replicas.readYourWritesMs, redis),
     lifecycle: { draining: false },
     readiness: { timeoutMs: config.database.acquireTimeoutMs },
   };

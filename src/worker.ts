@@ -4,8 +4,12 @@
  * keeps the schedules; on SIGTERM or SIGINT it stops fetching, lets running jobs finish (up to
  * SHUTDOWN_TIMEOUT_MS) and exits 0.
  */
+// First: starts OpenTelemetry (when OTEL_TRACING is on) before http, express and pg are loaded.
+import { stopTracing } from './tracing-start';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
+import { poolReadings } from './db/pools';
+import { createMetrics, serveMetrics } from './http/metrics';
 import { entities } from './orm.config';
 import { JobQueue } from './jobs/queue';
 import { startWorker } from './jobs/worker';
@@ -21,10 +25,18 @@ async function main(): Promise<void> {
     logger.fatal({ err }, 'uncaught exception: stopping');
     process.exit(1);
   });
-  const db = await openDatabase(config, logger, entities, { serving: true });
+  // Jobs read from the primary: no replicas here (DATABASE_REPLICA_URLS is for the web processes).
+  const db = await openDatabase(config, logger, entities, { serving: true, replicas: false });
   const jobs = new JobQueue(config, db, logger, { worker: true });
   const services = createServices(config, jwtSecretFor(config), undefined, jobs);
   await jobs.start();
+  // METRICS_PORT: /metrics on a listener of its own, like the web process's (docs/operations.md,
+  // "Metrics"): the process, its pools and the job queues. There is no API port for METRICS_TOKEN here.
+  const metricsServer =
+    config.metrics.port !== undefined
+      ? await serveMetrics(createMetrics({ pools: () => poolReadings(db.orm.em), queues: () => jobs.depths() }), config.metrics.host, config.metrics.port, { logger })
+      : undefined;
+
   const worker = await startWorker({ queue: jobs, orm: db.orm, services, config, logger });
 
   let stopping = false;
@@ -35,7 +47,11 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: waiting for running jobs');
     await jobs.stop();
     await worker.close();
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     await db.close();
+    // Last, so the spans of everything above are exported too.
+    await stopTracing();
     logger.info('stopped');
     process.exit(0);
   };

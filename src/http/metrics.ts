@@ -1,9 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DomainError } from '../shared/errors';
+import { clusterWorkerLabel, joinClusterMetrics } from './cluster-metrics';
+import { GRAPHQL_LABEL, graphqlLabelOf, operationIdOf } from './operation-label';
 import { sendProblem, toProblem } from './problem';
 
 /**
@@ -31,8 +35,27 @@ export interface QueueReading {
   failed: number;
 }
 
+/** Where the limits are counted (src/http/rate-limit.ts's LimitStore) as the metrics read it. */
+export interface LimitsReading {
+  /** Whether Redis answers; undefined without Redis (the limits are in memory). */
+  redisUp?: boolean;
+  /** Operations on the limits' store (counting a request, reading or recording a login failure...) answered from this process's memory because Redis did not answer. */
+  fallbacks: number;
+}
+
+/** The read replicas (DATABASE_REPLICA_URLS) as the metrics read them. */
+export interface ReplicasReading {
+  replicas: { name: string; status: string; lagSeconds: number | null }[];
+  /** Requests and reads that could have gone to a replica and went to the primary, by why. */
+  primaryReads: Record<string, number>;
+}
+
 /** What the scrape-time gauges read, handed in by the composition (src/app.ts). */
 export interface MetricsSources {
+  /** The read replicas, when there are some. */
+  replicas?(): ReplicasReading;
+  /** The limits' store (rate limits, login throttling). */
+  limits?(): LimitsReading;
   /** The database pools, read at each scrape. */
   pools(): PoolReading[];
   /** The job queues, or undefined when this process has no queue started. */
@@ -67,10 +90,7 @@ export function metricsExposed(settings: { token?: string; port?: number }): boo
   return settings.token !== undefined || settings.port !== undefined;
 }
 
-/** Where the GraphQL adapter leaves the operation's label for the request's metrics. */
-const GRAPHQL_LABEL = Symbol('metrics.graphqlOperation');
-
-/** Names a GraphQL request's operation for its metrics (src/graphql/server.ts calls it once parsed). */
+/** Names a GraphQL request's operation for its metrics and trace (src/graphql/server.ts calls it once parsed). */
 export function labelGraphqlOperation(res: Response, name: string | null | undefined): void {
   (res as unknown as Record<symbol, string>)[GRAPHQL_LABEL] = graphqlOperationLabel(name);
 }
@@ -80,10 +100,9 @@ function statusClass(status: number): string {
 }
 
 function operationLabel(req: Request, res: Response): string {
-  const graphql = (res as unknown as Record<symbol, string | undefined>)[GRAPHQL_LABEL];
+  const graphql = graphqlLabelOf(res);
   if (graphql) return graphql;
-  // Set by the validator once it matched the contract's route: no route scan on this hot path.
-  const id = (req as { openapi?: { schema?: { operationId?: string } } }).openapi?.schema?.operationId;
+  const id = operationIdOf(req);
   if (id) return id;
   // A GraphQL request refused before it was parsed (415, a body over the limit, bad JSON).
   const path = req.originalUrl;
@@ -94,6 +113,9 @@ function operationLabel(req: Request, res: Response): string {
 /** The app's metrics: its registry and the two handlers src/app.ts mounts. */
 export interface Metrics {
   registry: Registry;
+  /** What a scrape answers: this registry, or in a cluster worker the whole cluster's (src/http/cluster-metrics.ts). */
+  text(): Promise<string>;
+  contentType: string;
   /** Counts and times every request; mount it first. */
   instrument: RequestHandler;
   /** Answers a scrape in Prometheus's text format. */
@@ -103,6 +125,11 @@ export interface Metrics {
 /** A registry with the process's, the requests', the pools' and the queues' metrics. */
 export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
+  // In a cluster (WEB_CONCURRENCY > 1) a scrape answers every web process's registry side by side
+  // (src/http/cluster-metrics.ts): every series carries the process's place (1..N) as its `worker`
+  // label, so a process restarting resets its own counters only, never a cluster-wide sum.
+  const worker = clusterWorkerLabel();
+  if (worker) registry.setDefaultLabels({ worker });
   collectDefaultMetrics({ register: registry });
 
   const requests = new Counter({
@@ -130,11 +157,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
         for (const p of sources.pools()) this.set({ pool: p.pool }, p[field]);
       },
     });
-  poolGauge('db_pool_connections_in_use', 'Database connections lent out, by pool (write, read).', 'inUse');
+  poolGauge('db_pool_connections_in_use', 'Database connections lent out, by pool (write, read, replica-0...).', 'inUse');
   poolGauge('db_pool_connections_idle', 'Database connections open and free, by pool.', 'idle');
   poolGauge('db_pool_acquires_waiting', 'Requests waiting for a database connection, by pool.', 'waiting');
 
-  if (sources.queues) {
+  // The job queues are the same table whichever process reads it: in a cluster web process 1 alone
+  // reports them (one query per scrape at most, not one per process).
+  if (sources.queues && (worker === undefined || worker === '1')) {
     const read = sources.queues.bind(sources);
     let cached: { at: number; readings: Promise<QueueReading[] | undefined> } | undefined;
     const readings = () => {
@@ -167,6 +196,63 @@ export function createMetrics(sources: MetricsSources): Metrics {
     queueGauge('job_queue_failed', 'Failed jobs still kept (pg-boss retention), by queue.', ['queue'], (g, r) => g.set({ queue: r.queue }, r.failed));
   }
 
+  if (sources.limits) {
+    const limits = sources.limits.bind(sources);
+    if (limits().redisUp !== undefined) {
+      new Gauge({
+        name: 'redis_up',
+        help: 'Whether Redis answers (1) or the limits fell back to this process\'s memory (0).',
+        registers: [registry],
+        collect() {
+          this.set(limits().redisUp ? 1 : 0);
+        },
+      });
+    }
+    new Counter({
+      name: 'rate_limit_store_fallback_total',
+      help: 'Operations on the rate limits\' and login throttling\'s store (a request counted, a login failure read, recorded or cleared) answered from process memory because Redis did not answer.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(limits().fallbacks);
+      },
+    });
+  }
+
+  if (sources.replicas) {
+    const replicas = sources.replicas.bind(sources);
+    new Gauge({
+      name: 'db_replica_healthy',
+      help: 'Whether a read replica is in use (1) or skipped, down or lagging past the bound (0), by replica.',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of replicas().replicas) this.set({ replica: r.name }, r.status === 'ok' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'db_replica_lag_seconds',
+      help: 'How far a read replica was behind the primary at its last check, by replica (absent when it could not be measured).',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of replicas().replicas) if (r.lagSeconds !== null) this.set({ replica: r.name }, r.lagSeconds);
+      },
+    });
+    new Counter({
+      name: 'db_replica_primary_reads_total',
+      help: 'Catalog reads that went to the primary instead of a replica: requests whose caller wrote lately (recent_write) or that found no healthy replica (no_healthy_replica), and statements retried on the primary after a replica failed (replica_failed).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(replicas().primaryReads)) this.inc({ reason }, count);
+      },
+    });
+  }
+
   // The label-bound children of both metrics, per (operation, status class, method): prom-client
   // hashes a label object on every inc/observe, which cost ~5% of the product detail's throughput
   // in the benchmark; a bound child does not. At most MAX_SERIES of them: a client inventing GraphQL
@@ -197,13 +283,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
     next();
   };
 
+  const text = worker ? joinClusterMetrics(registry) : () => registry.metrics();
   const scrape: RequestHandler = (_req, res, next) => {
-    registry.metrics().then((text) => {
-      res.set('Cache-Control', 'no-store').type(registry.contentType).send(text);
+    text().then((body) => {
+      res.set('Cache-Control', 'no-store').type(registry.contentType).send(body);
     }, next);
   };
 
-  return { registry, instrument, scrape };
+  return { registry, text, contentType: registry.contentType, instrument, scrape };
 }
 
 /** Constant-time comparison of a bearer token (digests of equal length, whatever was sent). */
@@ -231,15 +318,22 @@ export function metricsWithToken(metrics: Metrics, token: string): RequestHandle
 /**
  * A listener of its own serving only `GET /metrics`, without auth (METRICS_PORT on METRICS_HOST,
  * by default 127.0.0.1: reachable by a Prometheus on the same host or network namespace, not from
- * outside). Anything else is 404.
+ * outside). Anything else is 404. In a cluster the primary serves it, with the cluster's metrics.
+ * With `log`, says where it listens once it does (`<what> on <host>:<port>/metrics`, with `port`:
+ * METRICS_PORT=0 picks one).
  */
-export async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
+export async function serveMetrics(
+  metrics: Pick<Metrics, 'text' | 'contentType'>,
+  host: string,
+  port: number,
+  log?: { logger: Pick<Logger, 'info'>; what?: string },
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if ((req.method === 'GET' || req.method === 'HEAD') && path === '/metrics') {
-      metrics.registry.metrics().then(
+      metrics.text().then(
         (text) => {
-          res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
+          res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
           res.end(req.method === 'HEAD' ? undefined : text);
         },
         () => {
@@ -254,5 +348,9 @@ export async function serveMetrics(metrics: Metrics, host: string, port: number)
   });
   server.listen(port, host);
   await once(server, 'listening');
+  if (log) {
+    const chosen = (server.address() as AddressInfo).port;
+    log.logger.info({ port: chosen }, `${log.what ?? 'metrics'} on ${host}:${chosen}/metrics`);
+  }
   return server;
 }

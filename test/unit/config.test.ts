@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
@@ -17,6 +18,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
     expect(() => loadConfig({ METRICS_TOKEN: 'has a space in it here' })).toThrow(/METRICS_TOKEN: must be printable ASCII without spaces/);
     expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+  });
+
+  it('traces only when OTEL_TRACING is on, and refuses a value that is not a boolean', () => {
+    expect(loadConfig({}).tracing).toEqual({ enabled: false });
+    expect(loadConfig({ OTEL_TRACING: 'true' }).tracing).toEqual({ enabled: true });
+    expect(loadConfig({ OTEL_TRACING: '0' }).tracing).toEqual({ enabled: false });
+    expect(() => loadConfig({ OTEL_TRACING: 'on' })).toThrow(/OTEL_TRACING: must be true or false/);
   });
 
   it('reports every problem at once, by variable', () => {
@@ -139,6 +147,45 @@ describe('database limits', () => {
     expect(() => loadConfig({ DATABASE_LOCK_TIMEOUT_MS: 'soon' })).toThrow(/DATABASE_LOCK_TIMEOUT_MS: must be a number/);
     expect(() => loadConfig({ DATABASE_READ_POOL_MAX: '-1' })).toThrow(/DATABASE_READ_POOL_MAX/);
   });
+
+  it('DATABASE_POOLER: none by default, pgbouncer for a pooler in transaction mode, nothing else', () => {
+    expect(loadConfig({}).database.pooler).toBe('none');
+    expect(loadConfig({ DATABASE_POOLER: 'pgbouncer' }).database.pooler).toBe('pgbouncer');
+    expect(() => loadConfig({ DATABASE_POOLER: 'transaction' })).toThrow(/DATABASE_POOLER: must be none or pgbouncer/);
+    expect(() => loadConfig({ DATABASE_POOLER: 'PgBouncer' })).toThrow(/DATABASE_POOLER: must be none or pgbouncer/);
+  });
+});
+
+describe('DATABASE_REPLICA_URLS and the replica settings', () => {
+  const primary = 'postgresql://app@db.example.com:5432/shop';
+
+  it('none by default; a comma-separated list of URLs, with the lag bound, the check interval and the read-your-writes window', () => {
+    expect(loadConfig({}).database.replicas).toEqual({ urls: [], maxLagMs: 2000, checkIntervalMs: 1000, readYourWritesMs: 10000 });
+    const r = loadConfig({
+      DATABASE_URL: primary,
+      DATABASE_REPLICA_URLS: ' postgresql://app@replica-1:5432/shop , postgres://app:s3cret@replica-2/shop,',
+      DATABASE_REPLICA_MAX_LAG_MS: '500',
+      DATABASE_REPLICA_CHECK_MS: '250',
+      DATABASE_READ_YOUR_WRITES_MS: '3000',
+    }).database.replicas;
+    expect(r).toEqual({ urls: ['postgresql://app@replica-1:5432/shop', 'postgres://app:s3cret@replica-2/shop'], maxLagMs: 500, checkIntervalMs: 250, readYourWritesMs: 3000 });
+  });
+
+  it('refuses a replica that is not a postgres URL with a host and a database, naming the setting', () => {
+    expect(() => loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: 'replica-1:5432' })).toThrow(/DATABASE_REPLICA_URLS\.0: each must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(() => loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: `${primary},mysql://replica/shop` })).toThrow(/DATABASE_REPLICA_URLS\.1: each must be/);
+    expect(() => loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: 'postgresql://replica-1:5432' })).toThrow(/DATABASE_REPLICA_URLS\.0: .*with a host and a database/);
+  });
+
+  it('refuses replicas without DATABASE_URL, out-of-range values, and a read-your-writes window not above the lag bound', () => {
+    expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'postgresql://replica-1/shop' })).toThrow(/DATABASE_REPLICA_URLS: replicas of the embedded database are not supported/);
+    expect(() => loadConfig({ DATABASE_REPLICA_MAX_LAG_MS: '10' })).toThrow(/DATABASE_REPLICA_MAX_LAG_MS/);
+    expect(() => loadConfig({ DATABASE_REPLICA_CHECK_MS: 'often' })).toThrow(/DATABASE_REPLICA_CHECK_MS: must be a number/);
+    expect(() => loadConfig({ DATABASE_READ_YOUR_WRITES_MS: '-1' })).toThrow(/DATABASE_READ_YOUR_WRITES_MS/);
+    expect(() =>
+      loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: 'postgresql://replica-1/shop', DATABASE_REPLICA_MAX_LAG_MS: '5000', DATABASE_READ_YOUR_WRITES_MS: '5000' }),
+    ).toThrow(/DATABASE_READ_YOUR_WRITES_MS: must be greater than DATABASE_REPLICA_MAX_LAG_MS/);
+  });
 });
 
 describe('REDIS_TLS', () => {
@@ -146,6 +193,31 @@ describe('REDIS_TLS', () => {
     expect(loadConfig({ REDIS_URL: 'rediss://:p@redis.example.com:6380' }).redisTlsVerify).toBe(true);
     expect(loadConfig({ REDIS_URL: 'rediss://:p@redis.example.com:6380', REDIS_TLS: 'no-verify' }).redisTlsVerify).toBe(false);
     expect(() => loadConfig({ REDIS_TLS: 'off' })).toThrow(/REDIS_TLS: must be verify or no-verify/);
+  });
+
+  it('bounds every wait on Redis by REDIS_TIMEOUT_MS (500 ms by default)', () => {
+    expect(loadConfig({}).redisTimeoutMs).toBe(500);
+    expect(loadConfig({ REDIS_TIMEOUT_MS: '2000' }).redisTimeoutMs).toBe(2000);
+    expect(() => loadConfig({ REDIS_TIMEOUT_MS: '10' })).toThrow(/REDIS_TIMEOUT_MS/);
+    expect(() => loadConfig({ REDIS_TIMEOUT_MS: 'soon' })).toThrow(/REDIS_TIMEOUT_MS: must be a number/);
+  });
+});
+
+describe('WEB_CONCURRENCY', () => {
+  const db = { DATABASE_URL: 'postgresql://u:p@db.example.com:5432/shop' };
+
+  it('runs one web process by default; a number, or auto for the cores available', () => {
+    expect(loadConfig({}).webConcurrency).toBe(1);
+    expect(loadConfig({ ...db, WEB_CONCURRENCY: '4' }).webConcurrency).toBe(4);
+    expect(loadConfig({ ...db, WEB_CONCURRENCY: 'auto' }).webConcurrency).toBe(availableParallelism());
+  });
+
+  it('refuses anything else, and more than one process on the embedded database', () => {
+    for (const bad of ['0', '-1', '1.5', 'all', '257']) {
+      expect(() => loadConfig({ ...db, WEB_CONCURRENCY: bad })).toThrow(/WEB_CONCURRENCY: must be auto or a whole number from 1 to 256/);
+    }
+    expect(() => loadConfig({ WEB_CONCURRENCY: '2' })).toThrow(/WEB_CONCURRENCY: more than one web process needs DATABASE_URL/);
+    expect(loadConfig({ WEB_CONCURRENCY: '1' }).webConcurrency).toBe(1);
   });
 });
 
