@@ -5,7 +5,7 @@ import type { Config, DatabaseSsl } from '../config';
 import { startEmbeddedPostgres } from './embedded';
 import { ormOptions, type OrmSettings } from './orm-options';
 import type { ReplicaMonitorSettings } from './pools';
-import { type DatabaseLimits, pooledLimitsGaps } from './timeouts';
+import { type DatabaseLimits, limitsGaps } from './timeouts';
 
 export interface Database {
   orm: MikroORM;
@@ -60,13 +60,7 @@ export async function openDatabase(config: Config, logger: Logger, entities: Ent
   const replicas = limits && withReplicas && config.database.replicas.urls.length ? { urls: config.database.replicas.urls, monitor: replicaMonitor(config, logger) } : undefined;
   const orm = await MikroORM.init(ormOptions({ ...settings, limits, replicas }));
   if (config.database.migrateOnStart && !limits) await migrate(orm, logger);
-  if (limits?.pooler === 'pgbouncer') {
-    // The pooler's sessions carry the bounded waits only if the operator set them there: say so when they do not.
-    const gaps = await pooledLimitsGaps(orm.em.fork(), limits);
-    if (gaps.length) {
-      logger.warn({ gaps }, `database: behind the pooler the sessions' timeouts are not the configured ones (${gaps.join('; ')}): set them in PgBouncer's connect_query or on the role (docs/scaling.md, "Pooling with PgBouncer")`);
-    }
-  }
+  if (limits) await checkLimits(orm, limits, logger);
   return {
     orm,
     url,
@@ -77,6 +71,27 @@ export async function openDatabase(config: Config, logger: Logger, entities: Ent
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * Says at start when the sessions' timeouts are not the ones the app expects (`limitsGaps`): the
+ * bounded waits would silently not apply. A warning, not a refusal: the process still serves.
+ */
+async function checkLimits(orm: MikroORM, limits: DatabaseLimits, logger: Logger): Promise<void> {
+  let gaps: string[];
+  try {
+    gaps = await limitsGaps(orm.em.fork(), limits);
+  } catch (err) {
+    // A database that is down at start: readiness and the requests say so; this check is no gate.
+    logger.warn({ err }, 'database: could not read the session timeouts at start');
+    return;
+  }
+  if (!gaps.length) return;
+  const fix =
+    limits.pooler === 'pgbouncer'
+      ? "behind the pooler, set them in PgBouncer's connect_query or on the role"
+      : 'the timeouts sent at connect were dropped: behind PgBouncer or another pooler in transaction mode, set DATABASE_POOLER=pgbouncer and the timeouts in its connect_query or on the role';
+  logger.warn({ gaps, pooler: limits.pooler ?? 'none' }, `database: the sessions' timeouts are not the configured ones (${gaps.join('; ')}): ${fix} (docs/scaling.md, "Pooling with PgBouncer")`);
 }
 
 /** How the replicas are watched: the configured bound and interval; each change of a replica's state is logged. */

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { ResilientPostgreSqlDriver } from './pools';
 
 /**
  * The bounded waits of a serving process's pools (see docs/operations.md, "Database faults").
@@ -17,10 +18,11 @@ export interface DatabaseLimits {
   /** statement_timeout of the read pool's sessions. */
   readStatementTimeoutMs: number;
   /**
-   * `pgbouncer`: a pooler in transaction mode sits in front of the server (DATABASE_POOLER). It
-   * refuses the timeouts as startup parameters (PgBouncer 1.18: "unsupported startup parameter"),
-   * and a server session is shared by every client anyway, so the server sets them (PgBouncer's
-   * `connect_query`, or the role's defaults) and `pooledLimitsGaps` checks it did.
+   * `pgbouncer`: a pooler in transaction mode sits in front of the servers, the primary and the
+   * replicas alike (DATABASE_POOLER). It refuses the timeouts as startup parameters (PgBouncer
+   * 1.18: "unsupported startup parameter"), and a server session is shared by every client anyway,
+   * so the server sets them (PgBouncer's `connect_query`, or the role's defaults) and `limitsGaps`
+   * checks it did.
    */
   pooler?: 'none' | 'pgbouncer';
 }
@@ -52,22 +54,42 @@ export async function allowLockWait(tx: EntityManager, ms: number): Promise<void
 }
 
 /**
- * Behind a transaction pooler, where the sessions' timeouts differ from the configured ones: one
- * line per difference, empty when they match. Server sessions are shared by both pools there, so
- * the writers' statement timeout is the one expected (DATABASE_READ_STATEMENT_TIMEOUT_MS cannot
- * apply); 0 in the configuration leaves the database's own setting, so it is not checked.
+ * Where the sessions' timeouts differ from what the app expects of them: one line per difference,
+ * empty when they match. Run once at the start of every serving process, whatever DATABASE_POOLER
+ * says, on one session of the primary's writers and one of each replica (DATABASE_POOLER describes
+ * every connection the app opens, the replicas' too). With `none` the app sent the timeouts when it
+ * connected, so a difference means something in between dropped them (a pooler the setting does not
+ * name); with `pgbouncer` the server's side sets them (connect_query, the role). The primary's
+ * sessions are shared by both pools behind a pooler, so the writers' statement timeout is expected
+ * there; a replica only reads, so the readers' (DATABASE_READ_STATEMENT_TIMEOUT_MS). 0 in the
+ * configuration leaves the database's own setting, so it is not checked. A replica that does not
+ * answer is left to the replica monitor.
  */
-export async function pooledLimitsGaps(em: EntityManager, limits: DatabaseLimits): Promise<string[]> {
-  // pg_settings gives both in milliseconds, whatever unit they were set in. On the write pool: the
-  // primary's pooler (a plain read would go to a replica when there are some).
-  const rows = await em.getConnection('write').execute<{ name: string; ms: string }[]>(`select name, setting as ms from pg_settings where name in ('lock_timeout', 'statement_timeout')`);
-  const actual = new Map(rows.map((r) => [r.name, Number(r.ms)]));
+export async function limitsGaps(em: EntityManager, limits: DatabaseLimits): Promise<string[]> {
+  // pg_settings gives both in milliseconds, whatever unit they were set in.
+  const SQL = `select name, setting as ms from pg_settings where name in ('lock_timeout', 'statement_timeout')`;
+  const driver = em.getDriver();
+  const replicas = driver instanceof ResilientPostgreSqlDriver ? driver.servers : [];
   const gaps: string[] = [];
-  for (const [name, setting, expected] of [
-    ['lock_timeout', 'DATABASE_LOCK_TIMEOUT_MS', limits.lockTimeoutMs],
-    ['statement_timeout', 'DATABASE_STATEMENT_TIMEOUT_MS', limits.statementTimeoutMs],
-  ] as const) {
-    if (expected && actual.get(name) !== expected) gaps.push(`${name} is ${actual.get(name)} ms, ${setting} is ${expected}`);
+  const check = (where: string, rows: Record<string, unknown>[], statementSetting: string, statementMs: number) => {
+    const actual = new Map(rows.map((r) => [String(r.name), Number(r.ms)]));
+    for (const [name, setting, expected] of [
+      ['lock_timeout', 'DATABASE_LOCK_TIMEOUT_MS', limits.lockTimeoutMs],
+      ['statement_timeout', statementSetting, statementMs],
+    ] as const) {
+      if (expected && actual.get(name) !== expected) gaps.push(`${where}: ${name} is ${actual.get(name)} ms, ${setting} is ${expected}`);
+    }
+  };
+  // On the write pool: the primary (a plain read would go to a replica when there are some).
+  check('primary', await em.getConnection('write').execute<Record<string, unknown>[]>(SQL), 'DATABASE_STATEMENT_TIMEOUT_MS', limits.statementTimeoutMs);
+  for (const replica of replicas) {
+    // Bounded: a replica frozen at start must not hold the process's start (its pool's own bound is
+    // the statement timeout, which may be 0).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), limits.acquireTimeoutMs)));
+    const rows = await Promise.race([replica.probe(SQL).catch(() => undefined), late]);
+    clearTimeout(timer);
+    if (rows) check(replica.name, rows, 'DATABASE_READ_STATEMENT_TIMEOUT_MS', limits.readStatementTimeoutMs);
   }
   return gaps;
 }

@@ -6,7 +6,8 @@ import pino from 'pino';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
 import { REDOC_PAGE } from '../../src/http/docs';
 import { databaseUrl, withAdmin } from './database';
-import { startPgBouncer, type PgBouncer } from './pgbouncer';
+import { cleanUp } from './global-teardown';
+import { assertPgBouncerInstalled, startPgBouncer, type PgBouncer } from './pgbouncer';
 
 declare global {
   var __EMBEDDED_PG__: { db: EmbeddedDatabase; dir: string } | undefined;
@@ -21,6 +22,8 @@ declare global {
  * test connect through it (test/support/pgbouncer.ts, `pooledUrl`).
  */
 export default async function globalSetup(): Promise<void> {
+  // Checked first: jest runs no teardown after a failed setup, so nothing may be left to clean up.
+  if (process.env.TEST_PGBOUNCER === '1') assertPgBouncerInstalled();
   let admin = process.env.DATABASE_URL;
   if (!admin) {
     const dir = mkdtempSync(join(tmpdir(), 'ecom-test-pg-'));
@@ -51,7 +54,14 @@ export default async function globalSetup(): Promise<void> {
   }
 
   if (process.env.TEST_PGBOUNCER === '1') {
-    const pgbouncer = await startPgBouncer(admin);
+    let pgbouncer: PgBouncer;
+    try {
+      pgbouncer = await startPgBouncer(admin);
+    } catch (err) {
+      // No teardown follows a failed setup: the template database and the embedded server go now.
+      await cleanUp();
+      throw err;
+    }
     globalThis.__PGBOUNCER__ = pgbouncer;
     process.env.TEST_PGBOUNCER_PORT = String(pgbouncer.port);
   }

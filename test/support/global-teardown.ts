@@ -42,8 +42,16 @@ export default async function globalTeardown(globalConfig: Config): Promise<void
   }
 }
 
-async function cleanUp(): Promise<void> {
-  await globalThis.__PGBOUNCER__?.close();
+/** Stops what the global setup started and drops the template database; also the setup's own way out when it fails. */
+export async function cleanUp(): Promise<void> {
+  try {
+    await globalThis.__PGBOUNCER__?.close();
+  } finally {
+    await cleanUpDatabase();
+  }
+}
+
+async function cleanUpDatabase(): Promise<void> {
   const template = process.env.TEST_TEMPLATE_DB;
   if (template) await withAdmin((c) => c.query(`drop database if exists "${template}" with (force)`)).catch(() => undefined);
   const embedded = globalThis.__EMBEDDED_PG__;

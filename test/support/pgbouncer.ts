@@ -1,12 +1,21 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, chownSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/db/embedded';
+import { serverFolder, serverUserIds } from './private-postgres';
 
 /** Debian's package (`apt-get install pgbouncer`); PGBOUNCER_PATH for another build. */
 const PGBOUNCER = process.env.PGBOUNCER_PATH ?? '/usr/sbin/pgbouncer';
+
+/** Throws, naming the package, when PgBouncer is not installed: before anything is set up that would need undoing. */
+export function assertPgBouncerInstalled(): void {
+  try {
+    accessSync(PGBOUNCER, constants.X_OK);
+  } catch {
+    throw new Error(`pgbouncer not found at ${PGBOUNCER}: install Debian's package (apt-get install pgbouncer) or set PGBOUNCER_PATH`);
+  }
+}
 
 /**
  * The session settings the app expects behind a pooler, with the app's defaults
@@ -22,6 +31,8 @@ export interface PgBouncerOptions {
   maxClients?: number;
   /** Run on each new server connection; '' for none. */
   connectQuery?: string;
+  /** Startup parameters it accepts and drops (`ignore_startup_parameters`), as a misconfigured pooler would. */
+  ignoreStartupParameters?: string[];
 }
 
 /**
@@ -39,12 +50,12 @@ export interface PgBouncer {
   admin<T = Record<string, unknown>>(command: string): Promise<T[]>;
   /** What it logged (its log file). */
   log(): string;
-  /** Stops it (SIGINT: a safe shutdown) and deletes its folder. */
+  /** Stops it (SIGTERM, SIGKILL if it is still there after 5 s) and deletes its folder. */
   close(): Promise<void>;
 }
 
 /** The ini PgBouncer runs with; docs/scaling.md shows the same settings. */
-export function pgbouncerIni(settings: { host: string; port: number; listenPort: number; dir: string; user: string; poolSize: number; maxClients: number; connectQuery: string }): string {
+export function pgbouncerIni(settings: { host: string; port: number; listenPort: number; dir: string; user: string; poolSize: number; maxClients: number; connectQuery: string; ignoreStartupParameters?: string[] }): string {
   const connectQuery = settings.connectQuery ? ` connect_query='${settings.connectQuery}'` : '';
   return [
     '[databases]',
@@ -66,13 +77,9 @@ export function pgbouncerIni(settings: { host: string; port: number; listenPort:
     `admin_users = ${settings.user}`,
     `logfile = ${join(settings.dir, 'pgbouncer.log')}`,
     `pidfile = ${join(settings.dir, 'pgbouncer.pid')}`,
+    ...(settings.ignoreStartupParameters?.length ? [`ignore_startup_parameters = ${settings.ignoreStartupParameters.join(',')}`] : []),
     '',
   ].join('\n');
-}
-
-function serverUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  return { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) };
 }
 
 /**
@@ -82,25 +89,36 @@ function serverUser(): { uid: number; gid: number } | undefined {
  */
 function commandLine(ini: string, owner?: { uid: number; gid: number }): string[] {
   const user = owner ? [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--clear-groups'] : [];
-  return [...user, '--pdeathsig', 'KILL', PGBOUNCER, ini];
+  // -q: no log lines on stderr (it would be kept in memory for the whole run); the log file has them.
+  return [...user, '--pdeathsig', 'KILL', PGBOUNCER, '-q', ini];
 }
 
-export async function startPgBouncer(target: string, { poolSize = 20, maxClients = 800, connectQuery = CONNECT_QUERY }: PgBouncerOptions = {}): Promise<PgBouncer> {
+export async function startPgBouncer(target: string, { poolSize = 20, maxClients = 800, connectQuery = CONNECT_QUERY, ignoreStartupParameters }: PgBouncerOptions = {}): Promise<PgBouncer> {
   const server = new URL(target);
   const user = decodeURIComponent(server.username) || 'postgres';
   const password = decodeURIComponent(server.password);
-  const dir = mkdtempSync(join(tmpdir(), 'ecom-pgbouncer-'));
+  assertPgBouncerInstalled();
+  const dir = serverFolder('ecom-pgbouncer-');
   const listenPort = await freePort();
-  writeFileSync(join(dir, 'pgbouncer.ini'), pgbouncerIni({ host: server.hostname, port: Number(server.port || 5432), listenPort, dir, user, poolSize, maxClients, connectQuery }));
+  writeFileSync(join(dir, 'pgbouncer.ini'), pgbouncerIni({ host: server.hostname, port: Number(server.port || 5432), listenPort, dir, user, poolSize, maxClients, connectQuery, ignoreStartupParameters }));
   writeFileSync(join(dir, 'userlist.txt'), `"${user.replace(/"/g, '""')}" "${password.replace(/"/g, '""')}"\n`, { mode: 0o600 });
-  const owner = serverUser();
-  if (owner) for (const f of ['', 'pgbouncer.ini', 'userlist.txt']) chownSync(join(dir, f), owner.uid, owner.gid);
+  const owner = serverUserIds();
+  if (owner) for (const f of ['pgbouncer.ini', 'userlist.txt']) chownSync(join(dir, f), owner.uid, owner.gid);
 
   // In the foreground (no -d), as a child of this process: stopped by its pid, never by name.
   const child: ChildProcess = spawn('setpriv', commandLine(join(dir, 'pgbouncer.ini'), owner), { stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (d) => stderr.push(String(d)));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  // A spawn failure (no setpriv) is an 'error' with no 'exit': unhandled, it would crash jest.
+  let spawnError: Error | undefined;
+  const failed = new Promise<void>((resolve) =>
+    child.on('error', (err) => {
+      spawnError = err;
+      resolve();
+    }),
+  );
+  const gone = Promise.race([exited, failed]);
 
   const through = (url: string) => {
     const u = new URL(url);
@@ -110,9 +128,22 @@ export async function startPgBouncer(target: string, { poolSize = 20, maxClients
   };
   const admin = <T>(command: string) => consoleQuery<T>(through(target), command);
   const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      // SIGTERM: an immediate shutdown up to 1.22 (SIGINT, PAUSE + SHUTDOWN, would wait for an open
+      // transaction, possibly forever); 1.23+ waits for the clients instead, hence SIGKILL after 5 s.
+      if (!spawnError && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 5000)));
+        if (await Promise.race([gone.then(() => false), late])) {
+          child.kill('SIGKILL');
+          await gone;
+        }
+        clearTimeout(timer);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
 
   // Ready once its admin console answers.
@@ -121,7 +152,7 @@ export async function startPgBouncer(target: string, { poolSize = 20, maxClients
       await admin('SHOW VERSION');
       break;
     } catch (err) {
-      if (child.exitCode !== null || attempt > 100) {
+      if (spawnError || child.exitCode !== null || child.signalCode !== null || attempt > 100) {
         const log = (() => {
           try {
             return readFileSync(join(dir, 'pgbouncer.log'), 'utf8');
@@ -130,7 +161,7 @@ export async function startPgBouncer(target: string, { poolSize = 20, maxClients
           }
         })();
         await close();
-        throw new Error(`pgbouncer did not start (${String(err)}):\n${stderr.join('')}${log}`, { cause: err });
+        throw new Error(`pgbouncer did not start (${String(spawnError ?? err)}):\n${stderr.join('')}${log}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -173,5 +204,6 @@ export function pooledUrl(url: string): string {
 /** The settings an app connecting with `url` needs when that goes through the run's PgBouncer (docs/scaling.md). */
 export function pooledEnv(url: string): Record<string, string> {
   const port = process.env.TEST_PGBOUNCER_PORT;
-  return port && new URL(url).port === port ? { DATABASE_PREPARED_STATEMENTS: 'false', DATABASE_POOLER: 'pgbouncer' } : {};
+  // DATABASE_PREPARED_STATEMENTS follows DATABASE_POOLER (off behind PgBouncer): left to that default.
+  return port && new URL(url).port === port ? { DATABASE_POOLER: 'pgbouncer' } : {};
 }

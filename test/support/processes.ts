@@ -110,7 +110,7 @@ export async function startServer(app: TestApp, env: Record<string, string> = {}
 }
 
 /** `startServer`'s process, answered at once: for what happens before it listens. */
-export function spawnServer(app: TestApp, env: Record<string, string> = {}): WatchedProcess {
+export function spawnServer(app: Pick<TestApp, 'databaseUrl'>, env: Record<string, string> = {}): WatchedProcess {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {
@@ -135,13 +135,14 @@ export function spawnServer(app: TestApp, env: Record<string, string> = {}): Wat
 
 /**
  * Starts `npm run worker`'s process (`src/worker.ts`, tsx as its loader) on the app's database,
- * with the test app's JWT secret and a short poll; `env` adds or overrides settings. Answered at
- * once: wait for its `worker running` line.
+ * with the test app's JWT secret and a short poll, through the run's PgBouncer if there is one (as
+ * `spawnServer`); `env` adds or overrides settings. Answered at once: wait for its `worker running` line.
  */
-export function startWorkerProcess(app: TestApp, env: Record<string, string> = {}): WatchedProcess {
+export function startWorkerProcess(app: Pick<TestApp, 'databaseUrl'>, env: Record<string, string> = {}): WatchedProcess {
+  const url = pooledUrl(app.databaseUrl);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: app.databaseUrl, JWT_SECRET: TEST_JWT_SECRET, JOBS_POLL_SECONDS: '0.5', ...env },
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: url, JWT_SECRET: TEST_JWT_SECRET, JOBS_POLL_SECONDS: '0.5', ...pooledEnv(url), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return watchProcess(child);

@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/db/database';
@@ -13,9 +13,9 @@ import { pooledEnv, pooledUrl } from './pgbouncer';
  * `serving`): the configured pools and bounded waits (DATABASE_READ_POOL_MAX, DATABASE_*_TIMEOUT_MS
  * in `env`), unlike `startApp`, whose single pool has the database's own timeouts. Response
  * validation is on. No rate limit unless `env` sets one: these tests fire hundreds of requests.
- * `close()` leaves the database; `dropDatabase` is called after, when given.
+ * `close()` leaves the database; `dropDatabase` is called after, when given. `logger`: to read what it logs.
  */
-export async function startServingApp(directUrl: string, env: Record<string, string> = {}, dropDatabase?: () => Promise<void>): Promise<TestApp> {
+export async function startServingApp(directUrl: string, env: Record<string, string> = {}, dropDatabase?: () => Promise<void>, logger: Logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })): Promise<TestApp> {
   const databaseUrl = pooledUrl(directUrl);
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -29,7 +29,6 @@ export async function startServingApp(directUrl: string, env: Record<string, str
     ...env,
     DATABASE_URL: databaseUrl,
   });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const db = await openDatabase(config, logger, entities, { serving: true });
   const jobs = new JobQueue(config, db, logger);
   await jobs.start();

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../../src/config';
@@ -8,7 +8,7 @@ import { jobDefinitions } from '../../../src/jobs/registry';
 import { createTestDatabase } from '../../support/database';
 import { testLogger, waitForJob } from '../../support/jobs';
 import { pooledEnv, pooledUrl } from '../../support/pgbouncer';
-import { watchProcess } from '../../support/processes';
+import { spawnServer, startWorkerProcess, type WatchedProcess } from '../../support/processes';
 
 // Three processes start here, each compiling the app with tsx: slow on a busy machine.
 jest.setTimeout(120_000);
@@ -16,32 +16,18 @@ jest.setTimeout(120_000);
 const root = join(__dirname, '..', '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
-/** A child process whose JSON log lines can be awaited; `stop` answers the exit code. Its DATABASE_URL goes through the run's PgBouncer when there is one. */
-function run(script: string, { DATABASE_URL, ...rest }: Record<string, string>) {
-  const url = pooledUrl(DATABASE_URL!);
-  const env = { ...pooledEnv(url), ...rest, DATABASE_URL: url };
-  const child: ChildProcess = spawn(tsx, [script], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0', JOBS_POLL_SECONDS: '0.5', JWT_SECRET: 'j'.repeat(40), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const watched = watchProcess(child, 45_000);
-  return {
-    lines: watched.lines,
-    waitFor: watched.waitFor,
-    stop: async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => (await watched.stop(signal)).code,
-  };
-}
-
 describe('background job processes', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  // The processes (test/support/processes.ts) go through the run's PgBouncer when there is one.
+  const on = () => ({ databaseUrl: db.url });
+  const exitCode = async (p: WatchedProcess, signal: NodeJS.Signals) => (await p.stop(signal)).code;
   beforeAll(async () => {
     db = await createTestDatabase();
   });
   afterAll(() => db.drop());
 
   it('npm run worker: works jobs sent by another process, and stops cleanly on SIGTERM', async () => {
-    const worker = run('src/worker.ts', { DATABASE_URL: db.url });
+    const worker = startWorkerProcess(on());
     try {
       const ready = await worker.waitFor((l) => l.msg === 'worker running');
       expect(ready).toMatchObject({
@@ -63,7 +49,7 @@ describe('background job processes', () => {
         await orm.close();
       }
 
-      expect(await worker.stop('SIGTERM')).toBe(0);
+      expect(await exitCode(worker, 'SIGTERM')).toBe(0);
       expect(worker.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: waiting for running jobs', 'stopped']));
     } finally {
       await worker.stop('SIGKILL');
@@ -71,23 +57,23 @@ describe('background job processes', () => {
   });
 
   it('npm start runs the worker in the web process by default (WORKER_IN_PROCESS), and stops both on SIGTERM', async () => {
-    const server = run('src/main.ts', { DATABASE_URL: db.url });
+    const server = spawnServer(on());
     try {
       await server.waitFor((l) => l.msg === 'worker running');
       const { port } = (await server.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('listening'))) as { port: number };
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-      expect(await server.stop('SIGTERM')).toBe(0);
+      expect(await exitCode(server, 'SIGTERM')).toBe(0);
     } finally {
       await server.stop('SIGKILL');
     }
   });
 
   it('with WORKER_IN_PROCESS=false the web process only serves', async () => {
-    const server = run('src/main.ts', { DATABASE_URL: db.url, WORKER_IN_PROCESS: 'false' });
+    const server = spawnServer(on(), { WORKER_IN_PROCESS: 'false' });
     try {
       await server.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('listening'));
       expect(server.lines.some((l) => l.msg === 'worker running')).toBe(false);
-      expect(await server.stop('SIGINT')).toBe(0);
+      expect(await exitCode(server, 'SIGINT')).toBe(0);
     } finally {
       await server.stop('SIGKILL');
     }
@@ -108,7 +94,9 @@ describe('background job processes', () => {
       await waitForJob(queue, 'carts.expire-abandoned', id, ['failed']);
       await queue.stop();
 
-      const child = spawn(tsx, ['src/cli/retry-jobs.ts', 'carts.expire-abandoned', id], { cwd: root, env: { ...process.env, DATABASE_URL: db.url, JWT_SECRET: 'j'.repeat(40) } });
+      // The command line too goes through the run's PgBouncer when there is one.
+      const url = pooledUrl(db.url);
+      const child = spawn(tsx, ['src/cli/retry-jobs.ts', 'carts.expire-abandoned', id], { cwd: root, env: { ...process.env, ...pooledEnv(url), DATABASE_URL: url, JWT_SECRET: 'j'.repeat(40) } });
       let out = '';
       child.stdout.on('data', (d) => (out += String(d)));
       child.stderr.on('data', (d) => (out += String(d)));

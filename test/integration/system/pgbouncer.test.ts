@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from 'pg';
+import pino from 'pino';
 import { ormOptions } from '../../../src/orm.config';
 import type { DatabaseLimits } from '../../../src/db/timeouts';
 import { startApp, type TestApp } from '../../support/app';
@@ -13,12 +14,13 @@ import { serversFor } from '../../support/processes';
 import { startServingApp } from '../../support/serving-app';
 
 /**
- * The app behind a real PgBouncer 1.18 in transaction mode (docs/scaling.md, "Pooling with
+ * The app behind a real PgBouncer (Debian's; 1.18 on bookworm) in transaction mode (docs/scaling.md, "Pooling with
  * PgBouncer"), with a server pool of 5 connections per database: two server processes and the
  * test's own app, each with pools of 10 + 10, share those 5. Every connection of the app goes
  * through the pooler (PostgreSQL never sees more than 5 sessions of the database, PgBouncer lists
  * many clients), the API answers a burst of concurrent reads and writes, the bounded waits come
- * from the pooler's sessions (its connect_query), and a pooler without them is reported at start.
+ * from the pooler's sessions (its connect_query), and a pooler without them is reported at start
+ * (with DATABASE_POOLER=none too, when the pooler drops the timeouts the app sent).
  * Run by `npm run test:pgbouncer` only (it needs pgbouncer), which also routes every other app under
  * test through a PgBouncer of the run's: the first test checks that routing.
  */
@@ -27,7 +29,12 @@ import { startServingApp } from '../../support/serving-app';
 jest.setTimeout(180_000);
 
 const POOL = 5;
-const POOLED = { DATABASE_POOLER: 'pgbouncer', DATABASE_PREPARED_STATEMENTS: 'false' };
+// This file's pooler gives its sessions the default lock timeout and a statement timeout of 10
+// minutes, which the apps here are configured with: a lock wait that ends within the test's time
+// was ended by lock_timeout, never by statement_timeout (both are 503 DATABASE_BUSY).
+const LOCK_MS = 3000;
+const STATEMENT_MS = 600_000;
+const POOLED = { DATABASE_POOLER: 'pgbouncer', DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_MS) };
 // The burst queues for the 5 server connections: on a machine busy with other tests that can take
 // longer than the default 5 s wait for a pooled connection, which is not what this test is about.
 const PATIENT = { ...POOLED, DATABASE_ACQUIRE_TIMEOUT_MS: '60000' };
@@ -42,7 +49,7 @@ let category: number;
 let product: MadeProduct;
 
 beforeAll(async () => {
-  pgbouncer = await startPgBouncer(adminUrl(), { poolSize: POOL });
+  pgbouncer = await startPgBouncer(adminUrl(), { poolSize: POOL, connectQuery: `SET lock_timeout = ${LOCK_MS}; SET statement_timeout = ${STATEMENT_MS}` });
   db = await createTestDatabase();
   dbName = new URL(db.url).pathname.slice(1);
   app = await startServingApp(pgbouncer.through(db.url), POOLED);
@@ -95,6 +102,29 @@ describe('behind PgBouncer in transaction mode', () => {
     }
   });
 
+  it('npm run test:pgbouncer: a serving app (openDatabase with its pools and bounded waits) runs in the pooler mode, and the run’s pooler gives it the configured timeouts', async () => {
+    const own = await createTestDatabase();
+    const warnings: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) });
+    // The direct URL: startServingApp routes it through the run's PgBouncer, with its settings.
+    const serving = await startServingApp(own.url, {}, () => own.drop(), logger);
+    try {
+      expect(serving.config.database).toMatchObject({ pooler: 'pgbouncer', preparedStatements: false });
+      expect((await serving.api.GET('/api/product/')).response.status).toBe(200);
+      const name = new URL(own.url).pathname.slice(1);
+      const clients = (await consoleQuery<{ database: string; application_name: string }>(pooledUrl(adminUrl()), 'SHOW CLIENTS')).filter((c) => c.database === name);
+      // Its ORM pools' clients, all under the one pooled name (no timeouts sent: PgBouncer would
+      // refuse them); the job queue's (pg-boss names its own, `pgboss:...`) are left out.
+      const orm = clients.map((c) => c.application_name).filter((n) => !n.startsWith('pgboss:'));
+      expect(orm.length).toBeGreaterThan(0);
+      expect(new Set(orm)).toEqual(new Set(['ecommerce-backend:pooled']));
+      // The start-time check found the run's connect_query timeouts (test/support/pgbouncer.ts): no warning.
+      expect(warnings.filter((w) => String(w.msg).includes("sessions' timeouts"))).toEqual([]);
+    } finally {
+      await serving.close();
+    }
+  });
+
   it('takes no timeout as a startup parameter (PgBouncer refuses them); with DATABASE_POOLER=pgbouncer the sessions have the pooler’s', async () => {
     const limits: DatabaseLimits = { readPoolMax: 1, acquireTimeoutMs: 5000, lockTimeoutMs: 3000, statementTimeoutMs: 15000, readStatementTimeoutMs: 10000 };
     const SESSION = `select current_setting('lock_timeout') as lock, current_setting('statement_timeout') as statement, current_setting('application_name') as app`;
@@ -113,8 +143,8 @@ describe('behind PgBouncer in transaction mode', () => {
     const pooled = await MikroORM.init(ormOptions({ clientUrl: url, poolMax: 1, limits: { ...limits, pooler: 'pgbouncer' } }));
     try {
       // The read pool and the write pool alike: the settings of the server connection, from connect_query.
-      expect(firstOf(await pooled.em.fork().execute(SESSION))).toEqual({ lock: '3s', statement: '15s', app: 'ecommerce-backend:pooled' });
-      expect(firstOf(await pooled.em.fork().transactional((tx) => tx.execute(SESSION)))).toEqual({ lock: '3s', statement: '15s', app: 'ecommerce-backend:pooled' });
+      expect(firstOf(await pooled.em.fork().execute(SESSION))).toEqual({ lock: '3s', statement: '10min', app: 'ecommerce-backend:pooled' });
+      expect(firstOf(await pooled.em.fork().transactional((tx) => tx.execute(SESSION)))).toEqual({ lock: '3s', statement: '10min', app: 'ecommerce-backend:pooled' });
     } finally {
       await pooled.close();
     }
@@ -175,7 +205,7 @@ describe('behind PgBouncer in transaction mode', () => {
     expect(pool.sv_active + pool.sv_idle + pool.sv_used + pool.sv_tested + pool.sv_login).toBeLessThanOrEqual(POOL);
   });
 
-  it('bounds lock waits with the pooler’s lock_timeout: a write behind a held row lock is 503 DATABASE_BUSY, not a hang', async () => {
+  it('bounds lock waits with the pooler’s lock_timeout: a write behind a held row lock is 503 DATABASE_BUSY, not a hang (its statement timeout, 10 minutes, would outlast the test)', async () => {
     const holder = await session(db.url);
     await holder.query('begin');
     await holder.query('select id from product_variants where id = $1 for update', [product.variants[0].id]);
@@ -196,13 +226,40 @@ describe('behind PgBouncer in transaction mode', () => {
       const warning = await server.waitFor((l) => String(l.msg).includes("sessions' timeouts"));
       expect(warning).toMatchObject({
         level: 40,
-        gaps: ['lock_timeout is 0 ms, DATABASE_LOCK_TIMEOUT_MS is 3000', 'statement_timeout is 0 ms, DATABASE_STATEMENT_TIMEOUT_MS is 15000'],
+        gaps: ['primary: lock_timeout is 0 ms, DATABASE_LOCK_TIMEOUT_MS is 3000', `primary: statement_timeout is 0 ms, DATABASE_STATEMENT_TIMEOUT_MS is ${STATEMENT_MS}`],
+        pooler: 'pgbouncer',
       });
       // It still serves: the warning is the operator's cue, not a refusal.
       expect((await server.api.GET('/api/product/{id}/', { params: { path: { id: product.id } } })).response.status).toBe(200);
       await server.stop();
     } finally {
       await bare.close();
+    }
+  });
+
+  it('with DATABASE_POOLER=none, says at start when something in between dropped the timeouts the app sent (a pooler that ignores them)', async () => {
+    // A pooler configured to accept and drop the startup timeouts, with nothing on its sessions.
+    const dropping = await startPgBouncer(adminUrl(), { poolSize: POOL, connectQuery: '', ignoreStartupParameters: ['lock_timeout', 'statement_timeout'] });
+    const warnings: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) });
+    try {
+      const unaware = await startServingApp(dropping.through(db.url), { DATABASE_POOLER: 'none', DATABASE_PREPARED_STATEMENTS: 'false' }, undefined, logger);
+      try {
+        expect(warnings.filter((w) => String(w.msg).includes("sessions' timeouts"))).toEqual([
+          expect.objectContaining({
+            level: 40,
+            pooler: 'none',
+            gaps: ['primary: lock_timeout is 0 ms, DATABASE_LOCK_TIMEOUT_MS is 3000', 'primary: statement_timeout is 0 ms, DATABASE_STATEMENT_TIMEOUT_MS is 15000'],
+            msg: expect.stringContaining('set DATABASE_POOLER=pgbouncer'),
+          }),
+        ]);
+        // It still serves.
+        expect((await unaware.api.GET('/api/product/{id}/', { params: { path: { id: product.id } } })).response.status).toBe(200);
+      } finally {
+        await unaware.close();
+      }
+    } finally {
+      await dropping.close();
     }
   });
 });
