@@ -24,7 +24,7 @@ import { mountOperations } from './http/operations';
 import { multipartOperations, operationOf, operationsWithBody, problemHandler } from './http/problem';
 import { memoizeValidatorRouteCompilation } from './http/route-cache';
 import { rateLimitRequests } from './http/rate-limit';
-import { readRouteScope, replicaRouting, routeReads } from './http/read-routing';
+import { replicaRouting, routeReads } from './http/read-routing';
 import { securityHeaders } from './http/security-headers';
 import { redirectToSlashedPaths } from './http/trailing-slash';
 import { explainReservedCharacters } from './http/reserved-characters';
@@ -149,9 +149,8 @@ export function createApp({ config, orm, services, logger, handlers = appHandler
   if (services.requestLimiter) app.use(rateLimitRequests(services.requestLimiter, probes));
 
   // 4a. With replicas (DATABASE_REPLICA_URLS), a request reads from the primary unless its adapter
-  // lets it read the catalog from a replica (src/http/read-routing.ts).
+  // (GraphQL's plugin, 6b for REST) lets it read the catalog from a replica (src/http/read-routing.ts).
   const readRouting = replicaRouting(orm.em as EntityManager, services.recentWriters);
-  if (readRouting) app.use(readRouteScope());
 
   // 4b. GraphQL (/graphql/, its SDL at /graphql/schema.graphql): outside the OpenAPI contract, so
   // before the validator; its own unit of work, body limit and errors (src/graphql/).

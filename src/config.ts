@@ -42,7 +42,8 @@ const schema = z.object({
   DATABASE_SSL: z.enum(['false', 'true', 'no-verify'], { message: 'must be false, true or no-verify' }).optional(),
   DATABASE_POOL_MAX: int(1, 500).default(10),
   DATABASE_DEBUG: bool.default(false),
-  DATABASE_PREPARED_STATEMENTS: bool.default(true),
+  // Absent: on, except with DATABASE_POOLER=pgbouncer (see `preparedStatements`).
+  DATABASE_PREPARED_STATEMENTS: bool.optional(),
   DATABASE_POOLER: z.enum(['none', 'pgbouncer'], { message: 'must be none or pgbouncer' }).default('none'),
   DATABASE_READ_POOL_MAX: int(0, 500).default(10),
   DATABASE_ACQUIRE_TIMEOUT_MS: int(100, 600_000).default(5_000),
@@ -183,7 +184,11 @@ export interface Config {
     ssl: DatabaseSsl;
     poolMax: number;
     debug: boolean;
-    /** Catalog list queries as named prepared statements (off behind PgBouncer < 1.21 in transaction mode). */
+    /**
+     * Catalog list queries as named prepared statements. Unset, it follows `pooler`: on directly,
+     * off behind PgBouncer (before 1.21, or without max_prepared_statements, they fail there now and
+     * then); DATABASE_PREPARED_STATEMENTS=true turns them on behind PgBouncer 1.21+.
+     */
     preparedStatements: boolean;
     /**
      * What sits between the app and PostgreSQL: `pgbouncer` (or any pooler in transaction mode)
@@ -437,10 +442,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!input.PAYMENT_WEBHOOK_SECRET) issues.push('PAYMENT_WEBHOOK_SECRET: required in production (the provider signs webhooks with it)');
     if (input.FAILPOINTS && input.FAILPOINTS_ALLOW_PRODUCTION !== 'true') issues.push('FAILPOINTS: test-only (they kill the process); refused in production unless FAILPOINTS_ALLOW_PRODUCTION=true');
   }
-  // A replica within the lag bound may still miss the last DATABASE_REPLICA_MAX_LAG_MS of writes:
-  // the read-your-writes window must cover it, or a caller could miss their own write.
-  if (input.DATABASE_REPLICA_URLS && parsed.success && parsed.data.DATABASE_READ_YOUR_WRITES_MS <= parsed.data.DATABASE_REPLICA_MAX_LAG_MS) {
-    issues.push('DATABASE_READ_YOUR_WRITES_MS: must be greater than DATABASE_REPLICA_MAX_LAG_MS (a replica may be that far behind)');
+  // A replica in use may miss the last DATABASE_REPLICA_MAX_LAG_MS of writes, and its status may be
+  // a check interval plus a check's timeout (2 intervals, at least 1 s) old: the read-your-writes
+  // window must cover both, or a caller could miss their own write (src/db/replicas.ts, statusAgeMs).
+  if (input.DATABASE_REPLICA_URLS && parsed.success) {
+    const { DATABASE_READ_YOUR_WRITES_MS: window, DATABASE_REPLICA_MAX_LAG_MS: lag, DATABASE_REPLICA_CHECK_MS: check } = parsed.data;
+    const needed = lag + check + Math.max(1000, 2 * check);
+    if (window <= needed) {
+      issues.push(
+        `DATABASE_READ_YOUR_WRITES_MS: must be greater than DATABASE_REPLICA_MAX_LAG_MS + 3 × DATABASE_REPLICA_CHECK_MS (at least + DATABASE_REPLICA_CHECK_MS + 1000), here ${needed}: a replica in use may be that far behind`,
+      );
+    }
   }
   if (input.DATABASE_REPLICA_URLS && !input.DATABASE_URL) issues.push('DATABASE_REPLICA_URLS: replicas of the embedded database are not supported; set DATABASE_URL');
   // Each web process would start its own embedded server on the same folder: one process only.
@@ -462,7 +474,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ssl: databaseSsl(e.DATABASE_SSL, e.DATABASE_URL),
       poolMax: e.DATABASE_POOL_MAX,
       debug: e.DATABASE_DEBUG,
-      preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS ?? e.DATABASE_POOLER !== 'pgbouncer',
       pooler: e.DATABASE_POOLER,
       readPoolMax: e.DATABASE_READ_POOL_MAX,
       acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,

@@ -89,8 +89,8 @@ export interface Services extends AccountsDeps, AddressesDeps, CatalogDeps, Cart
   requestLimiter?: RequestLimiter;
   /** Where every limit is counted (Redis with a fallback to memory, or memory); read by the metrics. */
   limits: LimitStore;
-  /** Who wrote lately, so they read from the primary (read-your-writes with replicas: src/http/read-routing.ts). */
-  recentWriters: RecentWriters;
+  /** Who wrote lately, so they read from the primary (read-your-writes with replicas: src/http/read-routing.ts); absent without replicas. */
+  recentWriters?: RecentWriters;
 }
 
 export function createServices(config: Config, jwtSecret: string, redis: Redis | undefined, jobs: JobQueue): Services {
@@ -259,7 +259,7 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
     currency: config.currency,
     requestLimiter: config.http.rateLimit.max ? createRequestLimiter(config.http.rateLimit.max, config.http.rateLimit.windowSeconds, limits) : undefined,
     limits,
-    recentWriters: createRecentWriters(config.database.replicas.readYourWritesMs, redis),
+    recentWriters: config.database.replicas.urls.length ? createRecentWriters(config.database.replicas.readYourWritesMs, redis) : undefined,
     lifecycle: { draining: false },
     readiness: { timeoutMs: config.database.acquireTimeoutMs },
   };

@@ -117,18 +117,19 @@ export function isPlainRead(sql: string): boolean {
 
 /**
  * What a failed read says about the replica it ran on (src/db/replicas.ts): `down` when the replica
- * is gone or will not take us (unreachable, a dead connection, no connection in time), `refused`
- * when it turned this one statement down for being a replica (25006 read_only_sql_transaction: a
- * write that reached it; 40001 with a standby is a recovery conflict), else undefined (the
+ * is gone or will not take us (unreachable, a dead connection), `refused` when it turned this one
+ * statement down for being a replica (25006 read_only_sql_transaction: a write that reached it;
+ * 40001 with a standby is a recovery conflict), `busy` when the replica's pool lent no connection
+ * in time (load on this process, not a fault of the replica: it stays in use), else undefined (the
  * statement's own failure, which the primary would meet too). Either way nothing was done on the
  * replica, so the read may run on the primary.
  */
-export function replicaFailure(err: unknown): 'down' | 'refused' | undefined {
+export function replicaFailure(err: unknown): 'down' | 'refused' | 'busy' | undefined {
   if (isDeadConnection(err)) return 'down';
   for (const e of chain(err)) {
     const code = text(e.code);
     if (code === '25006' || code === '40001') return 'refused';
-    if (text(e.name) === 'KnexTimeoutError' || ACQUIRE_TIMEOUT.test(text(e.message))) return 'down';
+    if (text(e.name) === 'KnexTimeoutError' || ACQUIRE_TIMEOUT.test(text(e.message))) return 'busy';
   }
   return databaseFault(err) === DATABASE_UNREACHABLE ? 'down' : undefined;
 }

@@ -35,6 +35,9 @@ export interface OrmSettings {
   replicas?: { urls: string[]; monitor: ReplicaMonitorSettings };
 }
 
+/** How long pg waits for a replica's answer when no statement timeout is configured. */
+const REPLICA_QUERY_TIMEOUT_MS = 30_000;
+
 /** MikroORM options for a database URL and the entities it maps. */
 export function ormOptions({ clientUrl, entities, poolMax = 10, debug = false, snapshot = false, ssl = false, limits, replicas }: OrmSettings): Options<PostgreSqlDriver> {
   // MikroORM reads host, port, user, password and database from the URL and drops its query
@@ -42,9 +45,10 @@ export function ormOptions({ clientUrl, entities, poolMax = 10, debug = false, s
   const tls = ssl ? { ssl } : {};
   // Each replica: a pool of the read pool's size (the writers' without one), the readers' sessions
   // and the primary's TLS, named in pg_stat_activity so an operator sees which server is which.
+  const monitored = limits && replicas?.urls.length ? replicas : undefined;
   const servers =
-    limits && replicas?.urls.length
-      ? replicas.urls.map((url, i) => ({
+    limits && monitored
+      ? monitored.urls.map((url, i) => ({
           name: replicaName(i),
           clientUrl: url,
           driverOptions: {
@@ -56,8 +60,9 @@ export function ormOptions({ clientUrl, entities, poolMax = 10, debug = false, s
               application_name: `ecommerce-backend:${replicaName(i)}`,
               // A replica that stops answering on an open socket (a frozen host) never cancels its
               // statements itself: pg gives up a second after their timeout, and the read runs on the
-              // primary (src/db/faults.ts counts "Query read timeout" as a dead connection).
-              ...(limits.readStatementTimeoutMs ? { query_timeout: limits.readStatementTimeoutMs + 1000 } : {}),
+              // primary (src/db/faults.ts counts "Query read timeout" as a dead connection). Always
+              // bounded, also when the statement timeouts are off (0): then 30 s.
+              query_timeout: (limits.readStatementTimeoutMs || limits.statementTimeoutMs || REPLICA_QUERY_TIMEOUT_MS) + 1000,
             },
           },
         }))
@@ -66,7 +71,7 @@ export function ormOptions({ clientUrl, entities, poolMax = 10, debug = false, s
     ? [{ name: 'read', driverOptions: { pool: { max: limits.readPoolMax }, connection: { ...tls, ...sessionSettings(limits, 'read') } } }]
     : [];
   return {
-    driver: servers.length && replicas ? withReplicaMonitor(replicas.monitor) : ResilientPostgreSqlDriver,
+    driver: monitored ? withReplicaMonitor(monitored.monitor) : ResilientPostgreSqlDriver,
     clientUrl,
     entities,
     metadataProvider: ReflectMetadataProvider,

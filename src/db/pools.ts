@@ -1,7 +1,8 @@
 import type { AnyEntity, Configuration, ConnectionType, EntityData, LoggingOptions, QueryResult, Transaction } from '@mikro-orm/core';
 import { type EntityManager, type Knex, PostgreSqlConnection, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { Client, type ClientConfig } from 'pg';
 import { isDeadConnection, isPlainRead, replicaFailure } from './faults';
-import { type ReplicaReading, ReplicaSet, type ReplicaSetOptions, replicaReadsAllowed } from './replicas';
+import { probeTimeoutMs, type ReplicaReading, ReplicaSet, type ReplicaSetOptions, replicaRoute } from './replicas';
 
 /**
  * The app's two pools and what keeps them healthy.
@@ -18,8 +19,10 @@ import { type ReplicaReading, ReplicaSet, type ReplicaSetOptions, replicaReadsAl
  *   that failed that way runs once more, on another connection. Writes never run twice.
  * - **Replicas** (DATABASE_REPLICA_URLS, src/db/replicas.ts): each is a MikroORM replica of its
  *   own (`replica-0`, ...), with the read pool's size and sessions. A read outside a transaction
- *   goes to a healthy one when the request allows it, else to the read pool (the primary). A read
- *   that fails because of the replica runs again on the primary, and the replica is skipped at once.
+ *   goes to a healthy one when the request allows it (the same one for the whole request while it
+ *   stays healthy), else to the read pool (the primary), else to the writers' pool. A read that
+ *   fails because of the replica runs again on the primary, and a replica that is down is skipped
+ *   at once. The monitor checks each server on a connection of its own (`MonitorClient`).
  */
 
 /** A pg client as knex's pool keeps it: `__knex__disposed` makes the pool destroy it on its next acquire. */
@@ -158,10 +161,57 @@ export class ResilientConnection extends PostgreSqlConnection {
   }
 }
 
-/** Runs `sql` on a connection of `connection`'s pool, straight through knex (no retry, no query log): the replica monitor's checks. */
-async function probe(connection: PostgreSqlConnection, sql: string): Promise<Record<string, unknown>[]> {
-  const result = await connection.getKnex().raw<{ rows: Record<string, unknown>[] }>(sql);
-  return result.rows;
+/**
+ * The replica monitor's connection to one server (the primary, or a replica), apart from the
+ * request pools: a check never waits behind requests for a connection (which would mark a busy but
+ * healthy replica down), and a request never waits behind a check. Connecting and each statement
+ * are bounded by `timeoutMs`; after a failure the connection is ended and the next check connects
+ * again. Its query only settles once that end did: a frozen server (whose socket stays open) keeps
+ * the check in flight, and the monitor does not start another one meanwhile (src/db/replicas.ts).
+ */
+export class MonitorClient {
+  private client: Client | undefined;
+  private closed = false;
+
+  constructor(private readonly config: ClientConfig) {}
+
+  /** The connection settings of `connection` (a MikroORM connection: its URL, TLS and sessions), for the monitor. */
+  static settingsOf(connection: PostgreSqlConnection, name: string, timeoutMs: number): ClientConfig {
+    const knexOptions = (connection as unknown as { getKnexOptions(type: string): Knex.Config }).getKnexOptions('pg');
+    return {
+      ...(knexOptions.connection as ClientConfig),
+      application_name: `ecommerce-backend:${name}`,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      statement_timeout: timeoutMs,
+      keepAlive: true,
+    };
+  }
+
+  async query(sql: string): Promise<Record<string, unknown>[]> {
+    if (this.closed) throw new Error('the replica monitor is stopped');
+    let client = this.client;
+    try {
+      if (!client) {
+        client = this.client = new Client(this.config);
+        // A socket that breaks between checks: the next check's query fails and reconnects.
+        client.on('error', () => undefined);
+        await client.connect();
+      }
+      return (await client.query<Record<string, unknown>>(sql)).rows;
+    } catch (err) {
+      if (this.client === client) this.client = undefined;
+      await client?.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
 }
 
 /** The name of the `i`th replica's connection (and its pool in the metrics). */
@@ -193,13 +243,15 @@ export class ReplicaConnection extends ResilientConnection {
     try {
       return await super.execute<T>(queryOrKnex, params, method, ctx, loggerContext);
     } catch (err) {
+      // Inside a transaction the failure is the transaction's own (it never runs on a replica).
+      if (ctx) throw err;
       const primary = this.fallbackFor(err);
-      if (!primary || ctx) throw err;
+      if (!primary) throw err;
       return primary.execute<T>(queryOrKnex, params, method, undefined, loggerContext);
     }
   }
 
-  /** The primary's connection to run a read on after `err` on this replica (which is then skipped), or undefined. */
+  /** The primary's connection to run a read on after `err` on this replica (which is skipped if it is down), or undefined. */
   fallbackFor(err: unknown): ResilientConnection | undefined {
     const kind = replicaFailure(err);
     if (!kind || !this.fallback) return undefined;
@@ -212,9 +264,10 @@ export class ReplicaConnection extends ResilientConnection {
     return this.options.name ?? 'replica';
   }
 
-  /** A statement on this replica alone (the monitor's checks): no fallback, no query log. */
+  /** A statement on a connection of this replica's pool, straight through knex (no fallback, no query log): what its sessions are. */
   async probe(sql: string): Promise<Record<string, unknown>[]> {
-    return probe(this, sql);
+    const result = await this.getKnex().raw<{ rows: Record<string, unknown>[] }>(sql);
+    return result.rows;
   }
 }
 
@@ -234,6 +287,8 @@ export class ResilientPostgreSqlDriver extends PostgreSqlDriver {
   readonly servers: ReplicaConnection[];
   /** The replicas and their health; absent without replicas. */
   replicaSet: ReplicaSet<ReplicaConnection> | undefined;
+  /** The monitor's own connections (the primary's and each replica's). */
+  private monitorClients: MonitorClient[] = [];
 
   constructor(config: Configuration) {
     super(config);
@@ -247,9 +302,9 @@ export class ResilientPostgreSqlDriver extends PostgreSqlDriver {
     this.readPool = self.replicas.find((c) => !(c instanceof ReplicaConnection));
   }
 
-  /** How the replicas are watched; a subclass made by `withReplicaMonitor` gives the configured one. */
-  protected replicaMonitor(): ReplicaMonitorSettings {
-    return { maxLagMs: 2000, checkIntervalMs: 1000, log: () => undefined };
+  /** How the replicas are watched: only a subclass made by `withReplicaMonitor` has replicas (src/db/orm-options.ts). */
+  protected replicaMonitor(): ReplicaMonitorSettings | undefined {
+    return undefined;
   }
 
   private primaryReadConnection(): ResilientConnection {
@@ -258,14 +313,22 @@ export class ResilientPostgreSqlDriver extends PostgreSqlDriver {
 
   override async connect(): Promise<ReturnType<PostgreSqlDriver['connect']> extends Promise<infer C> ? C : never> {
     const connection = await super.connect();
-    if (this.servers.length > 0) {
+    const monitor = this.replicaMonitor();
+    if (this.servers.length > 0 && monitor) {
       if (!this.replicaSet) {
+        const timeoutMs = probeTimeoutMs(monitor.checkIntervalMs);
+        const client = (c: PostgreSqlConnection, name: string) => {
+          const monitorClient = new MonitorClient(MonitorClient.settingsOf(c, name, timeoutMs));
+          this.monitorClients.push(monitorClient);
+          return monitorClient;
+        };
+        const primary = client(this.connection, 'monitor');
         const set = new ReplicaSet(
-          this.servers.map((c) => ({ name: c.name, connection: c, probe: (sql: string) => c.probe(sql) })),
-          {
-            ...this.replicaMonitor(),
-            probePrimary: (sql) => probe(this.primaryReadConnection(), sql),
-          },
+          this.servers.map((c) => {
+            const probe = client(c, `${c.name}-monitor`);
+            return { name: c.name, connection: c, probe: (sql: string) => probe.query(sql) };
+          }),
+          { ...monitor, probePrimary: (sql) => primary.query(sql) },
         );
         for (const c of this.servers) c.fallback = { set, primary: () => this.primaryReadConnection() };
         this.replicaSet = set;
@@ -277,18 +340,27 @@ export class ResilientPostgreSqlDriver extends PostgreSqlDriver {
 
   override async close(force?: boolean): Promise<void> {
     this.replicaSet?.stop();
+    const clients = this.monitorClients;
+    this.monitorClients = [];
+    this.replicaSet = undefined;
+    await Promise.all(clients.map((c) => c.close()));
     await super.close(force);
   }
 
   /**
    * `write`: the primary's writers. `read`: a healthy replica when the current request allows it
-   * (src/db/replicas.ts), else the primary's read pool, else its writers' pool.
+   * (src/db/replicas.ts; the one its first read picked, while that one stays healthy), else the
+   * primary's read pool, else its writers' pool.
    */
   override getConnection(type: ConnectionType = 'write'): ReturnType<PostgreSqlDriver['getConnection']> {
     if (type === 'write') return this.connection;
-    if (this.replicaSet && replicaReadsAllowed()) {
-      const replica = this.replicaSet.pick();
-      if (replica) return replica;
+    const route = this.replicaSet ? replicaRoute() : undefined;
+    if (route) {
+      const replica = this.replicaSet!.pick(route.server as ReplicaConnection | undefined);
+      if (replica) {
+        route.server = replica;
+        return replica;
+      }
     }
     return this.primaryReadConnection();
   }
@@ -319,20 +391,26 @@ export function withReplicaMonitor(settings: ReplicaMonitorSettings): typeof Res
   };
 }
 
+/** `em`'s driver when it is this one (always in the app; a test's own ORM may differ). */
+function resilientDriver(em: EntityManager): ResilientPostgreSqlDriver | undefined {
+  const driver: unknown = em.getDriver();
+  return driver instanceof ResilientPostgreSqlDriver ? driver : undefined;
+}
+
+/** The replica set of `em`'s driver, if it has replicas (the HTTP adapters count their primary reads on it). */
+export function replicaSetOf(em: EntityManager): ReplicaSet<ReplicaConnection> | undefined {
+  return resilientDriver(em)?.replicaSet;
+}
+
 /** The replicas of `em`'s driver as readiness and the metrics see them (none without replicas). */
 export function replicaReadings(em: EntityManager): ReplicaReading[] {
-  return (em.getDriver() as unknown as ResilientPostgreSqlDriver).replicaSet?.readings() ?? [];
+  return replicaSetOf(em)?.readings() ?? [];
 }
 
 /** The replicas and the reads that went to the primary instead, for the metrics (src/http/metrics.ts). */
 export function replicasReading(em: EntityManager): { replicas: ReplicaReading[]; primaryReads: Record<string, number> } {
   const set = replicaSetOf(em);
   return { replicas: set?.readings() ?? [], primaryReads: { ...set?.primaryReads } };
-}
-
-/** The replica set of `em`'s driver, if it has replicas (the HTTP adapters count their primary reads on it). */
-export function replicaSetOf(em: EntityManager): ReplicaSet<ReplicaConnection> | undefined {
-  return (em.getDriver() as unknown as ResilientPostgreSqlDriver).replicaSet;
 }
 
 /** The knex client of one of `em`'s pools (`read` is the write pool when there is no read pool). */
@@ -353,7 +431,7 @@ export function poolReadings(em: EntityManager): { pool: string; inUse: number; 
     ['write', write],
     ['read', read !== write ? read : undefined],
     // Each replica's own pool (replica-0, ...), whichever request is reading.
-    ...((em.getDriver() as unknown as Partial<ResilientPostgreSqlDriver>).servers ?? []).map((c): [string, TarnPool | undefined] => [c.name, (c.getKnex().client as PoolClient).pool]),
+    ...(resilientDriver(em)?.servers ?? []).map((c): [string, TarnPool | undefined] => [c.name, (c.getKnex().client as PoolClient).pool]),
   ];
   for (const [name, pool] of pools) {
     if (pool) readings.push({ pool: name, inUse: pool.numUsed(), idle: pool.numFree(), waiting: pool.numPendingAcquires() });

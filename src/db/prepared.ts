@@ -60,7 +60,8 @@ export async function executePrepared<T>(em: EntityManager, sql: string, params:
 
 /** Runs the named statement on a connection of `connection`'s pool; with `retry`, once more on another if that one was dead. */
 async function runPrepared<T>(em: EntityManager, connection: Connection, statement: { name?: string; text: string }, params: unknown[], retry: boolean): Promise<T[]> {
-  const pool = connection === em.getConnection('write') ? 'write' : 'read';
+  // Named like MikroORM names its connections in the query log: `write`, `read`, `replica-0`...
+  const pool = connection instanceof ReplicaConnection ? connection.name : connection === em.getConnection('write') ? 'write' : 'read';
   const client = (connection as unknown as { getKnex(): { client: PoolClient } }).getKnex().client;
   return onPooledConnection(
     client,

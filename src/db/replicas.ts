@@ -4,42 +4,42 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * Streaming replicas for the catalog's reads (DATABASE_REPLICA_URLS; docs/scaling.md, "Read
  * replicas"): which requests may read from one, and which replicas are fit to serve them.
  *
- * - **Per request.** A request may read from a replica only when its adapter says so
- *   (`allowReplicaReads`: the catalog's REST operations and GraphQL queries, for a caller who has
- *   not written lately); everything else, and everything outside a request (jobs, the CLI, the
- *   monitor itself), reads from the primary. The driver (src/db/pools.ts) asks `replicaReadsAllowed`
- *   each time it picks the connection of a read outside a transaction.
- * - **Health.** A monitor checks every replica each DATABASE_REPLICA_CHECK_MS: it must answer, be in
- *   recovery (a promoted or misconfigured server is not a replica of this primary), and have
- *   replayed what the primary had written DATABASE_REPLICA_MAX_LAG_MS ago. The lag is measured on
- *   the WAL, not with `now() - pg_last_xact_replay_timestamp()`, which grows while the primary is
- *   idle: the primary's `pg_current_wal_lsn()` is sampled with the time it was first seen, and a
- *   replica's lag is the age of the oldest sample its `pg_last_wal_replay_lsn()` has not reached
- *   (0 once it reached them all). A replica that fails a check, or a read (`fail`), is skipped until
- *   a check finds it fit again; each change is logged (warn when skipped, info when back).
+ * - **Per request.** A request may read from a replica only inside `withReplicaReads`, which its
+ *   adapter opens for the catalog's REST operations and GraphQL queries, for a caller who has not
+ *   written lately; everything else, and everything outside a request (jobs, the CLI, the monitor
+ *   itself), reads from the primary. The driver (src/db/pools.ts) asks `replicaRoute` each time it
+ *   picks the connection of a read outside a transaction, and keeps a request on its first replica.
+ * - **Health.** A monitor checks every replica each DATABASE_REPLICA_CHECK_MS, on connections of
+ *   its own: it must answer, be in recovery (a promoted or misconfigured server is not a replica of
+ *   this primary), and have replayed what the primary had written DATABASE_REPLICA_MAX_LAG_MS ago.
+ *   The lag is measured on the WAL, not with `now() - pg_last_xact_replay_timestamp()`, which grows
+ *   while the primary is idle: the primary's `pg_current_wal_lsn()` is sampled each round, and a
+ *   replica's lag is bounded from above by the time since the primary was last seen at a position
+ *   its `pg_last_wal_replay_lsn()` has reached (0 once it reached the newest). A replica that fails
+ *   a check, or a read (`fail`), is skipped until a check finds it fit again; each change is logged
+ *   (warn when skipped, info when back).
  */
 
-/** What the current request allows; absent outside a request. Mutable: the adapters decide once they know the operation. */
+/**
+ * A request allowed to read from a replica: present only while such a request runs (the adapters
+ * open it for the catalog's reads alone, so every other request costs nothing here). `server` is the
+ * replica its first read picked: the request's later reads stay on it while it is in use, so a list
+ * and its count see the same point of the WAL.
+ */
 export interface ReadRoute {
-  replica: boolean;
+  server?: unknown;
 }
 
 const routes = new AsyncLocalStorage<ReadRoute>();
 
-/** Runs `run` (the rest of a request) with a route that reads from the primary until `allowReplicaReads`. */
-export function withReadRoute<T>(run: () => T): T {
-  return routes.run({ replica: false }, run);
+/** Runs `run` (the rest of a request) with leave to read from a replica (its reads outside a transaction). */
+export function withReplicaReads<T>(run: () => T): T {
+  return routes.run({}, run);
 }
 
-/** The current request may read from a replica (its reads outside a transaction). */
-export function allowReplicaReads(): void {
-  const route = routes.getStore();
-  if (route) route.replica = true;
-}
-
-/** Whether the read about to run may go to a replica. */
-export function replicaReadsAllowed(): boolean {
-  return routes.getStore()?.replica === true;
+/** The current request's route when it may read from a replica; undefined otherwise (and outside a request). */
+export function replicaRoute(): ReadRoute | undefined {
+  return routes.getStore();
 }
 
 /**
@@ -63,16 +63,30 @@ export type PrimaryReadReason = 'recent_write' | 'no_healthy_replica' | 'replica
 export interface ReplicaMember<C> {
   name: string;
   connection: C;
+  /** A check's statement, on a connection of the monitor's own (never one a request could be waiting for). */
   probe(sql: string): Promise<Record<string, unknown>[]>;
 }
 
 export interface ReplicaSetOptions {
   maxLagMs: number;
   checkIntervalMs: number;
-  /** Runs a statement on the primary (its read pool: the writers' pool may be full). */
+  /** Runs a statement on the primary (on a connection of the monitor's own). */
   probePrimary(sql: string): Promise<Record<string, unknown>[]>;
   log(level: 'warn' | 'info', fields: Record<string, unknown>, message: string): void;
 }
+
+/** How long a check waits for a server's answer before it counts it as down. */
+export const probeTimeoutMs = (checkIntervalMs: number) => Math.max(1000, 2 * checkIntervalMs);
+
+/**
+ * How old a replica's status may be when a read relies on it: a round's verdict stands until the
+ * next round's, which starts an interval later and may wait a probe timeout for its answer. The
+ * read-your-writes window must cover the lag bound plus this (src/config.ts checks it).
+ */
+export const statusAgeMs = (checkIntervalMs: number) => checkIntervalMs + probeTimeoutMs(checkIntervalMs);
+
+/** Why a read on a replica went to the primary: `down` skips the replica; `refused` and `busy` (its pool had no connection in time) only send that read there. */
+export type ReplicaFailure = 'down' | 'refused' | 'busy';
 
 /** `X/Y` (two hex halves) as one number. */
 export function parseLsn(lsn: string): bigint {
@@ -83,26 +97,39 @@ export function parseLsn(lsn: string): bigint {
 interface State<C> extends ReplicaMember<C> {
   status: ReplicaStatus;
   lagMs: number | null;
+  /** Its last check has not ended yet (a frozen server): it is not checked again until it has. */
+  probing: boolean;
+}
+
+/** A WAL position of the primary: when it was first seen and when last (it stays there while the primary is idle). */
+interface Sample {
+  lsn: bigint;
+  first: number;
+  last: number;
 }
 
 export class ReplicaSet<C> {
   private readonly members: State<C>[];
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
-  private stopped = true;
-  /** The primary's WAL positions, each with the time it was first seen, oldest first. */
-  private samples: { at: number; lsn: bigint }[] = [];
+  /** Bumped by each start and stop: a round of an older generation (in flight across a stop and a start) schedules nothing. */
+  private generation = 0;
+  private running = false;
+  private primaryProbing = false;
+  /** The primary's WAL positions, oldest first. */
+  private samples: Sample[] = [];
   readonly primaryReads: Record<PrimaryReadReason, number> = { recent_write: 0, no_healthy_replica: 0, replica_failed: 0 };
 
   constructor(
     members: ReplicaMember<C>[],
     private readonly options: ReplicaSetOptions,
   ) {
-    this.members = members.map((m) => ({ ...m, status: 'unknown', lagMs: null }));
+    this.members = members.map((m) => ({ ...m, status: 'unknown', lagMs: null, probing: false }));
   }
 
-  /** A replica fit to read from, in turn; undefined when none is. */
-  pick(): C | undefined {
+  /** `preferred` while it is in use (the replica a request already read from), else a replica fit to read from, in turn; undefined when none is. */
+  pick(preferred?: C): C | undefined {
+    if (preferred !== undefined && this.members.some((m) => m.connection === preferred && m.status === 'ok')) return preferred;
     for (let i = 0; i < this.members.length; i++) {
       const member = this.members[(this.next + i) % this.members.length]!;
       if (member.status === 'ok') {
@@ -117,8 +144,8 @@ export class ReplicaSet<C> {
     return this.members.some((m) => m.status === 'ok');
   }
 
-  /** A read on `connection` failed because of the replica: skip it at once (a check brings it back). */
-  fail(connection: C, err: unknown, kind: 'down' | 'refused'): void {
+  /** A read on `connection` failed because of the replica: a `down` one is skipped at once (a check brings it back). */
+  fail(connection: C, err: unknown, kind: ReplicaFailure): void {
     this.primaryReads.replica_failed++;
     const member = this.members.find((m) => m.connection === connection);
     if (member && kind === 'down') this.change(member, 'down', null, err);
@@ -130,11 +157,12 @@ export class ReplicaSet<C> {
 
   /** Starts checking (at once, then every interval after each round); the timer never keeps the process up. */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
+    if (this.running) return;
+    this.running = true;
+    const generation = ++this.generation;
     const round = async () => {
       await this.check();
-      if (this.stopped) return;
+      if (generation !== this.generation) return;
       this.timer = setTimeout(() => void round(), this.options.checkIntervalMs);
       this.timer.unref();
     };
@@ -142,26 +170,38 @@ export class ReplicaSet<C> {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.running = false;
+    this.generation++;
     clearTimeout(this.timer);
   }
 
-  /** One round: the primary's position, then every replica at once. Never throws. */
+  /**
+   * One round: the primary's position, then every replica at once. A server whose previous check
+   * has not ended is not checked again (its status stands: `down` once that check timed out), so
+   * a frozen server holds one hung connection at most. Never throws.
+   */
   async check(now = () => Date.now()): Promise<void> {
-    const timeout = Math.max(1000, 2 * this.options.checkIntervalMs);
-    try {
-      const [row] = await bounded(this.options.probePrimary('select pg_current_wal_lsn()::text as lsn'), timeout);
-      this.sample(now(), parseLsn(String(row?.lsn)));
-    } catch {
-      // The primary away (or itself in recovery): the replicas' lag is judged on the samples kept.
+    const timeout = probeTimeoutMs(this.options.checkIntervalMs);
+    if (!this.primaryProbing) {
+      this.primaryProbing = true;
+      const probing = this.options.probePrimary('select pg_current_wal_lsn()::text as lsn').finally(() => (this.primaryProbing = false));
+      try {
+        const [row] = await bounded(probing, timeout);
+        this.sample(now(), parseLsn(String(row?.lsn)));
+      } catch {
+        // The primary away (or itself in recovery): the replicas' lag is judged on the samples kept.
+      }
     }
     await Promise.all(
       this.members.map(async (member) => {
+        if (member.probing) return;
+        member.probing = true;
+        const probing = member.probe('select pg_is_in_recovery() as recovery, pg_last_wal_replay_lsn()::text as replayed').finally(() => (member.probing = false));
         try {
-          const [row] = await bounded(member.probe('select pg_is_in_recovery() as recovery, pg_last_wal_replay_lsn()::text as replayed'), timeout);
+          const [row] = await bounded(probing, timeout);
           if (!row?.recovery || typeof row.replayed !== 'string') return this.change(member, 'not_replica', null);
           const lag = this.lagOf(parseLsn(row.replayed), now());
-          this.change(member, lag > this.options.maxLagMs ? 'lagging' : 'ok', lag);
+          this.change(member, lag === null || lag > this.options.maxLagMs ? 'lagging' : 'ok', lag);
         } catch (err) {
           this.change(member, 'down', null, err);
         }
@@ -171,16 +211,29 @@ export class ReplicaSet<C> {
 
   private sample(at: number, lsn: bigint): void {
     const last = this.samples.at(-1);
-    if (!last || lsn > last.lsn) this.samples.push({ at, lsn });
-    // Older samples than twice the bound say nothing more: a replica behind them is lagging anyway.
+    if (last && lsn <= last.lsn) last.last = at;
+    else this.samples.push({ lsn, first: at, last: at });
+    // A replica that has not replayed past what the primary had this long ago is lagging anyway.
     const horizon = at - 2 * this.options.maxLagMs - 2 * this.options.checkIntervalMs;
-    while (this.samples.length > 1 && this.samples[1]!.at < horizon) this.samples.shift();
+    while (this.samples.length > 1 && this.samples[0]!.last < horizon) this.samples.shift();
   }
 
-  /** How long ago the primary first had WAL the replica has not replayed yet (0: none). */
-  private lagOf(replayed: bigint, now: number): number {
-    const behind = this.samples.find((s) => s.lsn > replayed);
-    return behind ? Math.max(0, now - behind.at) : 0;
+  /**
+   * How far behind a replica that replayed `replayed` may be, at most (the bound is what matters:
+   * a replica must not be used past it): the WAL it misses was written after the last time the
+   * primary was seen at a position it has replayed. Null (unknown: skipped) when it is behind every
+   * position kept, or no position was ever read. While the primary does not answer, the positions
+   * age: once the newest is older than the lag bound, so is the lag (the primary may have written
+   * since).
+   */
+  lagOf(replayed: bigint, now: number): number | null {
+    const newest = this.samples.at(-1);
+    if (!newest) return null;
+    const behind = this.samples.findIndex((s) => s.lsn > replayed);
+    if (behind === 0) return null;
+    let lag = behind === -1 ? 0 : Math.max(0, now - this.samples[behind - 1]!.last);
+    if (now - newest.last > this.options.maxLagMs) lag = Math.max(lag, now - newest.last);
+    return lag;
   }
 
   private change(member: State<C>, status: ReplicaStatus, lagMs: number | null, err?: unknown): void {

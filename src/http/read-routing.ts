@@ -5,7 +5,7 @@ import { decode } from 'jsonwebtoken';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OperationId } from '../../generated/operations';
 import { replicaSetOf } from '../db/pools';
-import { allowReplicaReads, type PrimaryReadReason, withReadRoute } from '../db/replicas';
+import { type PrimaryReadReason, withReplicaReads } from '../db/replicas';
 
 /**
  * Which requests read from a replica (DATABASE_REPLICA_URLS; docs/scaling.md, "Read replicas").
@@ -14,13 +14,18 @@ import { allowReplicaReads, type PrimaryReadReason, withReadRoute } from '../db/
  * field is a catalog one (src/graphql/replica-reads.ts). Everything else (carts, checkout, orders,
  * accounts, administration, every write, jobs) reads from the primary.
  *
- * Read-your-writes: a caller who sent a write (any method but GET, HEAD and OPTIONS; a GraphQL
- * mutation) reads from the primary for DATABASE_READ_YOUR_WRITES_MS after it, so a vendor who saves
- * a product sees it at once. The caller is the signed-in user (the access token's subject), else the
- * guest cart token (hashed), else the client's address. The write is recorded before it runs, so
- * the record is there before its answer leaves, and again when it answered 2xx, so the window
- * counts from the answer. Recorded in Redis when REDIS_URL is set (shared by every process; while
- * Redis does not answer, in this process's memory), else in memory.
+ * Read-your-writes: a caller who sent a write of what the catalog shows (CATALOG_WRITE_OPERATIONS:
+ * products, variants, categories, media, reviews, imports; the GraphQL mutations of
+ * CATALOG_WRITE_FIELDS) reads the catalog from the primary for DATABASE_READ_YOUR_WRITES_MS after
+ * it, so a vendor who saves a product sees it at once. Other writes (carts, orders, logins,
+ * accounts) change nothing a replica serves, so they record nothing. The caller is the signed-in
+ * user (the access token's subject), else the guest cart token (hashed), else the client's address.
+ * The write is recorded once, before it runs (so the record is there before its answer leaves): the
+ * window counts from the write's arrival. Recorded in Redis when REDIS_URL is set (one SET; shared
+ * by every process; while Redis does not answer, in this process's memory), else in memory.
+ *
+ * Only the requests that may read from a replica run inside `withReplicaReads` (an
+ * AsyncLocalStorage scope); every other request passes through untouched.
  */
 
 /** The REST operations that only read the public catalog (products, categories, reviews). */
@@ -38,6 +43,29 @@ export const REPLICA_OPERATIONS: ReadonlySet<OperationId> = new Set<OperationId>
   'getReview',
 ]);
 
+/**
+ * The REST operations that change what the catalog's reads show: after one, its caller reads from
+ * the primary for the read-your-writes window.
+ */
+export const CATALOG_WRITE_OPERATIONS: ReadonlySet<OperationId> = new Set<OperationId>([
+  'createProduct',
+  'updateProduct',
+  'deleteProduct',
+  'createVariant',
+  'updateVariant',
+  'deleteVariant',
+  'createCategory',
+  'updateCategory',
+  'deleteCategory',
+  'uploadProductMedia',
+  'updateProductMedia',
+  'deleteProductMedia',
+  'createReview',
+  'updateReview',
+  'deleteReview',
+  'importProducts',
+]);
+
 /** Who wrote lately (read-your-writes). Never throws: a store that fails answers from memory. */
 export interface RecentWriters {
   /** `key` wrote now: its reads go to the primary for the window. */
@@ -45,24 +73,32 @@ export interface RecentWriters {
   wroteRecently(key: string): Promise<boolean>;
 }
 
-/** At most this many callers are remembered in memory; past it, the oldest are forgotten first. */
-const MEMORY_MAX = 100_000;
+/**
+ * At most this many callers are remembered in memory. Past it, the expired records go first; only
+ * if that is not enough (more distinct writers of the catalog in one window than this) are live ones
+ * forgotten, the oldest first, and counted (`evicted`): such a caller may then read a replica
+ * within its window.
+ */
+export const MEMORY_MAX = 100_000;
 
-class MemoryWriters implements RecentWriters {
+export class MemoryWriters implements RecentWriters {
   private readonly until = new Map<string, number>();
+  /** Live records forgotten because the memory was full. */
+  evicted = 0;
 
   constructor(private readonly windowMs: number) {}
 
   async mark(key: string): Promise<void> {
     const now = Date.now();
-    // Re-inserted, so the Map's order stays the order of the last writes.
+    // Re-inserted, so the Map's order stays the order of the last writes: with one window for all,
+    // the expired records are the oldest, at its start.
     this.until.delete(key);
     this.until.set(key, now + this.windowMs);
-    if (this.until.size > MEMORY_MAX) {
-      for (const [k, until] of this.until) {
-        if (this.until.size <= MEMORY_MAX / 2 && until > now) break;
-        this.until.delete(k);
-      }
+    if (this.until.size <= MEMORY_MAX) return;
+    for (const [k, until] of this.until) {
+      if (until > now && this.until.size <= MEMORY_MAX) break;
+      if (until > now) this.evicted++;
+      this.until.delete(k);
     }
   }
 
@@ -125,14 +161,20 @@ export function callerKey(req: Request, userId?: number | string | null): string
   return `a:${req.ip ?? 'unknown'}`;
 }
 
-function subjectOf(authorization: string | undefined): string | undefined {
+/** The subject an access token claims, unverified; undefined for anything that is not a token with one (its payload not JSON, say). */
+export function subjectOf(authorization: string | undefined): string | undefined {
   const token = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
   if (!token) return undefined;
-  const claims = decode(token, { json: true });
+  let claims: ReturnType<typeof decode>;
+  try {
+    claims = decode(token, { json: true });
+  } catch {
+    // jsonwebtoken throws on a payload that is base64url but not JSON: keyed as anonymous (the
+    // security handler, where the operation needs one, refuses the token itself).
+    return undefined;
+  }
   return typeof claims?.sub === 'string' ? claims.sub : undefined;
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface ReadRouting {
   writers: RecentWriters;
@@ -142,41 +184,40 @@ export interface ReadRouting {
   replicaAvailable(): boolean;
 }
 
-/** Every request runs with a route that reads from the primary until an adapter allows a replica. Mount before GraphQL and REST. */
-export function readRouteScope(): RequestHandler {
-  return (_req, _res, next) => withReadRoute(next);
-}
-
 /**
- * After the contract's validator (which resolved the operation and the caller): a write records its
- * caller; a catalog read by a caller who has not written lately may read from a replica.
+ * After the contract's validator (which resolved the operation and the caller): a write of the
+ * catalog records its caller; a catalog read by a caller who has not written lately runs the rest
+ * of the request with leave to read from a replica. Any other request passes straight through.
  */
 export function routeReads(routing: ReadRouting): RequestHandler {
-  return (req, res, next) => {
+  return (req, _res, next) => {
     const operation = (req as { openapi?: { schema?: { operationId?: string } } }).openapi?.schema?.operationId as OperationId | undefined;
-    const key = callerKey(req);
-    if (!SAFE_METHODS.has(req.method)) {
-      res.on('finish', () => {
-        if (res.statusCode >= 200 && res.statusCode < 300) void routing.writers.mark(key);
-      });
-      routing.writers.mark(key).then(() => next(), next);
+    if (!operation) return next();
+    if (CATALOG_WRITE_OPERATIONS.has(operation)) {
+      routing.writers.mark(callerKey(req)).then(() => next(), next);
       return;
     }
-    if (!operation || !REPLICA_OPERATIONS.has(operation)) return next();
-    decideReplica(routing, key).then(() => next(), next);
+    if (!REPLICA_OPERATIONS.has(operation)) return next();
+    decideReplica(routing, callerKey(req)).then((replica) => (replica ? withReplicaReads(next) : next()), next);
   };
 }
 
-/** Allows the current request a replica unless its caller wrote lately; counts why it reads from the primary. */
-export async function decideReplica(routing: ReadRouting, key: string): Promise<void> {
-  if (await routing.writers.wroteRecently(key)) return routing.primaryRead('recent_write');
-  if (!routing.replicaAvailable()) routing.primaryRead('no_healthy_replica');
-  allowReplicaReads();
+/** Whether the current request may read from a replica: not when its caller wrote lately or none is healthy (counted, by why). */
+export async function decideReplica(routing: ReadRouting, key: string): Promise<boolean> {
+  if (await routing.writers.wroteRecently(key)) {
+    routing.primaryRead('recent_write');
+    return false;
+  }
+  if (!routing.replicaAvailable()) {
+    routing.primaryRead('no_healthy_replica');
+    return false;
+  }
+  return true;
 }
 
-/** The routing of an app whose ORM has replicas (`em`'s driver); undefined without replicas. */
-export function replicaRouting(em: EntityManager, writers: RecentWriters): ReadRouting | undefined {
+/** The routing of an app whose ORM has replicas (`em`'s driver); undefined without replicas (or no record of writers). */
+export function replicaRouting(em: EntityManager, writers: RecentWriters | undefined): ReadRouting | undefined {
   const set = replicaSetOf(em);
-  if (!set) return undefined;
+  if (!set || !writers) return undefined;
   return { writers, primaryRead: (reason) => void set.primaryReads[reason]++, replicaAvailable: () => set.hasHealthy() };
 }

@@ -48,14 +48,17 @@ export function asServerUser(command: string, args: string[]): [string, string[]
 /** The machine's PostgreSQL binaries (initdb, pg_ctl, pg_basebackup). */
 export const serverBinary = (name: string) => join(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim(), name);
 
+/** The `postgres` OS user's ids when this process is root (servers run as it then), else undefined. */
+export function serverUserIds(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  return { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) };
+}
+
 /** A temporary folder for a server, owned by the user the server runs as. */
 export function serverFolder(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  if (process.getuid?.() === 0) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
-    chownSync(dir, uid, gid);
-  }
+  const owner = serverUserIds();
+  if (owner) chownSync(dir, owner.uid, owner.gid);
   return dir;
 }
 

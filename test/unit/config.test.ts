@@ -154,6 +154,16 @@ describe('database limits', () => {
     expect(() => loadConfig({ DATABASE_POOLER: 'transaction' })).toThrow(/DATABASE_POOLER: must be none or pgbouncer/);
     expect(() => loadConfig({ DATABASE_POOLER: 'PgBouncer' })).toThrow(/DATABASE_POOLER: must be none or pgbouncer/);
   });
+
+  it('DATABASE_PREPARED_STATEMENTS: unset, follows the pooler (on directly, off behind PgBouncer); set, it wins either way', () => {
+    expect(loadConfig({}).database.preparedStatements).toBe(true);
+    expect(loadConfig({ DATABASE_POOLER: 'none' }).database.preparedStatements).toBe(true);
+    expect(loadConfig({ DATABASE_POOLER: 'pgbouncer' }).database.preparedStatements).toBe(false);
+    // PgBouncer 1.21+ with max_prepared_statements keeps them.
+    expect(loadConfig({ DATABASE_POOLER: 'pgbouncer', DATABASE_PREPARED_STATEMENTS: 'true' }).database.preparedStatements).toBe(true);
+    expect(loadConfig({ DATABASE_POOLER: 'none', DATABASE_PREPARED_STATEMENTS: 'false' }).database.preparedStatements).toBe(false);
+    expect(() => loadConfig({ DATABASE_POOLER: 'pgbouncer', DATABASE_PREPARED_STATEMENTS: 'maybe' })).toThrow(/DATABASE_PREPARED_STATEMENTS: must be true or false/);
+  });
 });
 
 describe('DATABASE_REPLICA_URLS and the replica settings', () => {
@@ -185,6 +195,13 @@ describe('DATABASE_REPLICA_URLS and the replica settings', () => {
     expect(() =>
       loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: 'postgresql://replica-1/shop', DATABASE_REPLICA_MAX_LAG_MS: '5000', DATABASE_READ_YOUR_WRITES_MS: '5000' }),
     ).toThrow(/DATABASE_READ_YOUR_WRITES_MS: must be greater than DATABASE_REPLICA_MAX_LAG_MS/);
+    // The lag bound plus how old a replica's status may be: 3 check intervals (at least one plus 1 s).
+    const replicas = (lag: string, check: string, window: string) => () =>
+      loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: 'postgresql://replica-1/shop', DATABASE_REPLICA_MAX_LAG_MS: lag, DATABASE_REPLICA_CHECK_MS: check, DATABASE_READ_YOUR_WRITES_MS: window });
+    expect(replicas('2000', '1000', '5000')).toThrow(/DATABASE_READ_YOUR_WRITES_MS: must be greater than DATABASE_REPLICA_MAX_LAG_MS \+ 3 × DATABASE_REPLICA_CHECK_MS .*here 5000/);
+    expect(replicas('2000', '1000', '5001')).not.toThrow();
+    expect(replicas('2000', '200', '3200')).toThrow(/here 3200/);
+    expect(replicas('2000', '200', '3201')).not.toThrow();
   });
 });
 

@@ -102,7 +102,6 @@ describe('replicaFailure', () => {
     ['a replica stopped under the read (57P01)', pgError('57P01', 'terminating connection due to administrator command', 'FATAL')],
     ['a replica that refuses connections', socketError('ECONNREFUSED')],
     ['a socket that ended mid-query', new Error('select 1 - Connection terminated unexpectedly')],
-    ["no connection from the replica's pool in time", acquireTimeout()],
     ['a frozen replica (pg gave up waiting: query_timeout)', new Error('Query read timeout')],
     ['the same, as knex words it', new Error('select id, name from categories - Query read timeout')],
   ])('is down for %s: the read runs on the primary and the replica is skipped', (_what, err) => {
@@ -114,6 +113,10 @@ describe('replicaFailure', () => {
     ['a recovery conflict (40001)', pgError('40001', 'canceling statement due to conflict with recovery')],
   ])('is refused for %s: the read runs on the primary, the replica stays in use', (_what, err) => {
     expect(replicaFailure(err)).toBe('refused');
+  });
+
+  it("is busy when the replica's pool lent no connection in time: the read runs on the primary, the replica stays in use", () => {
+    expect(replicaFailure(acquireTimeout())).toBe('busy');
   });
 
   it.each([

@@ -18,8 +18,7 @@ import { startServingApp } from '../../support/serving-app';
  *
  * Every request is plain HTTP to the real app, with response validation on. The "reader" is an
  * anonymous shopper with a cart token of its own (the test's other callers share its address,
- * 127.0.0.1, and their logins are writes: read-your-writes would rightly send that address to the
- * primary).
+ * 127.0.0.1).
  */
 
 const METRICS_TOKEN = 'replica-metrics-token-0123456789';
@@ -157,6 +156,32 @@ describe('read replicas', () => {
       expect([what, primary.length > 0]).toEqual([what, true]);
       expect([what, onReplica]).toEqual([what, []]);
     }
+  });
+
+  it('answers a catalog read with a token whose payload is not JSON as it answers one with any other unusable token (never a 500)', async () => {
+    const notJson = { ...reader, authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.bm90anNvbg.x' };
+    const garbage = { ...reader, authorization: 'Bearer garbage' };
+    for (const path of ['/api/product/', `/api/product/${product.id}/`, `/api/review/?product=${product.id}`]) {
+      const [a, b] = [await get(path, notJson), await get(path, garbage)];
+      expect([path, a.status]).toEqual([path, b.status]);
+      expect([path, a.status]).not.toEqual([path, 500]);
+    }
+    const query = `{ product(id: ${product.id}) { name } }`;
+    const [a, b] = [await graphql(query, notJson), await graphql(query, garbage)];
+    // The same answer but for the wording of why the token was refused.
+    const codes = (r: typeof a) => ({ status: r.status, data: r.body.data, codes: (r.body.errors as { extensions?: { code?: string } }[] | undefined)?.map((e) => e.extensions?.code) });
+    expect(codes(a)).toEqual(codes(b));
+    expect(a.status).not.toBe(500);
+  });
+
+  it('keeps a shopper who adds to their cart reading the catalog from the replica (only writes of the catalog count)', async () => {
+    const added = await servedBy(async () => (await customer.api.POST('/api/cart/add/', { body: { variant, quantity: 1 } })).response.status);
+    expect(added.result).toBe(200);
+    const own = await servedBy(() => get(`/api/product/${product.id}/`, { authorization: `Bearer ${customer.tokens.access}` }));
+    expect(own.result.status).toBe(200);
+    expect(own.replica.length).toBeGreaterThan(0);
+    // On the primary only the token check of the signed-in caller (the user's row), never the catalog.
+    expect(own.primary.filter((line) => !/ from "users" /.test(line))).toEqual([]);
   });
 
   it('lets a vendor read the product they just saved from the primary while the replica, paused, still serves the old one to others', async () => {
