@@ -46,25 +46,46 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem, type as osType, release } from 'node:os';
+import { loadavg } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { MikroORM } from '@mikro-orm/postgresql';
-import { Client } from 'pg';
-import { ProgressBar } from '../src/cli/progress';
-import { migrate } from '../src/db/database';
 import { freePort } from '../src/db/embedded';
-import { ormOptions } from '../src/orm.config';
 import { toPgPlaceholders } from '../src/db/prepared';
 import { type DiscoveryFilters, productListQuery } from '../src/modules/catalog/discovery.sql';
-import { seedCatalog, type SeedProgress } from '../src/seed/catalog';
+import {
+  apiServerEnv,
+  buildApp,
+  cycle,
+  DEEP_PAGE,
+  describeCheckout,
+  describeMachine,
+  git,
+  drainWatcher,
+  ensureDatabase,
+  firstRow,
+  fmt,
+  isList,
+  isObject,
+  listQuery,
+  log,
+  type Measured,
+  measureAll,
+  migrateDatabase,
+  notesOf,
+  PAGE,
+  type Params,
+  readJson,
+  ROOT,
+  type Scenario,
+  scenarioParams,
+  SEARCH,
+  seedOrReuse,
+  stopChild,
+  waitFor,
+  withClient,
+} from './harness';
 
-const ROOT = join(__dirname, '..');
 const CACHE = join(__dirname, '.cache');
-const PAGE = 20;
-const DEEP_PAGE = 1000;
-const SEARCH = 'wireless headphones';
 
 const { values: opts } = parseArgs({
   options: {
@@ -91,31 +112,10 @@ const WARMUP = Number(opts.warmup);
 const ROUNDS = Math.max(1, Number(opts.rounds));
 const RESULTS = opts.results ? resolve(opts.results) : join(__dirname, 'results.md');
 
-const log = (message: string) => console.error(`[bench] ${message}`);
-
 /** A path as shown to the reader: relative to the project when inside it. */
 function shown(path: string): string {
   const rel = relative(ROOT, path);
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
-}
-
-/** The single row a query must return: a clear error when it returns none. */
-function firstRow<T>(rows: T[], what: string): T {
-  const row = rows[0];
-  if (row === undefined) throw new Error(`the query for ${what} returned no row`);
-  return row;
-}
-
-function git(dir: string, ...args: string[]): string | undefined {
-  const run = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' });
-  return run.status === 0 ? run.stdout.trim() : undefined;
-}
-
-/** A checkout's commit for the report: short hash, "+ uncommitted changes" when its tree differs. */
-function describeCheckout(dir: string): string {
-  const commit = git(dir, 'rev-parse', '--short', 'HEAD');
-  if (!commit) return 'not a git checkout';
-  return git(dir, 'status', '--porcelain', '--untracked-files=no') ? `commit ${commit} + uncommitted changes` : `commit ${commit}`;
 }
 
 interface BaselineBuild {
@@ -144,306 +144,8 @@ function benchDatabaseUrl(): string {
   return url.toString();
 }
 
-async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function ensureDatabase(url: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  await withClient(admin.toString(), async (c) => {
-    const { rowCount } = await c.query('select 1 from pg_database where datname = $1', [name]);
-    if (!rowCount) {
-      log(`creating database ${name}`);
-      await c.query(`create database "${name.replace(/"/g, '""')}"`);
-    }
-  });
-}
-
-/** A row of bench_seed (numeric comes back as a string). */
-interface SeedMarker {
-  products: number;
-  seed: number;
-  seconds: string;
-  report: SeedReport;
-  seeded_at: Date;
-}
-
-type SeedReport = { variants: number; seconds: { load: number; indexes: number; analyze: number } };
-
-interface SeedInfo {
-  reused: boolean;
-  seconds?: number;
-  detail: string;
-}
-
-/** Seeds the catalog unless the database already holds PRODUCTS products (marker table bench_seed records how it was made). */
-async function seedOrReuse(url: string): Promise<SeedInfo> {
-  return withClient(url, async (c) => {
-    await c.query(`create table if not exists bench_seed (products int not null, seed int not null, seconds numeric not null, report jsonb not null, seeded_at timestamptz not null default now())`);
-    const { n } = firstRow((await c.query<{ n: number }>('select count(*)::int as n from products')).rows, 'the product count');
-    if (n === PRODUCTS && !opts.reseed) {
-      const marker = (await c.query<SeedMarker>('select * from bench_seed order by seeded_at desc limit 1')).rows[0];
-      const detail = marker && marker.products === PRODUCTS
-        ? `reused; seeded ${new Date(marker.seeded_at).toISOString().slice(0, 10)} in ${marker.seconds} s (${describeSeed(marker.report)})`
-        : 'reused; seeded outside the benchmark (no timing recorded)';
-      log(`reusing the ${n.toLocaleString('en-US')}-product catalog (${detail})`);
-      return { reused: true, seconds: marker?.seconds ? Number(marker.seconds) : undefined, detail };
-    }
-    log(`seeding ${PRODUCTS.toLocaleString('en-US')} products (the database holds ${n.toLocaleString('en-US')})`);
-    let bar: ProgressBar | undefined;
-    let index: ProgressBar | undefined;
-    const onProgress = (p: SeedProgress) => {
-      if (p.phase === 'load') (bar ??= new ProgressBar('products', p.total)).update(p.done);
-      else if (p.phase === 'index') {
-        if (!index) bar?.finish();
-        (index ??= new ProgressBar('indexes ', p.total, process.stderr, false)).update(p.done);
-      } else index?.finish();
-    };
-    const report = await seedCatalog(c, { products: PRODUCTS, seed: Number(opts.seed), reset: true, onProgress });
-    await c.query('insert into bench_seed (products, seed, seconds, report) values ($1, $2, $3, $4)', [PRODUCTS, Number(opts.seed), report.seconds.total, report]);
-    const detail = `seeded by this run in ${report.seconds.total} s (${describeSeed(report)})`;
-    log(detail);
-    return { reused: false, seconds: report.seconds.total, detail };
-  });
-}
-
-function describeSeed(report: SeedReport): string {
-  return `${report.variants.toLocaleString('en-US')} variants; COPY ${report.seconds.load} s, indexes ${report.seconds.indexes} s, analyze ${report.seconds.analyze} s`;
-}
-
-interface Params {
-  category: { id: number; slug: string; matching: number };
-  minPrice?: string;
-  maxPrice?: string;
-  detailIds: number[];
-  searchMatches: number;
-}
-
-/** The scenario parameters, derived from the data so they fit any seed. */
-async function scenarioParams(url: string): Promise<Params> {
-  return withClient(url, async (c) => {
-    // The mid-level category with the most products for sale (path[2] of its leaves), and the
-    // price range of its middle 90%.
-    const top = firstRow(
-      (await c.query<{ id: number; n: number }>(`
-      select c.path[2] as id, count(*)::int as n from products p join categories c on c.id = p.category_id
-       where p.is_active and p.in_stock and cardinality(c.path) >= 2 group by 1 order by 2 desc limit 1`)).rows,
-      'the largest mid-level category with products in stock (is the catalog seeded?)',
-    );
-    const cat = firstRow(
-      (await c.query<{ id: number; slug: string; lo: number; hi: number }>(`
-      select m.id, m.slug, floor(percentile_disc(0.05) within group (order by p.price))::int as lo,
-             ceil(percentile_disc(0.95) within group (order by p.price))::int as hi
-        from categories m join categories c on c.path @> array[m.id] join products p on p.category_id = c.id
-       where m.id = $1 and p.is_active and p.in_stock group by m.id, m.slug`, [top.id])).rows,
-      `the price range of category ${top.id}`,
-    );
-    const minPrice = `${cat.lo}.00`;
-    const maxPrice = `${cat.hi}.00`;
-    const { n } = firstRow(
-      (await c.query<{ n: number }>(
-        `select count(*)::int as n from products where is_active and in_stock and price between $2 and $3
-            and category_id in (select id from categories where path @> array[$1::int])`,
-        [cat.id, minPrice, maxPrice],
-      )).rows,
-      'the filtered list count',
-    );
-    const deepEnough = n > PAGE * DEEP_PAGE;
-    if (!deepEnough) log(`only ${n} products match the price range: the list scenarios drop it to reach page ${DEEP_PAGE}`);
-    const detailIds = (await c.query<{ id: number }>('select id from products where is_active and id % 97 = 13 order by id limit 10000')).rows.map((r) => r.id);
-    const { s } = firstRow(
-      (await c.query<{ s: number }>(
-        `select count(*)::int as s from products p where p.is_active and (p.search_vector @@ websearch_to_tsquery('english', $1) or $1 <% p.name)`,
-        [SEARCH],
-      )).rows,
-      'the search count',
-    );
-    return {
-      category: { id: cat.id, slug: cat.slug, matching: deepEnough ? n : top.n },
-      minPrice: deepEnough ? minPrice : undefined,
-      maxPrice: deepEnough ? maxPrice : undefined,
-      detailIds,
-      searchMatches: s,
-    };
-  });
-}
-
-function listQuery(p: Params, extra: Record<string, string> = {}): string {
-  const q = new URLSearchParams({ category: p.category.slug });
-  if (p.minPrice) q.set('min_price', p.minPrice);
-  if (p.maxPrice) q.set('max_price', p.maxPrice);
-  q.set('in_stock', 'true');
-  q.set('ordering', 'price');
-  for (const [k, v] of Object.entries(extra)) q.set(k, v);
-  return q.toString();
-}
-
-/** Waits until `url` answers as `ready` says (by default: 2xx). */
-async function waitFor(url: string, child: ChildProcess, what: string, ready = (res: Response) => res.ok): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    try {
-      if (ready(await fetch(url))) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} did not become ready at ${url}`);
-}
-
-function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/** Which API server a scenario runs on: this checkout's build, or the --baseline one. */
+/** Which API server a scenario runs on (its variant): this checkout's build, or the --baseline one. */
 type Build = 'new' | 'old';
-
-interface Measured {
-  /** The scenario's letter ("a", "e2"...): the same on both builds. */
-  key: string;
-  name: string;
-  target: string;
-  build?: Build;
-  rps?: number;
-  p50?: number;
-  p99?: number;
-  /** req/s of each round, in round order. */
-  roundRps?: number[];
-  requests?: number;
-  non2xx?: number;
-  errors?: number;
-  note?: string;
-  /** The bare baseline, the 100% of "vs bare". */
-  bare?: boolean;
-}
-
-interface Scenario {
-  key: string;
-  name: string;
-  base: string;
-  next: () => string;
-  shape: (body: unknown) => boolean;
-  build?: Build;
-  bare?: boolean;
-  /** Known before probing: why the scenario cannot run (it is reported, not measured). */
-  unavailable?: string;
-}
-
-/** Cycles through the paths (at least one). */
-function cycle(paths: string[]): () => string {
-  if (!paths.length) throw new Error('a scenario needs at least one path');
-  let i = 0;
-  return () => {
-    const path = paths[i++ % paths.length];
-    if (path === undefined) throw new Error('a scenario path is missing');
-    return path;
-  };
-}
-
-/** One GET of the scenario: undefined when it answers 200 with the expected shape, else why not. */
-async function probe(s: Scenario): Promise<string | undefined> {
-  try {
-    const res = await fetch(s.base + s.next());
-    const body = res.headers.get('content-type')?.includes('json') ? await res.json() : undefined;
-    if (res.status !== 200 || !s.shape(body)) return `endpoint not available (HTTP ${res.status})`;
-    return undefined;
-  } catch (err) {
-    return `endpoint not available (${(err as Error).message})`;
-  }
-}
-
-function cannon(s: Scenario, seconds: number): Promise<autocannon.Result> {
-  return autocannon({
-    url: s.base,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: s.next() }) }],
-  });
-}
-
-/** The median (the upper one of an even count); undefined for none. */
-const median = (values: number[]): number | undefined => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-const rpsOf = (r: autocannon.Result) => r.requests.total / r.duration;
-
-/** The build a scenario runs on, in the logs (only with --baseline, where there are two). */
-const tag = (s: Scenario) => (s.build ? ` [${s.build}]` : '');
-
-/**
- * Probes every scenario, warms up the available ones, then measures them in ROUNDS interleaved
- * rounds (a, b, c... a, b, c...), so that background load on a shared machine weighs on all of them
- * alike. Scenarios with the same key (one per build, with --baseline) run back to back: in the
- * given order in odd rounds, reversed in even rounds, so neither build always goes first. Between
- * two runs it waits for the database to finish the requests still queued (a slow scenario would
- * otherwise weigh on the next one). req/s is the total over all rounds; p50 and p99 are the medians
- * of the rounds' values.
- */
-async function measureAll(scenarios: Scenario[], drained: () => Promise<void>): Promise<Measured[]> {
-  const runs: { s: Scenario; rounds: autocannon.Result[]; note?: string }[] = [];
-  for (const s of scenarios) {
-    const note = s.unavailable ?? (await probe(s));
-    if (note && !s.unavailable) log(`${s.name}${tag(s)}: ${note}`);
-    runs.push({ s, rounds: [], note });
-  }
-  // The live runs, those of one key together.
-  const groups: (typeof runs)[] = [];
-  for (const run of runs.filter((r) => !r.note)) {
-    const group = groups.find((g) => g[0]?.s.key === run.s.key);
-    if (group) group.push(run);
-    else groups.push([run]);
-  }
-  for (const run of groups.flat()) {
-    log(`${run.s.name}${tag(run.s)}: warm-up ${WARMUP} s`);
-    await cannon(run.s, WARMUP);
-    await drained();
-  }
-  const slice = Math.max(1, Math.round(DURATION / ROUNDS));
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const run of groups.flatMap((g) => (round % 2 ? g : [...g].reverse()))) {
-      const r = await cannon(run.s, slice);
-      await drained();
-      run.rounds.push(r);
-      log(`round ${round}/${ROUNDS} ${run.s.name}${tag(run.s)}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
-    }
-  }
-  return runs.map(({ s, rounds, note }) => {
-    const common = { key: s.key, name: s.name, target: s.next(), build: s.build };
-    if (note) return { ...common, note };
-    const seconds = rounds.reduce((t, r) => t + r.duration, 0);
-    return {
-      ...common,
-      rps: rounds.reduce((t, r) => t + r.requests.total, 0) / seconds,
-      p50: median(rounds.map((r) => r.latency.p50)),
-      p99: median(rounds.map((r) => r.latency.p99)),
-      roundRps: rounds.map(rpsOf),
-      requests: rounds.reduce((t, r) => t + r.requests.total, 0),
-      non2xx: rounds.reduce((t, r) => t + r.non2xx, 0),
-      errors: rounds.reduce((t, r) => t + r.errors, 0),
-      bare: s.bare,
-    };
-  });
-}
-
-const isList = (b: unknown) => typeof b === 'object' && b !== null && Array.isArray((b as { results?: unknown }).results);
-const isObject = (b: unknown) => typeof b === 'object' && b !== null && 'id' in b;
 
 interface DeepWalk {
   path?: string;
@@ -518,10 +220,6 @@ function pgbench(url: string, p: Params): { results: PgbenchResult[]; custom?: s
   }
 }
 
-const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-
-const notesOf = (r: Measured) => [r.note, r.non2xx ? `${r.non2xx} non-2xx` : '', r.errors ? `${r.errors} errors` : ''].filter(Boolean).join('; ');
-
 const vsBare = (r: Measured, bare?: Measured) => (r.rps !== undefined && bare?.rps ? `${Math.round((r.rps / bare.rps) * 100)}%` : '-');
 
 function table(rows: Measured[], bare?: Measured): string {
@@ -538,8 +236,8 @@ function sideBySide(rows: Measured[], bare?: Measured): string {
     '| Scenario | new req/s | new p50 ms | new p99 ms | new vs bare | old req/s | old p50 ms | old p99 ms | new/old req/s | new/old per round | Notes |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
-  for (const old of rows.filter((r) => r.build === 'old')) {
-    const cur = rows.find((r) => r.build === 'new' && r.key === old.key);
+  for (const old of rows.filter((r) => r.variant === 'old')) {
+    const cur = rows.find((r) => r.variant === 'new' && r.key === old.key);
     if (!cur) throw new Error(`no measurement of the new build for ${old.name}`);
     const ratio = cur.rps !== undefined && old.rps ? fmt(cur.rps / old.rps, 2) : '-';
     const oldRounds = old.roundRps ?? [];
@@ -561,41 +259,19 @@ async function main(): Promise<void> {
   const baseline = baselineBuild();
   const url = benchDatabaseUrl();
   await ensureDatabase(url);
-  const orm = await MikroORM.init(ormOptions({ clientUrl: url, poolMax: 2 }));
-  try {
-    const applied = await migrate(orm);
-    if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
-  } finally {
-    await orm.close();
-  }
+  await migrateDatabase(url);
   if (baseline && ROUNDS % 2) log(`--rounds ${ROUNDS} is odd: the baseline goes first in one round more than this build (an even count balances the order)`);
-  const seed = await seedOrReuse(url);
+  const seed = await seedOrReuse(url, { products: PRODUCTS, seed: Number(opts.seed), reseed: opts.reseed });
   const params = await scenarioParams(url);
   log(`filtered list: category ${params.category.slug} (${params.category.matching.toLocaleString('en-US')} products in stock${params.minPrice ? ` between ${params.minPrice} and ${params.maxPrice}` : ''})`);
 
-  if (!opts['skip-build']) {
-    log('building the app (npm run build)');
-    const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (build.status !== 0) throw new Error('npm run build failed');
-  }
+  if (!opts['skip-build']) buildApp();
   const [loadBefore = 0] = loadavg();
   const [apiPort, barePort] = [await freePort(), await freePort()];
   const oldPort = baseline ? await freePort() : undefined;
   const jwtSecret = randomBytes(32).toString('base64url');
   // Both API servers get this env: the same JWT_SECRET, so a cursor signed by one is valid on the other.
-  const apiEnv = (port: number): NodeJS.ProcessEnv => ({
-    ...process.env,
-    NODE_ENV: 'production',
-    DATABASE_URL: url,
-    JWT_SECRET: jwtSecret,
-    PAYMENT_WEBHOOK_SECRET: jwtSecret,
-    // One client address sends all the load: per-address throttling would measure itself.
-    RATE_LIMIT_MAX: '0',
-    VALIDATE_RESPONSES: 'false',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-  });
+  const apiEnv = (port: number) => apiServerEnv({ port, databaseUrl: url, secret: jwtSecret });
   const startApi = (cwd: string, port: number) =>
     spawn(process.execPath, ['dist/src/main.js'], { cwd, env: apiEnv(port), stdio: ['ignore', 'inherit', 'inherit'] });
   let api: ChildProcess | undefined;
@@ -665,7 +341,7 @@ async function main(): Promise<void> {
         ]
       : [{ base: apiBase, deep: deepWalk }];
     const onApi = (key: string, name: string, paths: (b: (typeof builds)[number]) => string[], shape: (body: unknown) => boolean, unavailable?: (b: (typeof builds)[number]) => string | undefined): Scenario[] =>
-      builds.map((b) => ({ key, name, base: b.base, next: cycle(paths(b)), shape, build: b.build, unavailable: unavailable?.(b) }));
+      builds.map((b) => ({ key, name, base: b.base, next: cycle(paths(b)), shape, variant: b.build, unavailable: unavailable?.(b) }));
     const onBare = (key: string, name: string, paths: string[], isBare = false): Scenario => ({ key, name, base: bareBase, next: cycle(paths), shape: isList, bare: isBare });
     const scenarios: Scenario[] = [
       ...onApi('a', '(a) filtered list: category + price range + in stock, by price', () => [list], isList),
@@ -677,40 +353,25 @@ async function main(): Promise<void> {
       onBare('e3', '(e3) bare, (a) as an unnamed statement (planned every time)', [`${bareList}&unnamed=1`]),
       ...onApi('f', '(f) API root GET /api/ (the stack, no database)', () => ['/api/'], (b) => typeof b === 'object' && b !== null),
     ];
-    const watcher = new Client({ connectionString: url });
-    await watcher.connect();
-    const drained = async () => {
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        const { busy } = firstRow(
-          (await watcher.query<{ busy: number }>(
-            `select count(*)::int as busy from pg_stat_activity where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`,
-          )).rows,
-          'the active connections',
-        );
-        if (busy === 0) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const watcher = await drainWatcher([url]);
     try {
-      measured.push(...(await measureAll(scenarios, drained)));
+      measured.push(...(await measureAll(scenarios, { connections: CONNECTIONS, warmup: WARMUP, duration: DURATION, rounds: ROUNDS, drained: watcher.drained })));
     } finally {
-      await watcher.end();
+      await watcher.close();
     }
   } finally {
     await Promise.all([stopChild(api), stopChild(old), stopChild(bare)]);
   }
 
   const sql = opts['skip-pgbench'] ? undefined : pgbench(url, params);
-  const current = measured.filter((m) => m.build !== 'old');
+  const current = measured.filter((m) => m.variant !== 'old');
   const bareRow = current.find((m) => m.bare);
   const pg = await withClient(url, async (c) => firstRow((await c.query<{ server_version: string }>('show server_version')).rows, 'the server version').server_version);
-  const cpu = cpus();
   const now = new Date();
   const summary = table(current, bareRow);
   const comparison = baseline ? sideBySide(measured, bareRow) : undefined;
   const [loadAfter = 0] = loadavg();
-  const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}`;
+  const machine = describeMachine();
   const md = [
     '# Benchmark results',
     '',
@@ -762,10 +423,6 @@ async function main(): Promise<void> {
   if (baseline && comparison) console.log(`Side by side with ${baseline.label} (new/old above 1: the new build is faster):\n\n${comparison}\n`);
   if (sql) for (const r of sql.results) console.log(`pgbench -M ${r.mode}: ${r.tps ? `${fmt(r.tps)} tps, ${fmt(r.latency, 2)} ms` : r.note}`);
   console.log(`\nWritten to ${shown(RESULTS)}`);
-}
-
-function readJson(path: string): { version: string } {
-  return JSON.parse(readFileSync(join(ROOT, path), 'utf8'));
 }
 
 /** Replaces the table between the README's bench markers. */
