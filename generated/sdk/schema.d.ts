@@ -2173,6 +2173,14 @@ export interface components {
             errors?: components["schemas"]["ValidationIssues"];
         };
         /**
+         * @description `ok`: in use. `lagging`: it has not replayed what the primary wrote longer ago than the lag
+         *     bound (DATABASE_REPLICA_MAX_LAG_MS). `down`: it does not answer, or a read on it just failed.
+         *     `not_replica`: it is not in recovery (promoted, or not a replica at all). `unknown`: not checked
+         *     yet.
+         * @enum {string}
+         */
+        ReplicaStatus: "ok" | "lagging" | "down" | "not_replica" | "unknown";
+        /**
          * @description One read replica (DATABASE_REPLICA_URLS) as this server last checked it. Only `ok` replicas serve
          *     reads; the others are skipped and their reads go to the primary, so a replica that is not `ok`
          *     never makes the server unready.
@@ -2183,14 +2191,7 @@ export interface components {
              * @example replica-0
              */
             name: string;
-            /**
-             * @description `ok`: in use. `lagging`: it has not replayed what the primary wrote longer ago than the lag
-             *     bound (DATABASE_REPLICA_MAX_LAG_MS). `down`: it does not answer, or a read on it just failed.
-             *     `not_replica`: it is not in recovery (promoted, or not a replica at all). `unknown`: not checked
-             *     yet.
-             * @enum {string}
-             */
-            status: "ok" | "lagging" | "down" | "not_replica" | "unknown";
+            status: components["schemas"]["ReplicaStatus"];
             /** @description How far behind the primary it was at the last check (0 when caught up); null when it could not be measured. */
             lag_seconds: number | null;
         };
