@@ -6,7 +6,7 @@ import pino from 'pino';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
 import { REDOC_PAGE } from '../../src/http/docs';
 import { databaseUrl, withAdmin } from './database';
-import { cleanUp } from './global-teardown';
+import { cleanUp } from './run-cleanup';
 import { assertPgBouncerInstalled, startPgBouncer, type PgBouncer } from './pgbouncer';
 
 declare global {

@@ -1,8 +1,8 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from 'jest';
-import { withAdmin } from './database';
 import { errorCoverage, isFilteredRun, type RunSelection } from './error-coverage';
+import { cleanUp } from './run-cleanup';
 
 /**
  * The error-code coverage check (test/support/error-coverage.ts). It means something only after the
@@ -39,24 +39,5 @@ export default async function globalTeardown(globalConfig: Config): Promise<void
     checkErrorCoverage(globalConfig as RunSelection);
   } finally {
     await cleanUp();
-  }
-}
-
-/** Stops what the global setup started and drops the template database; also the setup's own way out when it fails. */
-export async function cleanUp(): Promise<void> {
-  try {
-    await globalThis.__PGBOUNCER__?.close();
-  } finally {
-    await cleanUpDatabase();
-  }
-}
-
-async function cleanUpDatabase(): Promise<void> {
-  const template = process.env.TEST_TEMPLATE_DB;
-  if (template) await withAdmin((c) => c.query(`drop database if exists "${template}" with (force)`)).catch(() => undefined);
-  const embedded = globalThis.__EMBEDDED_PG__;
-  if (embedded) {
-    await embedded.db.stop();
-    rmSync(embedded.dir, { recursive: true, force: true });
   }
 }
