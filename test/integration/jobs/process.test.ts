@@ -56,6 +56,35 @@ describe('background job processes', () => {
     }
   });
 
+  it('two worker processes (two nodes) on one queue work every job exactly once between them', async () => {
+    const workers = [startWorkerProcess(on()), startWorkerProcess(on())];
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: 'j'.repeat(40) });
+    const orm = await MikroORM.init(ormOptions({ clientUrl: db.url, poolMax: 2 }));
+    const sender = new JobQueue(config, { url: db.url, ssl: false }, testLogger());
+    try {
+      await Promise.all(workers.map((w) => w.waitFor((l) => l.msg === 'worker running')));
+      await sender.start();
+      const count = 40;
+      const ids = await orm.em.fork().transactional(async (tx) => {
+        const sent: (string | null)[] = [];
+        for (let i = 0; i < count; i++) sent.push(await sender.send(tx, 'mail.send', { to: `node-${i}@example.com`, subject: `Job ${i}`, text: 'Worked by one of two nodes.' }));
+        return sent;
+      });
+      const delivered = () => workers.flatMap((w) => w.lines.filter((l) => l.msg === 'mail (log transport: not delivered)').map((l) => (l.mail as { messageId: string }).messageId));
+      for (let waited = 0; delivered().length < count && waited < 60_000; waited += 200) await new Promise((r) => setTimeout(r, 200));
+      // Give a job worked twice the time to show up (both workers poll every 0.5 s) before counting.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(ids).not.toContain(null);
+      expect(delivered().sort()).toEqual(ids.map((id) => `<${id}@localhost>`).sort());
+      expect(new Set(delivered()).size).toBe(count);
+      for (const w of workers) expect(await exitCode(w, 'SIGTERM')).toBe(0);
+    } finally {
+      await sender.stop();
+      await orm.close();
+      for (const w of workers) await w.stop('SIGKILL');
+    }
+  });
+
   it('npm start runs the worker in the web process by default (WORKER_IN_PROCESS), and stops both on SIGTERM', async () => {
     const server = spawnServer(on());
     try {
