@@ -57,7 +57,6 @@ function environmentOf(slot: number, first: boolean): Record<string, string> {
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
   const count = config.webConcurrency;
   const log = logger.child({ process: 'primary' });
-  log.info({ processes: count }, `starting ${count} web processes (node:cluster)`);
   if (!config.redisUrl) {
     log.warn({ processes: count }, `REDIS_URL is not set: rate limits and login throttling are counted by each of the ${count} web processes on its own (up to ${count} times the limits); set REDIS_URL to share them`);
   }
@@ -140,6 +139,8 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Logged once the signals are handled: a stop from here on is a graceful one (the tests rely on it).
+  log.info({ processes: count }, `starting ${count} web processes (node:cluster)`);
 
   // The first process migrates and seeds (as configured) alone; the others start once it listens.
   const first = fork(1, true);
