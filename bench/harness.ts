@@ -63,6 +63,16 @@ export async function migrateDatabase(url: string): Promise<void> {
   }
 }
 
+/**
+ * The node flags `npm start` runs the server with (the heap settings in package.json's `start`
+ * script), read from the checkout in `dir`: each build is measured as it is deployed.
+ */
+export function serverNodeFlags(dir: string): string[] {
+  const start = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const flags = /^node\s+(.*?)\s*dist\/src\/main\.js/.exec(start)?.[1];
+  return flags ? flags.split(/\s+/) : [];
+}
+
 /** `npm run build`: the production build both benchmarks start (`node dist/src/main.js`). */
 export function buildApp(): void {
   log('building the app (npm run build)');
@@ -277,6 +287,10 @@ export interface Scenario {
   bare?: boolean;
   /** Known before probing: why the scenario cannot run (it is reported, not measured). */
   unavailable?: string;
+  /** The request's method (GET), body and headers, the same for every request (a GraphQL POST). */
+  method?: 'GET' | 'POST';
+  body?: string;
+  headers?: Record<string, string>;
 }
 
 /** Cycles through the paths (at least one). */
@@ -293,7 +307,7 @@ export function cycle(paths: string[]): () => string {
 /** One GET of the scenario: undefined when it answers 200 with the expected shape, else why not. */
 async function probe(s: Scenario): Promise<string | undefined> {
   try {
-    const res = await fetch(s.base + s.next());
+    const res = await fetch(s.base + s.next(), { method: s.method, body: s.body, headers: s.headers });
     const body = res.headers.get('content-type')?.includes('json') ? await res.json() : undefined;
     if (res.status !== 200 || !s.shape(body)) return `endpoint not available (HTTP ${res.status})`;
     return undefined;
@@ -307,7 +321,8 @@ function cannon(s: Scenario, seconds: number, connections: number): Promise<auto
     url: s.base,
     connections,
     duration: seconds,
-    requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: s.next() }) }],
+    // Only what the scenario sets: autocannon takes an undefined method for one it does not support.
+    requests: [{ ...(s.method && { method: s.method }), ...(s.body && { body: s.body }), ...(s.headers && { headers: s.headers }), setupRequest: (req: autocannon.Request) => ({ ...req, path: s.next() }) }],
   });
 }
 
@@ -327,8 +342,8 @@ export interface MeasureOptions {
   rounds: number;
   /** Resolves once the database has finished the requests still queued by the last run. */
   drained: () => Promise<void>;
-  /** Started right before each measured round, stopped right after it (before draining): what it counted. */
-  meter?: () => () => Record<string, number>;
+  /** Started right before each measured round of a scenario, stopped right after it (before draining): what it counted. */
+  meter?: (s: Scenario) => () => Record<string, number>;
 }
 
 /**
@@ -367,7 +382,7 @@ export async function measureAll(scenarios: Scenario[], o: MeasureOptions): Prom
   const slice = Math.max(1, Math.round(o.duration / o.rounds));
   for (let round = 1; round <= o.rounds; round++) {
     for (const run of groups.flatMap((g) => rotated(g, round))) {
-      const stop = o.meter?.();
+      const stop = o.meter?.(run.s);
       const r = await cannon(run.s, slice, o.connections);
       for (const [k, v] of Object.entries(stop?.() ?? {})) run.usage[k] = (run.usage[k] ?? 0) + v;
       await o.drained();

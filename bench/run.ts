@@ -11,11 +11,19 @@
  *    and the same env (production, the same bench database, the same JWT_SECRET, so a cursor is
  *    valid on both), on its own port, cwd DIR. The bench database is migrated by this checkout:
  *    the baseline build must run on that schema.
- * 3. Measures each scenario with autocannon (32 connections, a warm-up, then ~12 s): the filtered
- *    list, the same at cursor page 1,000, full-text search, product detail over many ids, the bare
- *    baseline (and its page 1,000), and the API root (the stack without the database).
+ * 3. Measures each scenario with autocannon (32 connections, a warm-up, then ~12 s): (a) the filtered
+ *    list, (b) the same at cursor page 1,000, (c) the search mix (bench/search-mix.ts: a few hundred
+ *    searches from the catalog's vocabulary, one- and multi-word, brands, typos, with and without a
+ *    category filter, drawn with a Zipf skew; each is sent once first, and results.md says how many
+ *    find something) and (c1) one full-text search, (d) product detail over many ids, (g) the GraphQL
+ *    `products` query of (a)'s page, facets (h1) of a department and (h2) of a search, as cached by the
+ *    API, and (h3), (h4) the same with a new cache key per request; the bare baseline: (e) (a)'s SQL,
+ *    (e2) its page 1,000, (e3) unnamed, (e4) the API's detail statement over (d)'s ids; and (f) the
+ *    API root (the stack without the database). "vs bare" compares with (e), and (d) with (e4).
  *    An endpoint the server does not have yet is reported as "endpoint not available".
- *    With `--baseline`, every API scenario ((a) to (d), (f)) is measured on both servers in the same
+ *    While the measured rounds run, the API process's resident memory (VmRSS) is sampled every
+ *    250 ms (bench/rss.ts): its peak, and its value at the end of the run, per build.
+ *    With `--baseline`, every API scenario ((a) to (d), (f) to (h4)) is measured on both servers in the same
  *    rounds, back to back, so the noise of a shared machine weighs on both alike: old then new in odd
  *    rounds, new then old in even rounds (the second of a pair tends to gain a few % on the database
  *    scenarios: use an even --rounds). Page 1,000 uses the same cursor on both when the baseline
@@ -23,9 +31,11 @@
  * 4. Measures the raw SQL of the filtered list with pgbench (simple, extended and prepared
  *    protocols: the prepared one shows what a generic plan does), if pgbench is installed.
  * 5. Writes the results (bench/results.md, or --results FILE; with --baseline, a section "Side by
- *    side with <label>": req/s, p50, p99 of both builds and new/old, overall and per round), fills
- *    the table of the README's "Benchmark" section (the current build's; not with --no-readme),
- *    prints a summary.
+ *    side with <label>": req/s, p50, p99 of both builds and new/old, overall and per round; the
+ *    memory; a "Targets" table checking issue 17's targets on this run: (a) and (b) against the bare
+ *    (e) and (e2), (d) against (e4), the search mix and GraphQL against (a), RSS, facets p99, and with
+ *    --compare-results the search mix at 1M against 100k), fills the table of the README's
+ *    "Benchmark" section (the current build's; not with --no-readme), prints a summary.
  *
  * Options: --products N (1000000) --seed S (1) --database-url URL --connections C (32)
  *          --duration SEC (12, split into --rounds 3 interleaved rounds) --warmup SEC (3)
@@ -34,6 +44,8 @@
  *            `npm run` sets to the project root)
  *          --baseline DIR (side by side with DIR's build) --baseline-label TEXT (default: DIR's git
  *            short commit, else DIR's directory name)
+ *          --compare-results FILE (a results file of this script at the other catalog size: the target
+ *            "search mix at 1M ≥ 50% of the mix at 100k" compares its (c) row with this run's)
  *
  * Side by side, e.g. this checkout against another commit checked out and built in /tmp/bench-old
  * (git worktree add --detach /tmp/bench-old COMMIT && cd /tmp/bench-old && npm ci && npm run build):
@@ -42,6 +54,11 @@
  * (the same without --products and --database-url: the 1,000,000-product `ecom_bench`, the only
  * one deep enough for page 1,000). With the same code on both sides, new/old stays within about
  * ±1% overall and ±8% per round on this machine: the noise floor.
+ *
+ * Both sizes' targets, e.g. the 100k run first, then the 1M run compared with it:
+ *   npm run bench -- --products 100000 --database-url postgresql://postgres@127.0.0.1:5432/ecom_bench_100k \
+ *     --no-readme --results bench/results-100k.md
+ *   npm run bench -- --compare-results bench/results-100k.md
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -80,10 +97,13 @@ import {
   scenarioParams,
   SEARCH,
   seedOrReuse,
+  serverNodeFlags,
   stopChild,
   waitFor,
   withClient,
 } from './harness';
+import { type RssPeak, RssSampler } from './rss';
+import { describeMix, MIX_KINDS, type SearchKind, type SearchMix, searchMix } from './search-mix';
 
 const CACHE = join(__dirname, '.cache');
 
@@ -103,6 +123,7 @@ const { values: opts } = parseArgs({
     results: { type: 'string' },
     baseline: { type: 'string' },
     'baseline-label': { type: 'string' },
+    'compare-results': { type: 'string' },
   },
 });
 const PRODUCTS = Number(opts.products.replace(/_/g, ''));
@@ -111,6 +132,7 @@ const DURATION = Number(opts.duration);
 const WARMUP = Number(opts.warmup);
 const ROUNDS = Math.max(1, Number(opts.rounds));
 const RESULTS = opts.results ? resolve(opts.results) : join(__dirname, 'results.md');
+const COMPARE = opts['compare-results'] ? resolve(opts['compare-results']) : undefined;
 
 /** A path as shown to the reader: relative to the project when inside it. */
 function shown(path: string): string {
@@ -180,6 +202,155 @@ async function pageIds(base: string, path: string): Promise<string | undefined> 
   }
 }
 
+/** Per kind of the search mix: distinct searches, those answering no product, those not answering 200. */
+type MixCheck = Record<SearchKind, { searches: number; empty: number; failed: number }>;
+
+/** Sends every distinct search of the mix once (4 at a time) to the server at `base`: what they answer. */
+async function checkMix(base: string, mix: SearchMix): Promise<MixCheck> {
+  const check = Object.fromEntries((Object.keys(MIX_KINDS) as SearchKind[]).map((k) => [k, { searches: 0, empty: 0, failed: 0 }])) as MixCheck;
+  const queue = [...mix.requests];
+  const worker = async () => {
+    for (let req = queue.shift(); req; req = queue.shift()) {
+      const c = check[req.query.kind];
+      c.searches++;
+      try {
+        const res = await fetch(base + req.path);
+        const body = (await res.json()) as { results?: unknown[] };
+        if (res.status !== 200) c.failed++;
+        else if (!body.results?.length) c.empty++;
+      } catch {
+        c.failed++;
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return check;
+}
+
+/** How many of the mix's typos full-text search finds nothing for (so the API falls back to trigram similarity on names). */
+async function typosWithoutFullText(url: string, mix: SearchMix): Promise<{ typos: number; none: number }> {
+  const typos = mix.queries.filter((q) => q.kind === 'typo');
+  return withClient(url, async (c) => {
+    let none = 0;
+    for (const q of typos) {
+      const { rows } = await c.query<{ found: boolean }>(
+        `select exists (select 1 from products p where p.is_active and p.search_vector @@ websearch_to_tsquery('english', $1)) as found`,
+        [q.text],
+      );
+      if (!rows[0]?.found) none++;
+    }
+    return { typos: typos.length, none };
+  });
+}
+
+/** The GraphQL document of (g): (a)'s filters, ordering and page size, selecting the fields of a REST list item. */
+const GRAPHQL_PRODUCTS = `query BenchProducts($filter: ProductFilter, $first: Int) {
+  products(filter: $filter, ordering: PRICE, first: $first) {
+    edges { node { id name slug brand category { id } vendor price price_range { min max } currency stock in_stock rating { average count } image is_active created_at } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+function graphqlProductsBody(p: Params): string {
+  const filter = { category: p.category.slug, min_price: p.minPrice, max_price: p.maxPrice, in_stock: true };
+  return JSON.stringify({ operationName: 'BenchProducts', query: GRAPHQL_PRODUCTS, variables: { filter, first: PAGE } });
+}
+
+/** A GraphQL answer without errors holding a page of products. */
+const isGraphqlProducts = (b: unknown) => {
+  const answer = b as { data?: { products?: { edges?: unknown[] } }; errors?: unknown } | null;
+  return typeof answer === 'object' && answer !== null && !answer.errors && Array.isArray(answer.data?.products?.edges) && answer.data.products.edges.length > 0;
+};
+
+const isFacets = (b: unknown) => typeof b === 'object' && b !== null && 'total' in b;
+
+/**
+ * The facets are cached for 30 s per set of filters (DiscoveryService.facets): a scenario repeating
+ * one request measures the cache. These give each request its own cache key for the same work.
+ * Distinct max_price values above every price (the products they match do not change), the
+ * highest first:
+ */
+const FACET_KEYS = 20_000;
+const noOpMaxPrices = () => Array.from({ length: FACET_KEYS }, (_, i) => ((10_000_000 - i) / 100).toFixed(2));
+
+/** Spellings of `text` differing in letter case only (full text and trigram matching ignore it; the cache's key does not). */
+function caseVariants(text: string): string[] {
+  const letters = [...text].flatMap((ch, i) => (/[a-z]/i.test(ch) ? [i] : []));
+  if (2 ** letters.length < FACET_KEYS) throw new Error(`"${text}" has too few letters for ${FACET_KEYS} spellings`);
+  return Array.from({ length: FACET_KEYS }, (_, n) => {
+    const chars = [...text.toLowerCase()];
+    letters.forEach((at, bit) => {
+      if ((n >> bit) & 1) chars[at] = chars[at]?.toUpperCase() ?? '';
+    });
+    return chars.join('');
+  });
+}
+
+const MB = 1_000_000 / 2 ** 20;
+/** MiB, as MiB and MB (the target is in MB). */
+const mib = (v: number | undefined) => (v === undefined ? '-' : `${fmt(v)} MiB (${fmt(v / MB)} MB)`);
+
+function describeRss(label: string, p: RssPeak | undefined): string {
+  if (!p?.samples) return `${label}: not sampled (no /proc/<pid>/status on this system)`;
+  return `${label}: peak ${mib(p.peak)} during ${p.during ?? '-'}; ${mib(p.last)} at the end of the run (${p.samples.toLocaleString('en-US')} samples)`;
+}
+
+/** The search mix's req/s and catalog size in another results file of this script. */
+function otherRun(file: string): { products: number; mixRps: number } | string {
+  if (!existsSync(file)) return `${shown(file)} does not exist`;
+  const text = readFileSync(file, 'utf8');
+  const products = /^- Catalog: ([\d,]+) products/m.exec(text)?.[1];
+  const rps = /^\| \(c\) search mix[^|]*\| ([\d,.]+) \|/m.exec(text)?.[1];
+  if (!products || !rps) return `${shown(file)} has no catalog size or search mix row`;
+  return { products: Number(products.replace(/,/g, '')), mixRps: Number(rps.replace(/,/g, '')) };
+}
+
+/** The targets of issue 17, checked on this build's rows of this run. */
+function targets(rows: Measured[], rss: RssPeak | undefined): string {
+  const row = (key: string) => rows.find((r) => r.key === key);
+  const ms = (v: number | undefined) => (v === undefined ? '-' : `${fmt(v)} ms`);
+  const yes = (ok: boolean | undefined) => (ok === undefined ? '-' : ok ? 'yes' : 'no');
+  const lines = ['| Target | measured | met? |', '| --- | --- | --- |'];
+  const throughputAndTail = (target: string, key: string, ref: string, minShare: number, maxTail: number) => {
+    const [r, b] = [row(key), row(ref)];
+    const ratio = share(r, b);
+    const tail = r?.p99 !== undefined && b?.p99 ? r.p99 / b.p99 : undefined;
+    const measured = ratio === undefined ? '-' : `${percent(ratio)} of (${ref})'s req/s; p99 ${ms(r?.p99)} = ${tail === undefined ? '-' : fmt(tail, 2)}× (${ref})'s ${ms(b?.p99)}`;
+    const met = ratio === undefined || tail === undefined ? undefined : ratio >= minShare && tail <= maxTail;
+    lines.push(`| ${target} | ${measured} | ${yes(met)} |`);
+  };
+  const throughput = (target: string, key: string, ref: string, minShare: number) => {
+    const ratio = share(row(key), row(ref));
+    lines.push(`| ${target} | ${ratio === undefined ? '-' : `${percent(ratio)} of (${ref})'s req/s`} | ${yes(ratio === undefined ? undefined : ratio >= minShare)} |`);
+  };
+  throughputAndTail('(a) filtered list ≥ 90% of bare (e) req/s, p99 ≤ 1.3× (e)\'s', 'a', 'e', 0.9, 1.3);
+  throughputAndTail(`(b) page ${DEEP_PAGE} ≥ 90% of bare (e2) req/s, p99 ≤ 1.3× (e2)'s`, 'b', 'e2', 0.9, 1.3);
+  throughput('(d) product detail ≥ 95% of bare detail (e4) req/s', 'd', 'e4', 0.95);
+  throughputAndTail('(c) search mix ≥ 60% of (a) req/s, p99 ≤ 2× (a)\'s (the issue: at 1M products)', 'c', 'a', 0.6, 2);
+  throughput('(g) GraphQL products ≥ 80% of REST (a) req/s', 'g', 'a', 0.8);
+  lines.push(`| RSS of the API process under load ≤ 250 MB | ${rss?.samples ? `peak ${mib(rss.peak)}` : 'not sampled'} | ${yes(rss?.peak === undefined ? undefined : rss.peak / MB <= 250)} |`);
+  const facets = ['h1', 'h2', 'h3', 'h4'].map((k) => row(k)).filter((r): r is Measured => r !== undefined);
+  lines.push(`| Facets p99 reported | ${facets.map((r) => `(${r.key}) ${ms(r.p99)}`).join(', ') || '-'} (cached: h1, h2; computed: h3, h4) | ${facets.some((r) => r.p99 !== undefined) ? 'reported' : '-'} |`);
+  const mix = row('c');
+  const cross = '(c) search mix at 1M products ≥ 50% of the same mix at 100k';
+  if (!COMPARE) lines.push(`| ${cross} | needs the other size's run (--compare-results FILE) | - |`);
+  else {
+    const other = otherRun(COMPARE);
+    if (typeof other === 'string') lines.push(`| ${cross} | ${other} | - |`);
+    else if (mix?.rps === undefined || other.products === PRODUCTS) {
+      lines.push(`| ${cross} | ${mix?.rps === undefined ? 'no search mix in this run' : `both runs have ${PRODUCTS.toLocaleString('en-US')} products`} (${shown(COMPARE)}) | - |`);
+    } else {
+      const [big, small] = PRODUCTS > other.products ? [mix.rps, other.mixRps] : [other.mixRps, mix.rps];
+      const sizes = PRODUCTS > other.products ? [PRODUCTS, other.products] : [other.products, PRODUCTS];
+      const ratio = big / small;
+      lines.push(
+        `| ${cross} | ${percent(ratio)}: ${fmt(big)} req/s at ${sizes[0]?.toLocaleString('en-US')}, ${fmt(small)} at ${sizes[1]?.toLocaleString('en-US')} (${shown(COMPARE)}) | ${yes(ratio >= 0.5)} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
 interface PgbenchResult {
   mode: string;
   tps?: number;
@@ -220,18 +391,41 @@ function pgbench(url: string, p: Params): { results: PgbenchResult[]; custom?: s
   }
 }
 
-const vsBare = (r: Measured, bare?: Measured) => (r.rps !== undefined && bare?.rps ? `${Math.round((r.rps / bare.rps) * 100)}%` : '-');
+/** The bare row a row's "vs bare" compares with: (e), the same SQL as (a), except where a bare row does the same work. */
+const BARE_OF: Record<string, string> = { d: 'e4' };
+/** The bare rows that are the 100% of others. */
+const BASELINES: Record<string, string> = { e: 'baseline', e4: 'baseline of (d)' };
+/** Rows whose notes give their req/s as a share of (a) in the same run (the targets compare them with it). */
+const VS_LIST = new Set(['c', 'c1', 'g']);
 
-function table(rows: Measured[], bare?: Measured): string {
+const percent = (x: number) => `${Math.round(x * 100)}%`;
+const share = (r: Measured | undefined, of: Measured | undefined) => (r?.rps !== undefined && of?.rps ? r.rps / of.rps : undefined);
+
+/** `r`'s req/s against its bare row among `bares` (this build's rows of this run). */
+function vsBare(r: Measured, bares: Measured[]): string {
+  const base = BASELINES[r.key];
+  if (base) return base;
+  const ratio = share(r, bares.find((b) => b.key === (BARE_OF[r.key] ?? 'e')));
+  return ratio === undefined ? '-' : percent(ratio);
+}
+
+/** The row's notes, with its req/s as a share of (a)'s in `rows` where the targets compare them. */
+function notesWithList(r: Measured, rows: Measured[]): string {
+  const ratio = VS_LIST.has(r.key) ? share(r, rows.find((a) => a.key === 'a' && a.variant === r.variant)) : undefined;
+  return [ratio === undefined ? '' : `${percent(ratio)} of (a)`, notesOf(r)].filter(Boolean).join('; ');
+}
+
+function table(rows: Measured[]): string {
   const lines = ['| Scenario | req/s | p50 ms | p99 ms | vs bare | Notes |', '| --- | ---: | ---: | ---: | ---: | --- |'];
   for (const r of rows) {
-    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.bare ? 'baseline' : vsBare(r, bare)} | ${notesOf(r)} |`);
+    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${vsBare(r, rows)} | ${notesWithList(r, rows)} |`);
   }
   return lines.join('\n');
 }
 
 /** Each API scenario on this build (new) beside the --baseline build (old), with new/old over all rounds and per round. */
-function sideBySide(rows: Measured[], bare?: Measured): string {
+function sideBySide(rows: Measured[]): string {
+  const bares = rows.filter((r) => r.bare);
   const lines = [
     '| Scenario | new req/s | new p50 ms | new p99 ms | new vs bare | old req/s | old p50 ms | old p99 ms | new/old req/s | new/old per round | Notes |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -247,9 +441,10 @@ function sideBySide(rows: Measured[], bare?: Measured): string {
           return o ? fmt(v / o, 2) : '-';
         }).join(' ')
       : '-';
-    const notes = [notesOf(cur) && `new: ${notesOf(cur)}`, notesOf(old) && `old: ${notesOf(old)}`].filter(Boolean).join('; ');
+    const [newNotes, oldNotes] = [notesWithList(cur, rows), notesWithList(old, rows)];
+    const notes = [newNotes && `new: ${newNotes}`, oldNotes && `old: ${oldNotes}`].filter(Boolean).join('; ');
     lines.push(
-      `| ${old.name} | ${fmt(cur.rps)} | ${fmt(cur.p50)} | ${fmt(cur.p99)} | ${vsBare(cur, bare)} | ${fmt(old.rps)} | ${fmt(old.p50)} | ${fmt(old.p99)} | ${ratio} | ${perRound} | ${notes} |`,
+      `| ${old.name} | ${fmt(cur.rps)} | ${fmt(cur.p50)} | ${fmt(cur.p99)} | ${vsBare(cur, bares)} | ${fmt(old.rps)} | ${fmt(old.p50)} | ${fmt(old.p99)} | ${ratio} | ${perRound} | ${notes} |`,
     );
   }
   return lines.join('\n');
@@ -264,6 +459,12 @@ async function main(): Promise<void> {
   const seed = await seedOrReuse(url, { products: PRODUCTS, seed: Number(opts.seed), reseed: opts.reseed });
   const params = await scenarioParams(url);
   log(`filtered list: category ${params.category.slug} (${params.category.matching.toLocaleString('en-US')} products in stock${params.minPrice ? ` between ${params.minPrice} and ${params.maxPrice}` : ''})`);
+  // The facets of the department (a) lists a category of.
+  const department = await withClient(url, async (c) =>
+    firstRow((await c.query<{ slug: string }>('select d.slug from categories c join categories d on d.id = c.path[1] where c.id = $1', [params.category.id])).rows, 'the department of (a)').slug,
+  );
+  const mix = searchMix();
+  const typos = await typosWithoutFullText(url, mix);
 
   if (!opts['skip-build']) buildApp();
   const [loadBefore = 0] = loadavg();
@@ -273,13 +474,15 @@ async function main(): Promise<void> {
   // Both API servers get this env: the same JWT_SECRET, so a cursor signed by one is valid on the other.
   const apiEnv = (port: number) => apiServerEnv({ port, databaseUrl: url, secret: jwtSecret });
   const startApi = (cwd: string, port: number) =>
-    spawn(process.execPath, ['dist/src/main.js'], { cwd, env: apiEnv(port), stdio: ['ignore', 'inherit', 'inherit'] });
+    spawn(process.execPath, [...serverNodeFlags(cwd), 'dist/src/main.js'], { cwd, env: apiEnv(port), stdio: ['ignore', 'inherit', 'inherit'] });
   let api: ChildProcess | undefined;
   let old: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
   const measured: Measured[] = [];
   let deepWalk: DeepWalk;
   let oldDeepWalk: DeepWalk = {};
+  let mixCheck: MixCheck | undefined;
+  let rss: Map<string, RssPeak> | undefined;
   // How the baseline got its page-1,000 cursor, for the report.
   let oldCursor = '';
   try {
@@ -340,23 +543,53 @@ async function main(): Promise<void> {
           { build: 'new', base: apiBase, deep: deepWalk },
         ]
       : [{ base: apiBase, deep: deepWalk }];
-    const onApi = (key: string, name: string, paths: (b: (typeof builds)[number]) => string[], shape: (body: unknown) => boolean, unavailable?: (b: (typeof builds)[number]) => string | undefined): Scenario[] =>
-      builds.map((b) => ({ key, name, base: b.base, next: cycle(paths(b)), shape, variant: b.build, unavailable: unavailable?.(b) }));
-    const onBare = (key: string, name: string, paths: string[], isBare = false): Scenario => ({ key, name, base: bareBase, next: cycle(paths), shape: isList, bare: isBare });
+    log(`search mix: sending each of its ${mix.requests.length} searches once`);
+    mixCheck = await checkMix(apiBase, mix);
+    type Target = (typeof builds)[number];
+    const onApi = (
+      key: string,
+      name: string,
+      paths: (b: Target) => string[],
+      shape: (body: unknown) => boolean,
+      unavailable?: (b: Target) => string | undefined,
+      request?: Pick<Scenario, 'method' | 'body' | 'headers'>,
+    ): Scenario[] => builds.map((b) => ({ key, name, base: b.base, next: cycle(paths(b)), shape, variant: b.build, unavailable: unavailable?.(b), ...request }));
+    const onBare = (key: string, name: string, paths: string[], o: { isBare?: boolean; shape?: (body: unknown) => boolean } = {}): Scenario => ({
+      key, name, base: bareBase, next: cycle(paths), shape: o.shape ?? isList, bare: o.isBare,
+    });
+    const graphql = { method: 'POST' as const, body: graphqlProductsBody(params), headers: { 'content-type': 'application/json' } };
     const scenarios: Scenario[] = [
       ...onApi('a', '(a) filtered list: category + price range + in stock, by price', () => [list], isList),
       ...onApi('b', `(b) the same at cursor page ${DEEP_PAGE}`, (b) => [b.deep.path ?? list], isList, (b) => (b.deep.path ? undefined : (b.deep.note ?? 'no cursor'))),
-      ...onApi('c', `(c) full-text search "${SEARCH}"`, () => [`/api/product/?${new URLSearchParams({ search: SEARCH, ordering: 'relevance' })}`], isList),
+      ...onApi('c', `(c) search mix: ${mix.requests.length} searches, Zipf s = ${mix.skew}`, () => mix.paths, isList),
+      ...onApi('c1', `(c1) full-text search "${SEARCH}"`, () => [`/api/product/?${new URLSearchParams({ search: SEARCH, ordering: 'relevance' })}`], isList),
       ...onApi('d', `(d) product detail (${params.detailIds.length.toLocaleString('en-US')} ids)`, () => params.detailIds.map((id) => `/api/product/${id}/`), isObject),
-      onBare('e', '(e) bare http + pg, same SQL as (a)', [bareList], true),
+      ...onApi('g', '(g) GraphQL products, the same page as (a)', () => ['/graphql/'], isGraphqlProducts, undefined, graphql),
+      ...onApi('h1', `(h1) facets of the department ${department}`, () => [`/api/product/facets/?${new URLSearchParams({ category: department })}`], isFacets),
+      ...onApi('h2', `(h2) facets of the search "${SEARCH}"`, () => [`/api/product/facets/?${new URLSearchParams({ search: SEARCH })}`], isFacets),
+      ...onApi('h3', '(h3) the same as (h1), never cached (max_price varies above every price)', () => noOpMaxPrices().map((max) => `/api/product/facets/?${new URLSearchParams({ category: department, max_price: max })}`), isFacets),
+      ...onApi('h4', '(h4) the same as (h2), never cached (the letter case of the search varies)', () => caseVariants(SEARCH).map((q) => `/api/product/facets/?${new URLSearchParams({ search: q })}`), isFacets),
+      onBare('e', '(e) bare http + pg, same SQL as (a)', [bareList], { isBare: true }),
       ...(after ? [onBare('e2', `(e2) bare, page ${DEEP_PAGE} (keyset)`, [`${bareList}&after=${encodeURIComponent(after)}`])] : []),
       onBare('e3', '(e3) bare, (a) as an unnamed statement (planned every time)', [`${bareList}&unnamed=1`]),
+      onBare('e4', '(e4) bare detail, same statement and ids as (d)', params.detailIds.map((id) => `/products/${id}`), { isBare: true, shape: isObject }),
       ...onApi('f', '(f) API root GET /api/ (the stack, no database)', () => ['/api/'], (b) => typeof b === 'object' && b !== null),
     ];
+    // RSS of the API process(es), sampled while a measured round loads them.
+    const sampler = new RssSampler({ new: api.pid, ...(old ? { old: old.pid } : {}) });
+    const loaded = (sc: Scenario) => (sc.base === apiBase ? ['new'] : sc.base === oldBase ? ['old'] : []);
+    const meter = (sc: Scenario) => {
+      const stop = sampler.start(`${sc.name.split(' ')[0]}${sc.variant ? ` [${sc.variant}]` : ''}`, loaded(sc));
+      return () => {
+        stop();
+        return {};
+      };
+    };
     const watcher = await drainWatcher([url]);
     try {
-      measured.push(...(await measureAll(scenarios, { connections: CONNECTIONS, warmup: WARMUP, duration: DURATION, rounds: ROUNDS, drained: watcher.drained })));
+      measured.push(...(await measureAll(scenarios, { connections: CONNECTIONS, warmup: WARMUP, duration: DURATION, rounds: ROUNDS, drained: watcher.drained, meter })));
     } finally {
+      rss = sampler.stop();
       await watcher.close();
     }
   } finally {
@@ -365,11 +598,16 @@ async function main(): Promise<void> {
 
   const sql = opts['skip-pgbench'] ? undefined : pgbench(url, params);
   const current = measured.filter((m) => m.variant !== 'old');
-  const bareRow = current.find((m) => m.bare);
   const pg = await withClient(url, async (c) => firstRow((await c.query<{ server_version: string }>('show server_version')).rows, 'the server version').server_version);
   const now = new Date();
-  const summary = table(current, bareRow);
-  const comparison = baseline ? sideBySide(measured, bareRow) : undefined;
+  const summary = table(current);
+  const comparison = baseline ? sideBySide(measured) : undefined;
+  const checked = mixCheck
+    ? (Object.entries(mixCheck) as [SearchKind, MixCheck[SearchKind]][])
+        .map(([k, c]) => `${k} ${c.searches - c.empty - c.failed}/${c.searches}${c.failed ? ` (${c.failed} not 200)` : ''}`)
+        .join(', ')
+    : '-';
+  const memory = [describeRss(baseline ? 'this build (new)' : 'this build', rss?.get('new')), ...(baseline ? [describeRss(`${baseline.label} (old)`, rss?.get('old'))] : [])];
   const [loadAfter = 0] = loadavg();
   const machine = describeMachine();
   const md = [
@@ -384,10 +622,26 @@ async function main(): Promise<void> {
     `- Load: ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario in ${ROUNDS} interleaved rounds (req/s over all rounds, p50/p99 the median of the rounds); the server is one process (\`node dist/src/main.js\`, NODE_ENV=production, response validation off, LOG_LEVEL=warn, pool of 10); the bare baseline is one process with a \`pg.Pool\` of 10, sending (a) as the same named prepared statement as the API does ((e3): unnamed, as node-postgres sends a query by default).`,
     `- Filtered list: \`category=${params.category.slug}${params.minPrice ? `&min_price=${params.minPrice}&max_price=${params.maxPrice}` : ''}&in_stock=true&ordering=price\` (${params.category.matching.toLocaleString('en-US')} matching products); search \`${SEARCH}\` matches ${params.searchMatches.toLocaleString('en-US')} products.`,
     deepWalk.seconds ? `- Page ${DEEP_PAGE} was reached by following \`next\` ${DEEP_PAGE - 1} times (${deepWalk.seconds.toFixed(1)} s, one request at a time).` : '',
+    `- Search mix (c), bench/search-mix.ts: ${describeMix(mix).join(' ')} Sent once each before the load, the searches answering at least one product, per kind: ${checked}; full text finds nothing for ${typos.none} of the ${typos.typos} typos (the API then falls back to trigram similarity on names).`,
+    `- (g): POST /graphql/ \`products(filter: {category, min_price, max_price, in_stock: true}, ordering: PRICE, first: ${PAGE})\` selecting a REST list item's fields (its \`category { id }\` is resolved by the category loader, which REST does not need) and \`pageInfo { hasNextPage endCursor }\`; "of (a)": req/s as a share of (a)'s in this run.`,
+    `- (h1), (h2): \`GET /api/product/facets/?category=${department}\` (the department of (a)'s category) and \`?search=${SEARCH}\`. The API caches facets for 30 s per set of filters, so these two measure its cache; (h3) and (h4) ask for the same facets with a new cache key each time (${FACET_KEYS.toLocaleString('en-US')} keys in a cycle: \`max_price\` from ${noOpMaxPrices().at(-1)} to ${noOpMaxPrices()[0]}, above every price, or the search's letter case) and measure the counting itself.`,
+    '- vs bare: req/s as a share of (e)\'s, except (d): of (e4), the bare server running the API\'s detail statement (named, prepared) over the same ids and answering its row as JSON.',
     '',
     '## HTTP',
     '',
     summary,
+    '',
+    '## Memory',
+    '',
+    'Resident memory (VmRSS) of the API server process, sampled every 250 ms during the measured rounds of its scenarios (not warm-ups):',
+    '',
+    ...memory.map((m) => `- ${m}`),
+    '',
+    `## Targets (issue 17), at ${PRODUCTS.toLocaleString('en-US')} products`,
+    '',
+    'Computed from this build\'s rows above. The issue sets the search targets at 1,000,000 products, the others at both 100,000 and 1,000,000.',
+    '',
+    targets(current, rss?.get('new')),
     '',
     ...(baseline && comparison
       ? [
@@ -421,6 +675,7 @@ async function main(): Promise<void> {
   if (!opts['no-readme']) fillReadme(summary, now, machine);
   console.log(`\n${summary}\n`);
   if (baseline && comparison) console.log(`Side by side with ${baseline.label} (new/old above 1: the new build is faster):\n\n${comparison}\n`);
+  for (const m of memory) console.log(`RSS ${m}`);
   if (sql) for (const r of sql.results) console.log(`pgbench -M ${r.mode}: ${r.tps ? `${fmt(r.tps)} tps, ${fmt(r.latency, 2)} ms` : r.note}`);
   console.log(`\nWritten to ${shown(RESULTS)}`);
 }

@@ -65,6 +65,7 @@ import {
   type Scenario,
   scenarioParams,
   seedOrReuse,
+  serverNodeFlags,
   stopChild,
   waitFor,
   withClient,
@@ -343,7 +344,7 @@ interface Setup {
 async function startSetup(setup: Setup, databaseUrl: string, secret: string): Promise<void> {
   if (setup.unavailable) return;
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const child = spawn(process.execPath, [...serverNodeFlags(ROOT), 'dist/src/main.js'], {
     cwd: ROOT,
     env: { ...apiServerEnv({ port, databaseUrl, secret }), ...setup.env },
     stdio: ['ignore', 'inherit', 'inherit'],
