@@ -1,7 +1,11 @@
 /** Money as decimal strings on the wire and integer minor units in arithmetic; never a float. */
 
+const CANONICAL = /^(?:0|[1-9]\d*)\.\d\d$/;
+
 /** "19.9" → "19.90", "7" → "7.00". The input was pattern-checked by the contract. */
 export function normalizeMoney(amount: string): string {
+  // Already in the wire format (what PostgreSQL's numeric(12,2) gives): as it is.
+  if (CANONICAL.test(amount)) return amount;
   const [units = '', cents = ''] = amount.split('.');
   return `${BigInt(units).toString()}.${cents.padEnd(2, '0')}`;
 }
