@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { stringify } from 'yaml';
 import { DomainError } from '../shared/errors';
@@ -15,8 +15,11 @@ export const REDOC_PAGE = join(__dirname, '..', '..', __dirname.includes(join('d
  */
 export function docsRouter(spec: object, publicUrl?: string): Router {
   const router = express.Router();
-  const json = JSON.stringify(spec);
-  const yaml = stringify(spec);
+  // The documents and Swagger UI's page are built on their first request (a few MB that most
+  // processes never serve), then kept.
+  let json: string | undefined;
+  let yaml: string | undefined;
+  let swaggerPage: RequestHandler | undefined;
   // The pages run scripts and styles of their own; the API routes keep helmet's strict defaults.
   // Over plain http (a LAN address, a VM, nginx on port 80) without `upgrade-insecure-requests`.
   const docsCsp = pageCsp(
@@ -33,19 +36,20 @@ export function docsRouter(spec: object, publicUrl?: string): Router {
   );
 
   router.get('/openapi.json', (_req, res) => {
-    res.type('application/json').send(json);
+    res.type('application/json').send((json ??= JSON.stringify(spec)));
   });
   router.get('/openapi.yaml', (_req, res) => {
-    res.type('application/yaml').send(yaml);
+    res.type('application/yaml').send((yaml ??= stringify(spec)));
   });
   router.use(
     '/swagger',
     docsCsp,
     swaggerUi.serve,
-    swaggerUi.setup(spec, {
-      customSiteTitle: 'E-commerce Backend API: Swagger UI',
-      swaggerOptions: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: false },
-    }),
+    ((req, res, next) =>
+      (swaggerPage ??= swaggerUi.setup(spec, {
+        customSiteTitle: 'E-commerce Backend API: Swagger UI',
+        swaggerOptions: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: false },
+      }))(req, res, next)) as RequestHandler,
   );
   let redoc: string | undefined;
   router.get(['/redoc', '/redoc/'], docsCsp, (req, res) => {

@@ -177,7 +177,10 @@ describe('Dockerfile', () => {
     expect(healthchecks).toHaveLength(1);
     expect(args(firstOf(healthchecks))).toMatch(/CMD \["node", "-e", ".*fetch\(.*\/healthz/);
     expect(args(firstOf(healthchecks))).not.toMatch(/curl|wget/);
-    expect(dockerfile.getCMDs().map((c) => c.getJSONStrings().map((s) => s.getJSONValue()))).toEqual([['node', 'dist/src/main.js']]);
+    // The same command as `npm start`, heap flags included (docs/operations.md, "Memory").
+    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start;
+    expect(start).toMatch(/^node --max-semi-space-size=\d+ --heap-growing-percent=\d+ dist\/src\/main\.js$/);
+    expect(dockerfile.getCMDs().map((c) => c.getJSONStrings().map((s) => s.getJSONValue()))).toEqual([start.split(' ')]);
   });
 
   it('copies only files that exist and that .dockerignore lets into the build context', () => {
@@ -258,7 +261,8 @@ describe('heroku.yml and the registry images', () => {
   it('builds web and worker from the Dockerfile, migrates in the release phase, runs web and worker', () => {
     expect(heroku.build).toEqual({ docker: { web: 'Dockerfile', worker: 'Dockerfile' } });
     expect(heroku.release).toEqual({ image: 'web', command: ['node dist/src/cli/migrate.js'] });
-    expect(heroku.run).toEqual({ web: 'node dist/src/main.js', worker: 'node dist/src/worker.js' });
+    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start;
+    expect(heroku.run).toEqual({ web: start, worker: 'node dist/src/worker.js' });
   });
 
   it.each([

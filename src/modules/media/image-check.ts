@@ -3,7 +3,8 @@
  * or WebP image of bounded size, whole, and nothing else. Every refusal is a MediaErrors problem
  * naming `body.file`; nothing here stores anything.
  */
-import sharp from 'sharp';
+import type sharpModule from 'sharp';
+import { loadSharp } from './sharp';
 import type { MediaContentType } from './product-media.entity';
 import { MediaErrors } from './media.errors';
 
@@ -101,9 +102,9 @@ export async function checkImage(bytes: Buffer, limits: { maxBytes: number; maxP
   if (!sniffed) throw MediaErrors.unsupportedType();
   const end = imageEnd(sniffed, bytes);
   if (end === null) throw MediaErrors.truncated();
-  let meta: sharp.Metadata;
+  let meta: sharpModule.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await loadSharp()(bytes, { limitInputPixels: false }).metadata();
   } catch {
     throw MediaErrors.unsupportedType();
   }
@@ -115,7 +116,7 @@ export async function checkImage(bytes: Buffer, limits: { maxBytes: number; maxP
   if (MARKUP.test(bytes.toString('latin1'))) throw MediaErrors.polyglot('markup (HTML, script or PHP) inside the image');
   try {
     // A sink that decodes every pixel without holding the whole image in memory.
-    await sharp(bytes, { failOn: 'truncated', limitInputPixels: limits.maxPixels, sequentialRead: true }).stats();
+    await loadSharp()(bytes, { failOn: 'truncated', limitInputPixels: limits.maxPixels, sequentialRead: true }).stats();
   } catch {
     throw MediaErrors.truncated();
   }

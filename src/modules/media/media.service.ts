@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import sharp from 'sharp';
+import { loadSharp } from './sharp';
 import { refuseViolations } from '../../db/errors';
 import type { Listing, PagePicker } from '../../shared/paging';
 import type { Principal } from '../../shared/principal';
@@ -179,7 +179,7 @@ export class MediaService {
         variants = await Promise.all(
           (Object.keys(VARIANTS) as (keyof typeof VARIANTS)[]).map(async (name): Promise<[string, Buffer]> => [
             variantKey(found.storageKey, name),
-            await sharp(original, { limitInputPixels: this.settings.maxPixels })
+            await loadSharp()(original, { limitInputPixels: this.settings.maxPixels })
               .rotate()
               .resize(VARIANTS[name].size, VARIANTS[name].size, { fit: 'inside', withoutEnlargement: true })
               .webp({ quality: 82 })
