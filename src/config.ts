@@ -154,6 +154,8 @@ const schema = z.object({
   ACCOUNT_MAIL_WINDOW_SECONDS: int(1, 86_400).default(3600),
   CATALOG_IMPORT_MAX_BYTES: int(1024, 1_073_741_824).default(64 * 1024 * 1024),
   CATALOG_IMPORT_BATCH_ROWS: int(1, 10_000).default(1000),
+  // Candidates (12 bytes each) the search ranking cache keeps in total; 0 turns it off.
+  CATALOG_SEARCH_CACHE_SIZE: int(0, 100_000_000).default(2_000_000),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
   WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 100).default(4),
   WEBHOOK_DISABLE_AFTER_FAILURES: int(1, 100_000).default(50),
@@ -357,6 +359,14 @@ export interface Config {
     /** CATALOG_IMPORT_BATCH_ROWS: rows applied per transaction (each batch is all or nothing, with the progress). */
     batchRows: number;
   };
+  /** Search (docs/scaling.md, "Search ranking cache"). */
+  catalogSearch: {
+    /**
+     * CATALOG_SEARCH_CACHE_SIZE: candidates (product ids with their rank, 12 bytes each) the search
+     * ranking cache keeps in total, per process; 0 turns it off (every search ranked by SQL).
+     */
+    cacheSize: number;
+  };
   /** Product media uploads (docs/media.md). */
   media: {
     /** MEDIA_STORAGE's driver and its settings: `local` files under MEDIA_ROOT, or an S3 bucket. */
@@ -557,6 +567,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? e.NODE_ENV !== 'production',
     },
     catalogImport: { maxBytes: e.CATALOG_IMPORT_MAX_BYTES, batchRows: e.CATALOG_IMPORT_BATCH_ROWS },
+    catalogSearch: { cacheSize: e.CATALOG_SEARCH_CACHE_SIZE },
     media: {
       storage:
         e.MEDIA_STORAGE === 's3'

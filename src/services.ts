@@ -131,7 +131,7 @@ export function createServices(config: Config, jwtSecret: string, redis: Redis |
 
   // Catalog
   const catalogReader = new CatalogReader();
-  const details = new DiscoveryRepository(config.database.preparedStatements);
+  const details = new DiscoveryRepository(config.database.preparedStatements, { maxCandidates: config.catalogSearch.cacheSize });
   const categories = new CategoriesService(new CategoriesRepository());
   const products: ProductsService = new ProductsService(new ProductsRepository(), details, categories, accounts, events, {
     // Built below; called only once requests run.

@@ -3,7 +3,17 @@ import { executePrepared } from '../../db/prepared';
 import type { PageRequest } from '../../shared/paging';
 import type { TaxClass } from '../../shared/tax-classes';
 import type { Crumb } from './categories.repository';
-import { type DiscoveryFilters, facetQueries, type ProductRow, productCountQuery, productListQuery, type ScanOrdering } from './discovery.sql';
+import {
+  type DiscoveryFilters,
+  facetQueries,
+  type ProductRow,
+  productCountQuery,
+  productListQuery,
+  rankedRowsQuery,
+  type ScanOrdering,
+  searchCandidatesQuery,
+} from './discovery.sql';
+import { type CandidateRows, type RankedRows, type RankingSource, SearchRanking, type SearchRankingOptions } from './search-ranking';
 
 /** A variant as the product detail carries it (the same fields as the entity). */
 export interface VariantView {
@@ -64,14 +74,58 @@ const DETAIL_MANY = `${DETAIL_SQL} where p.id = any(?::int[])`;
  * The discovery read model's queries (the SQL is built by `discovery.sql.ts`). Statements whose
  * plan cannot depend on their values run as named prepared statements (src/db/prepared.ts).
  */
-export class DiscoveryRepository {
-  constructor(private readonly preparedStatements = true) {}
+export class DiscoveryRepository implements RankingSource {
+  /** The search ranking cache (src/modules/catalog/search-ranking.ts); absent when turned off. */
+  readonly ranking?: SearchRanking;
 
-  /** One page of list rows, in scan order (`reversed`: flip them). */
+  constructor(
+    private readonly preparedStatements = true,
+    /** CATALOG_SEARCH_CACHE_SIZE and the like; absent or 0 candidates: every search is ranked by SQL. */
+    ranking?: SearchRankingOptions,
+  ) {
+    if (ranking && ranking.maxCandidates > 0) this.ranking = new SearchRanking(this, ranking);
+  }
+
+  /**
+   * One page of list rows, in scan order (`reversed`: flip them). A public search's forward cursor
+   * pages by relevance come from the ranking cache when it can answer them exactly.
+   */
   async page(em: EntityManager, filters: DiscoveryFilters, ordering: ScanOrdering, page: PageRequest): Promise<{ rows: ProductRow[]; reversed: boolean }> {
+    if (
+      this.ranking &&
+      ordering === 'relevance' &&
+      filters.search !== undefined &&
+      filters.visibility.kind === 'public' &&
+      page.kind === 'cursor' &&
+      page.before === undefined &&
+      // A transaction may see its own uncommitted writes (and version): nothing to share.
+      !em.getTransactionContext()
+    ) {
+      const rows = await this.ranking.page(em, filters, page.size, page.after);
+      if (rows) return { rows, reversed: false };
+    }
     const built = productListQuery(filters, ordering, page);
     const rows = await executePrepared<ProductRow>(em, built.sql, built.params, this.preparedStatements && built.stablePlan === true);
     return { rows, reversed: built.reversed };
+  }
+
+  /**
+   * A search's top matches with the search version, in one snapshot (the ranking cache's misses).
+   * Not prepared: like the search's list query, its plan depends on the words.
+   */
+  async candidates(em: EntityManager, filters: DiscoveryFilters, limit: number): Promise<CandidateRows> {
+    const q = searchCandidatesQuery(filters, limit);
+    const rows = await executePrepared<{ version: string; id: number | null; rank: number | null }>(em, q.sql, q.params, false);
+    const found = rows[0]?.id === null ? [] : rows;
+    return { version: searchVersion(rows[0]?.version), ids: found.map((r) => r.id!), ranks: found.map((r) => r.rank!) };
+  }
+
+  /** Fresh list rows of cached candidates with the search version, in one snapshot (see `rankedRowsQuery`). */
+  async rows(em: EntityManager, filters: DiscoveryFilters, ids: Int32Array, limit: number): Promise<RankedRows> {
+    const q = rankedRowsQuery(filters, ids, limit);
+    const rows = await executePrepared<ProductRow & { version: string; ord: string | null }>(em, q.sql, q.params, this.preparedStatements && q.stablePlan === true);
+    const found = rows[0]?.ord === null ? [] : rows;
+    return { version: searchVersion(rows[0]?.version), rows: found.map(({ version: _version, ord, ...row }) => ({ ...row, ord: Number(ord) })) };
   }
 
   /** `exact`: a count of the matches; `estimate`: the planner's estimate (EXPLAIN, instant). */
@@ -120,4 +174,10 @@ export class DiscoveryRepository {
     if (!row) throw new Error(`product ${id} vanished after its write`);
     return row;
   }
+}
+
+/** `catalog_search_version.version` (a bigint, as text); its one row is the migration's. */
+function searchVersion(value: string | null | undefined): number {
+  if (value === null || value === undefined) throw new Error('catalog_search_version has no row');
+  return Number(value);
 }

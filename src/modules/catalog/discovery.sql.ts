@@ -213,6 +213,52 @@ export function productListQuery(f: DiscoveryFilters, ordering: ScanOrdering, pa
   return { sql, params: ps.values, reversed: ks.reversed, stablePlan };
 }
 
+/**
+ * A search's ranked candidates for the ranking cache (src/modules/catalog/search-ranking.ts): in one
+ * snapshot, the search version (`catalog_search_version`, bumped by triggers on every change that can
+ * change a search's matches or ranks) and the top `limit` matches `(id, rank)` by `rank desc, id desc`,
+ * with the rank expression and the text conditions of `productListQuery` and only the filters the
+ * cache keys on (category, brands, vendor; active products). Price and stock are left to
+ * `rankedRowsQuery`, which reads them fresh. One row with a null id when nothing matches (the
+ * version still comes back).
+ */
+export function searchCandidatesQuery(f: DiscoveryFilters, limit: number): BuiltQuery {
+  if (f.search === undefined || f.visibility.kind !== 'public') throw new Error('search candidates need a public search');
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`candidate limit must be a positive integer, not ${limit}`);
+  const ps = new Params();
+  const fixed: DiscoveryFilters = { visibility: f.visibility, category: f.category, brands: f.brands, vendorId: f.vendorId, search: f.search, fuzzy: f.fuzzy };
+  const head = fixed.category !== undefined ? SUBTREE(fixed.category, ps) + '\n' : '';
+  // The same text as productListQuery's: rank, then from, then conditions (parameter order).
+  const rank = fixed.fuzzy ? `word_similarity(${ps.add(fixed.search)}, p.name)` : 'ts_rank_cd(p.search_vector, q.query)';
+  const from = searchFrom(fixed, ps);
+  const where = conditions(fixed, ps);
+  if (fixed.category !== undefined) where.unshift('p.category_id in (select id from subtree)');
+  const sql =
+    `${head}select v.version, c.id, c.rank from (select version from catalog_search_version) v left join lateral (\n` +
+    `  select p.id, ${rank}::real as rank from ${from} where ${where.join(' and ')} order by rank desc, p.id desc limit ${limit}\n` +
+    `) c on true order by c.rank desc, c.id desc`;
+  return { sql, params: ps.values, reversed: false };
+}
+
+/**
+ * The list rows of some of a search's cached candidates (`ids`, in rank order), read fresh in one
+ * snapshot with the search version: the first `limit` of them that are still active and pass the
+ * filters the candidates leave out (price range, stock), each with its position in `ids` (`ord`,
+ * from 1). One row with null columns when none passes. The plan is a primary-key probe per id
+ * whatever the values, so it is a prepared statement's (`stablePlan`).
+ */
+export function rankedRowsQuery(f: DiscoveryFilters, ids: ArrayLike<number>, limit: number): BuiltQuery {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`row limit must be a positive integer, not ${limit}`);
+  const ps = new Params();
+  const idList = ps.add(`{${Array.prototype.join.call(ids, ',')}}`);
+  const where = ['p.id = u.id', ...conditions({ visibility: { kind: 'public' }, minPrice: f.minPrice, maxPrice: f.maxPrice, inStock: f.inStock }, ps)];
+  const sql =
+    `select v.version, r.* from (select version from catalog_search_version) v left join lateral (\n` +
+    `  select ${selectList()}, u.ord from unnest(${idList}::int[]) with ordinality u(id, ord) join products p on ${where.join(' and ')} order by u.ord limit ${ps.add(limit)}\n` +
+    `) r on true order by r.ord`;
+  return { sql, params: ps.values, reversed: false, stablePlan: true };
+}
+
 /** `from ... where ...` with every filter, for counts and facets. */
 function matching(f: DiscoveryFilters, ps: Params): { head: string; body: string } {
   const head = f.category !== undefined ? SUBTREE(f.category, ps) + '\n' : '';
