@@ -415,10 +415,27 @@ function notesWithList(r: Measured, rows: Measured[]): string {
   return [ratio === undefined ? '' : `${percent(ratio)} of (a)`, notesOf(r)].filter(Boolean).join('; ');
 }
 
+/** The server's CPU milliseconds per answered request over the measured rounds (from /proc), when metered. */
+function cpuPerRequest(r: Measured): number | undefined {
+  const cpu = r.usage?.cpu;
+  return cpu !== undefined && r.requests ? (cpu * 1000) / r.requests : undefined;
+}
+
+/** User + system CPU seconds a process has used (/proc/<pid>/stat, clock ticks of 1/100 s), or undefined. */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function table(rows: Measured[]): string {
-  const lines = ['| Scenario | req/s | p50 ms | p99 ms | vs bare | Notes |', '| --- | ---: | ---: | ---: | ---: | --- |'];
+  const lines = ['| Scenario | req/s | p50 ms | p99 ms | vs bare | server CPU ms/req | Notes |', '| --- | ---: | ---: | ---: | ---: | ---: | --- |'];
   for (const r of rows) {
-    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${vsBare(r, rows)} | ${notesWithList(r, rows)} |`);
+    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${vsBare(r, rows)} | ${fmt(cpuPerRequest(r), 3)} | ${notesWithList(r, rows)} |`);
   }
   return lines.join('\n');
 }
@@ -427,8 +444,8 @@ function table(rows: Measured[]): string {
 function sideBySide(rows: Measured[]): string {
   const bares = rows.filter((r) => r.bare);
   const lines = [
-    '| Scenario | new req/s | new p50 ms | new p99 ms | new vs bare | old req/s | old p50 ms | old p99 ms | new/old req/s | new/old per round | Notes |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| Scenario | new req/s | new p50 ms | new p99 ms | new vs bare | old req/s | old p50 ms | old p99 ms | new/old req/s | new/old per round | CPU ms/req new / old | Notes |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const old of rows.filter((r) => r.variant === 'old')) {
     const cur = rows.find((r) => r.variant === 'new' && r.key === old.key);
@@ -444,7 +461,7 @@ function sideBySide(rows: Measured[]): string {
     const [newNotes, oldNotes] = [notesWithList(cur, rows), notesWithList(old, rows)];
     const notes = [newNotes && `new: ${newNotes}`, oldNotes && `old: ${oldNotes}`].filter(Boolean).join('; ');
     lines.push(
-      `| ${old.name} | ${fmt(cur.rps)} | ${fmt(cur.p50)} | ${fmt(cur.p99)} | ${vsBare(cur, bares)} | ${fmt(old.rps)} | ${fmt(old.p50)} | ${fmt(old.p99)} | ${ratio} | ${perRound} | ${notes} |`,
+      `| ${old.name} | ${fmt(cur.rps)} | ${fmt(cur.p50)} | ${fmt(cur.p99)} | ${vsBare(cur, bares)} | ${fmt(old.rps)} | ${fmt(old.p50)} | ${fmt(old.p99)} | ${ratio} | ${perRound} | ${fmt(cpuPerRequest(cur), 3)} / ${fmt(cpuPerRequest(old), 3)} | ${notes} |`,
     );
   }
   return lines.join('\n');
@@ -578,11 +595,17 @@ async function main(): Promise<void> {
     // RSS of the API process(es), sampled while a measured round loads them.
     const sampler = new RssSampler({ new: api.pid, ...(old ? { old: old.pid } : {}) });
     const loaded = (sc: Scenario) => (sc.base === apiBase ? ['new'] : sc.base === oldBase ? ['old'] : []);
+    // CPU seconds of the server answering the scenario (the API build's or the bare one's process):
+    // per request, the cost of each server that the other work on a shared machine does not skew.
+    const serving = (sc: Scenario) => (sc.base === apiBase ? api : sc.base === oldBase ? old : sc.base === bareBase ? bare : undefined)?.pid;
     const meter = (sc: Scenario) => {
       const stop = sampler.start(`${sc.name.split(' ')[0]}${sc.variant ? ` [${sc.variant}]` : ''}`, loaded(sc));
-      return () => {
+      const pid = serving(sc);
+      const before = pid === undefined ? undefined : cpuSecondsOf(pid);
+      return (): Record<string, number> => {
         stop();
-        return {};
+        const after = pid === undefined ? undefined : cpuSecondsOf(pid);
+        return before !== undefined && after !== undefined ? { cpu: after - before } : {};
       };
     };
     const watcher = await drainWatcher([url]);
