@@ -1,5 +1,6 @@
 import {
   type ASTVisitor,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   getNamedType,
@@ -10,6 +11,7 @@ import {
   isObjectType,
   isInterfaceType,
   Kind,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type GraphQLCompositeType,
   type ValidationContext,
@@ -42,11 +44,13 @@ function rejection(code: string, message: string, limit: number, actual: number)
 const isIntrospection = (node: FieldNode) => node.name.value.startsWith('__');
 
 /** The fragments of the document by name. */
-function fragmentsOf(context: ValidationContext): Map<string, FragmentDefinitionNode> {
+function fragmentsIn(document: DocumentNode): Map<string, FragmentDefinitionNode> {
   const map = new Map<string, FragmentDefinitionNode>();
-  for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) map.set(def.name.value, def);
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) map.set(def.name.value, def);
   return map;
 }
+
+const fragmentsOf = (context: ValidationContext) => fragmentsIn(context.getDocument());
 
 /** The fields of a selection set, fragments expanded (a fragment cycle is another rule's error). */
 function fieldsOf(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string> = new Set()): FieldNode[] {
@@ -139,21 +143,46 @@ function maxAliasesRule(max: number): ValidationRule {
   };
 }
 
+/** The operation's refusal when its estimated cost exceeds `max`, else undefined. */
+function costRefusal(schema: GraphQLSchema, op: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>, max: number, variables: Variables) {
+  const root = op.operation === 'mutation' ? schema.getMutationType() : op.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  if (!root) return undefined;
+  const cost = costOf(schema, root, op.selectionSet, fragments, max, variables);
+  return cost > max ? rejection('QUERY_TOO_COMPLEX', `The query's estimated cost exceeds ${max}; ask for fewer or smaller lists.`, max, cost) : undefined;
+}
+
 /** Rejects operations whose estimated cost exceeds `max` (page sizes from `variables` when given). */
 function maxCostRule(max: number, variables?: Variables): ValidationRule {
   return (context): ASTVisitor => ({
     OperationDefinition(op) {
-      const schema = context.getSchema();
-      const root = op.operation === 'mutation' ? schema.getMutationType() : op.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
-      if (!root) return;
-      const cost = costOf(schema, root, op.selectionSet, fragmentsOf(context), max, variables);
-      if (cost > max) {
-        context.reportError(rejection('QUERY_TOO_COMPLEX', `The query's estimated cost exceeds ${max}; ask for fewer or smaller lists.`, max, cost));
-      }
+      const refusal = costRefusal(context.getSchema(), op, fragmentsOf(context), max, variables);
+      if (refusal) context.reportError(refusal);
     },
   });
 }
 
+/**
+ * The limits that depend on the document alone (depth, aliases), as validation rules: their
+ * answer can be kept with the document's validation (src/graphql/server.ts).
+ */
+export function documentLimitRules(limits: QueryLimits = DEFAULT_LIMITS): ValidationRule[] {
+  return [maxDepthRule(limits.maxDepth), maxAliasesRule(limits.maxAliases)];
+}
+
+/**
+ * The cost limit, which depends on the request's variables as well (list sizes given by
+ * variables count at their values): checked for each request, outside the cached validation. The
+ * same refusal as the cost rule of `limitRules`, one per operation over the limit.
+ */
+export function costRefusals(schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits = DEFAULT_LIMITS, variables?: Variables): GraphQLError[] {
+  const fragments = fragmentsIn(document);
+  return document.definitions.flatMap((def) => {
+    const refusal = def.kind === Kind.OPERATION_DEFINITION ? costRefusal(schema, def, fragments, limits.maxCost, variables) : undefined;
+    return refusal ? [refusal] : [];
+  });
+}
+
+/** Every limit as validation rules, the cost at `variables`. */
 export function limitRules(limits: QueryLimits = DEFAULT_LIMITS, variables?: Variables): ValidationRule[] {
-  return [maxDepthRule(limits.maxDepth), maxAliasesRule(limits.maxAliases), maxCostRule(limits.maxCost, variables)];
+  return [...documentLimitRules(limits), maxCostRule(limits.maxCost, variables)];
 }

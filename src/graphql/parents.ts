@@ -13,7 +13,8 @@ export type ProductParent = Omit<Schemas['ProductSummary'], 'image'> &
 export type VariantParent = Schemas['Variant'];
 export type CartVariantParent = Schemas['CartItem']['variant'];
 export type WishlistItemParent = Schemas['WishlistItem'];
-export type CategoryParent = Schemas['Category'];
+/** A product's category, or only its id when that is all the query selects (Product.category). */
+export type CategoryParent = Schemas['Category'] | Pick<Schemas['Category'], 'id'>;
 export type ReviewParent = Schemas['Review'];
 export type OrderParent = Schemas['Order'];
 export type OrderSummaryParent = Schemas['OrderSummary'];

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import express, { type Router } from 'express';
-import { getOperationAST } from 'graphql';
+import { type DocumentNode, getOperationAST, type GraphQLError } from 'graphql';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { typeDefs } from '../../generated/graphql-schema';
@@ -12,7 +12,7 @@ import type { Services } from '../services';
 import { createContext, type GraphQLContext } from './context';
 import { maskError } from './errors';
 import { useNoNulCharacters } from './input-guard';
-import { DEFAULT_LIMITS, limitRules, type QueryLimits } from './limits';
+import { costRefusals, DEFAULT_LIMITS, documentLimitRules, type QueryLimits } from './limits';
 import { useReplicaReads } from './replica-reads';
 import { resolvers } from './resolvers';
 import type { ReadRouting } from '../http/read-routing';
@@ -61,13 +61,30 @@ function useMetricsLabel(): Plugin {
   };
 }
 
-/** The limits as validation rules: an operation over them is refused before anything runs. */
+/**
+ * The limits, checked while validating: an operation over them is refused before anything runs.
+ * The validation of a document (graphql's rules, the document's limits and the plugins' rules,
+ * the same for every request) is kept with the parsed document, which the parser cache shares
+ * between requests: a client repeating its operations has each validated once. The cost counts
+ * list sizes given by variables at their values, so it is checked for each request, after.
+ */
 function useLimits(limits: QueryLimits): Plugin {
+  const rules = documentLimitRules(limits);
+  const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
   return {
-    onValidate({ addValidationRule, context }) {
-      // The cost counts list sizes given by variables at their values (validation itself has no variables).
+    onValidate({ addValidationRule, setValidationFn, validateFn, context }) {
+      for (const rule of rules) addValidationRule(rule);
       const variables = (context as { params?: { variables?: Record<string, unknown> | null } }).params?.variables;
-      for (const rule of limitRules(limits, variables)) addValidationRule(rule);
+      setValidationFn((schema, document, allRules, typeInfo, options) => {
+        let errors = validated.get(document);
+        if (errors === undefined) {
+          const found: readonly GraphQLError[] = validateFn(schema, document, allRules, typeInfo, options);
+          validated.set(document, found);
+          errors = found;
+        }
+        const refusals = costRefusals(schema, document, limits, variables);
+        return refusals.length ? [...errors, ...refusals] : errors;
+      });
     },
   };
 }
@@ -92,7 +109,8 @@ export function graphqlRouter({ config, orm, services, logger, limits = DEFAULT_
     // U+0000 in variables or literals is refused like REST's (src/http/input-guard.ts), before the limits.
     // The operation's label only when metrics are kept or traces taken: otherwise nothing would read it.
     plugins: [...(metricsExposed(config.metrics) || config.tracing.enabled ? [useMetricsLabel()] : []), useNoNulCharacters(), useLimits(limits), ...(readRouting ? [useReplicaReads(readRouting)] : [])],
-    // Parsed documents are cached; validation is not: the cost depends on each request's variables.
+    // Parsed documents are cached; validation is kept by useLimits, which checks the cost (it
+    // depends on each request's variables) apart.
     parserAndValidationCache: { validationCache: false },
     context: async ({ req }) => {
       // One unit of work per request, like REST's RequestContext.

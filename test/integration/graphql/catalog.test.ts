@@ -285,3 +285,53 @@ describe('no N+1', () => {
     expect(large.statements.length).toBe(small.statements.length);
   });
 });
+
+describe('category { id }', () => {
+  const page = (category: string, fragments = '') =>
+    `query($filter: ProductFilter) { products(filter: $filter, first: 20) { edges { node { id ${category} } } } } ${fragments}`;
+
+  async function answer(category: string, fragments?: string) {
+    const { result, statements } = await countStatements(app, () => gql(app, page(category, fragments), { filter: { category: String(root.id) } }));
+    expect(result.errors).toBeUndefined();
+    const nodes = result.data.products.edges.map((e: { node: Record<string, unknown> }) => e.node);
+    return { nodes, statements: statements.length };
+  }
+
+  it("is answered from the product's row, with no statement; any other field still reads the category", async () => {
+    const rest = (await app.api.GET('/api/product/', { params: { query: { category: String(root.id), page_size: 20 } } })).data!.results;
+    const categoryOf = new Map(rest.map((r) => [r.id, r.category]));
+    const none = await answer('');
+    expect(none.nodes.map((n: { id: number }) => n.id)).toEqual(rest.map((r) => r.id));
+
+    for (const [selection, fragments] of [
+      ['category { id }', ''],
+      ['category { __typename id }', ''],
+      ['category { key: id }', ''],
+      ['category { ... on Category { id } }', ''],
+      ['category { ...c }', 'fragment c on Category { id }'],
+    ] as const) {
+      const { nodes, statements } = await answer(selection, fragments);
+      expect(statements).toBe(none.statements);
+      for (const n of nodes as { id: number; category: { id?: number; key?: number; __typename?: string } }[]) {
+        expect(n.category.id ?? n.category.key).toBe(categoryOf.get(n.id));
+        if (selection.includes('__typename')) expect(n.category.__typename).toBe('Category');
+      }
+    }
+
+    const slugs = new Map([
+      [root.id, root.slug],
+      ...(await Promise.all([child, other].map(async (id) => [id, (await app.api.GET('/api/category/{id}/', { params: { path: { id } } })).data!.slug] as const))),
+    ]);
+    for (const [selection, fragments] of [
+      ['category { id slug }', ''],
+      ['category { id ...s }', 'fragment s on Category { slug }'],
+      ['category { id } category { slug }', ''],
+    ] as const) {
+      const { nodes, statements } = await answer(selection, fragments);
+      expect(statements).toBe(none.statements + 1);
+      for (const n of nodes as { id: number; category: { id: number; slug: string } }[]) {
+        expect(n.category).toEqual({ id: categoryOf.get(n.id), slug: slugs.get(categoryOf.get(n.id)!) });
+      }
+    }
+  });
+});

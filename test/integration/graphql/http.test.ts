@@ -57,6 +57,19 @@ describe('limits: refused while validating, before anything runs', () => {
     const q = `query($n: Int) { products(first: $n) { ${page} } }`;
     expect((await gql(app, q, { n: 10 })).errors).toBeUndefined();
     await refused(q, 'QUERY_TOO_COMPLEX', { n: 100 });
+    // The document's validation is kept between requests; the cost is each request's own.
+    expect((await gql(app, q, { n: 10 })).errors).toBeUndefined();
+    await refused(q, 'QUERY_TOO_COMPLEX', { n: 100 });
+  });
+
+  it('keeps a refusal of one request from the next with the same document', async () => {
+    const q = 'query($f: ProductFilter) { products(filter: $f, first: 1) { edges { node { id } } } }';
+    const nul = await gql(app, q, { f: { search: 'a\u0000b' } });
+    expect(codes(nul)).toEqual(['VALIDATION_ERROR']);
+    expect((await gql(app, q, { f: { search: 'ab' } })).errors).toBeUndefined();
+    // A document refused by validation stays refused, whatever the variables.
+    const deep = `query($n: Int) { products(first: $n) { edges { node { id reviews(first: 20) { id user { username } } } } } categoryTree { ${'children { '.repeat(7)}id${' }'.repeat(7)} } }`;
+    for (const n of [1, 100, 1]) expect(codes(await gql(app, deep, { n }))).toEqual(n === 100 ? ['QUERY_TOO_DEEP', 'QUERY_TOO_COMPLEX'] : ['QUERY_TOO_DEEP']);
   });
 
   it('introspection is not counted and stays available (the SDL is public)', async () => {
