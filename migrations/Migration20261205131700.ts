@@ -24,12 +24,25 @@ import { Migration } from '@mikro-orm/migrations';
  * transaction takes: catalog writers (an import batch, a product edit) do not queue behind each
  * other's whole transactions, and cannot deadlock on it.
  *
+ * The epoch: a uuid drawn when the row is created. The version alone can go backwards (this
+ * migration run down and up, a backup restored, a point-in-time recovery) and climb back to a number
+ * a process cached candidates at, for other data; a process trusts its candidates only for the same
+ * (epoch, version), and ranks again on another epoch.
+ *
+ * Triggers do not fire with `session_replication_role = replica`: rows applied by a logical
+ * replication subscriber, or loaded by `pg_restore --disable-triggers`, bump nothing. After such a
+ * load, bump the version by hand (`update catalog_search_version set version = version + 1`).
+ *
+ * Isolation: the bump updates the one row, so a catalog writer running REPEATABLE READ or
+ * SERIALIZABLE fails at COMMIT with a serialization failure (40001) when another catalog transaction
+ * committed after its snapshot was taken; catalog writers run READ COMMITTED (docs/scaling.md).
+ *
  * Not mapped by the ORM (like `search_vector` and the trigger functions of the other migrations).
  */
 export class Migration20261205131700 extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`create table "catalog_search_version" ("id" int primary key check ("id" = 1), "version" bigint not null default 0);`);
+    this.addSql(`create table "catalog_search_version" ("id" int primary key check ("id" = 1), "version" bigint not null default 0, "epoch" uuid not null default gen_random_uuid());`);
     this.addSql(`insert into "catalog_search_version" ("id", "version") values (1, 0);`);
     // Statistics from the start: never analyzed, the table is estimated at a couple of thousand rows,
     // which the searches' statements multiply into costs that turn JIT on (~10 ms each at 1M products).

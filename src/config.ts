@@ -154,8 +154,11 @@ const schema = z.object({
   ACCOUNT_MAIL_WINDOW_SECONDS: int(1, 86_400).default(3600),
   CATALOG_IMPORT_MAX_BYTES: int(1024, 1_073_741_824).default(64 * 1024 * 1024),
   CATALOG_IMPORT_BATCH_ROWS: int(1, 10_000).default(1000),
-  // Candidates (12 bytes each) the search ranking cache keeps in total; 0 turns it off.
-  CATALOG_SEARCH_CACHE_SIZE: int(0, 100_000_000).default(2_000_000),
+  // Candidates (12 bytes each, plus each search's key and overhead) the search ranking cache keeps in
+  // total; 0 turns it off. Below 1,021 it could never hold one search's 1,000 candidates.
+  CATALOG_SEARCH_CACHE_SIZE: int(0, 100_000_000)
+    .refine((v) => v === 0 || v >= 1021, 'must be 0 (off) or at least 1021 (one search: 1,000 candidates, its key and overhead)')
+    .default(2_000_000),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
   WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 100).default(4),
   WEBHOOK_DISABLE_AFTER_FAILURES: int(1, 100_000).default(50),
@@ -363,7 +366,9 @@ export interface Config {
   catalogSearch: {
     /**
      * CATALOG_SEARCH_CACHE_SIZE: candidates (product ids with their rank, 12 bytes each) the search
-     * ranking cache keeps in total, per process; 0 turns it off (every search ranked by SQL).
+     * ranking cache keeps in total, per process, each search also counting its key and a fixed
+     * overhead in the same units; 0 turns it off (every search ranked by SQL), else at least 1,021
+     * (one full search).
      */
     cacheSize: number;
   };

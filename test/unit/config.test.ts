@@ -148,6 +148,14 @@ describe('database limits', () => {
     expect(() => loadConfig({ DATABASE_READ_POOL_MAX: '-1' })).toThrow(/DATABASE_READ_POOL_MAX/);
   });
 
+  it('sizes the search ranking cache: off at 0, else room for one search at least', () => {
+    expect(loadConfig({}).catalogSearch).toEqual({ cacheSize: 2_000_000 });
+    expect(loadConfig({ CATALOG_SEARCH_CACHE_SIZE: '0' }).catalogSearch).toEqual({ cacheSize: 0 });
+    expect(loadConfig({ CATALOG_SEARCH_CACHE_SIZE: '1021' }).catalogSearch).toEqual({ cacheSize: 1021 });
+    expect(() => loadConfig({ CATALOG_SEARCH_CACHE_SIZE: '1000' })).toThrow(/CATALOG_SEARCH_CACHE_SIZE: must be 0 \(off\) or at least 1021/);
+    expect(() => loadConfig({ CATALOG_SEARCH_CACHE_SIZE: '-1' })).toThrow(/CATALOG_SEARCH_CACHE_SIZE/);
+  });
+
   it('DATABASE_POOLER: none by default, pgbouncer for a pooler in transaction mode, nothing else', () => {
     expect(loadConfig({}).database.pooler).toBe('none');
     expect(loadConfig({ DATABASE_POOLER: 'pgbouncer' }).database.pooler).toBe('pgbouncer');

@@ -16,8 +16,9 @@ interface Item {
 const em = {} as EntityManager;
 const SEARCH: DiscoveryFilters = { visibility: { kind: 'public' }, search: 'wireless' };
 
-/** A catalog the source reads; `version` is what both statements report (`rowsVersion` overrides the rows'). */
+/** A catalog the source reads; `epoch` and `version` are what both statements report (`rowsVersion` overrides the rows'). */
 class FakeSource implements RankingSource {
+  epoch = 'a';
   version = 1;
   rowsVersion: number | undefined;
   candidateCalls = 0;
@@ -36,7 +37,7 @@ class FakeSource implements RankingSource {
     this.candidateCalls++;
     if (this.gate) await this.gate;
     const top = [...this.items].sort((a, b) => b.rank - a.rank || b.id - a.id).slice(0, limit);
-    return { version: this.version, ids: top.map((i) => i.id), ranks: top.map((i) => i.rank) };
+    return { epoch: this.epoch, version: this.version, ids: top.map((i) => i.id), ranks: top.map((i) => i.rank) };
   }
 
   async rows(_em: EntityManager, f: DiscoveryFilters, ids: Int32Array, limit: number): Promise<RankedRows> {
@@ -46,7 +47,7 @@ class FakeSource implements RankingSource {
       const item = this.items.find((x) => x.id === id);
       if (item && (!f.inStock || item.inStock) && rows.length < limit) rows.push({ id, ord: i + 1 } as ProductRow & { ord: number });
     });
-    return { version: this.rowsVersion ?? this.version, rows };
+    return { epoch: this.epoch, version: this.rowsVersion ?? this.version, rows };
   }
 }
 
@@ -104,15 +105,26 @@ describe('SearchRanking', () => {
     expect(kept).toEqual({ ids: exact.ordered(SEARCH).map((i) => i.id), fallbacks: 0 });
   });
 
-  it('reads more ids in growing batches when the fresh filters drop rows', async () => {
-    // Only the 10 lowest ranked are in stock.
-    const items = catalog().map((i) => ({ ...i, rank: 1 - i.id / 100, inStock: i.id > 20 }));
+  it('reads a page in two statements at most: twice the rows wanted, then every remaining candidate', async () => {
+    // The lowest ids rank first; only the 5 lowest ranked are in stock.
+    const items = catalog().map((i) => ({ ...i, rank: 1 - i.id / 100, inStock: i.id > 25 }));
     const source = new FakeSource(items);
     const ranking = new SearchRanking(source, { maxCandidates: 1000 });
-    const rows = await ranking.page(em, { ...SEARCH, inStock: true }, 2, undefined);
-    expect(rows!.map((r) => r.id)).toEqual(source.ordered({ ...SEARCH, inStock: true }).slice(0, 3).map((i) => i.id));
-    expect(source.rowCalls.length).toBeGreaterThan(1);
-    expect(source.rowCalls[1]).toBeGreaterThan(source.rowCalls[0]!);
+    const inStock = { ...SEARCH, inStock: true };
+    const rows = await ranking.page(em, inStock, 2, undefined);
+    expect(rows!.map((r) => r.id)).toEqual(source.ordered(inStock).slice(0, 3).map((i) => i.id));
+    expect(source.rowCalls).toEqual([6, 24]);
+    // Enough in the first batch: one statement. Without fresh filters: the rows wanted, no more.
+    source.rowCalls = [];
+    await ranking.page(em, { ...SEARCH, inStock: false }, 2, undefined);
+    await ranking.page(em, SEARCH, 2, undefined);
+    expect(source.rowCalls).toEqual([6, 3]);
+    // Short after both, with candidates left that were not kept: SQL, after the same two statements.
+    const few = new SearchRanking(source, { maxCandidates: 1000, limit: 12 });
+    source.rowCalls = [];
+    expect(await few.page(em, inStock, 2, undefined)).toBeUndefined();
+    expect(source.rowCalls).toEqual([6, 6]);
+    expect(few.stats.fallbacks).toBe(1);
   });
 
   it('shares one computation between concurrent misses of a search', async () => {
@@ -145,21 +157,42 @@ describe('SearchRanking', () => {
     expect(source.candidateCalls).toBe(2);
   });
 
+  it('recomputes on another epoch, even at an older version (the counter restored or recreated)', async () => {
+    const source = new FakeSource(catalog());
+    const ranking = new SearchRanking(source, { maxCandidates: 1000 });
+    source.version = 7;
+    await ranking.page(em, SEARCH, 5, undefined);
+    // Restored: another epoch, a version that climbed back to the entry's, and other data.
+    source.epoch = 'b';
+    source.items.push({ id: 99, rank: 0.9, inStock: true });
+    const rows = await ranking.page(em, SEARCH, 5, undefined);
+    expect(rows![0]!.id).toBe(99);
+    expect(source.candidateCalls).toBe(2);
+    // And a version below the entry's in the other epoch is not a lagging replica either.
+    source.epoch = 'c';
+    source.version = 2;
+    source.items.push({ id: 100, rank: 0.95, inStock: true });
+    expect((await ranking.page(em, SEARCH, 5, undefined))![0]!.id).toBe(100);
+    expect(source.candidateCalls).toBe(3);
+    expect(ranking.stats.fallbacks).toBe(0);
+  });
+
   it('gives the cached ranks as the rows’ rank (the cursor keys)', async () => {
     const source = new FakeSource(catalog());
     const rows = await new SearchRanking(source, { maxCandidates: 1000 }).page(em, SEARCH, 4, [0.5, 20]);
     expect(rows!.map((r) => [r.rank, r.id])).toEqual(source.ordered(SEARCH).filter((i) => i.rank < 0.5 || i.id < 20).slice(0, 5).map((i) => [i.rank, i.id]));
   });
 
-  it('keeps at most maxCandidates in total, least recently used out first', async () => {
+  it('keeps at most maxCandidates in total, the keys and each entry’s overhead counted, least recently used out first', async () => {
     const source = new FakeSource(catalog());
-    const ranking = new SearchRanking(source, { maxCandidates: 70 });
+    // 30 ids + 16 + 5 for the key (26 to 30 characters): 51 each, two fit in 110, three do not.
+    const ranking = new SearchRanking(source, { maxCandidates: 110 });
     const search = (text: string) => ranking.page(em, { ...SEARCH, search: text }, 3, undefined);
     await search('a');
     await search('b');
     await search('a');
     expect(source.candidateCalls).toBe(2);
-    // 31 each (30 ids + 1): a third search evicts the least recently used, b.
+    // A third search evicts the least recently used, b.
     await search('c');
     await search('a');
     expect(source.candidateCalls).toBe(3);

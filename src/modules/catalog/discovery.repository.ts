@@ -13,7 +13,7 @@ import {
   type ScanOrdering,
   searchCandidatesQuery,
 } from './discovery.sql';
-import { type CandidateRows, type RankedRows, type RankingSource, SearchRanking, type SearchRankingOptions } from './search-ranking';
+import { type CandidateRows, type RankedRows, type RankingSource, SearchRanking, type SearchRankingOptions, type SearchVersion } from './search-ranking';
 
 /** A variant as the product detail carries it (the same fields as the entity). */
 export interface VariantView {
@@ -101,7 +101,18 @@ export class DiscoveryRepository implements RankingSource {
       // A transaction may see its own uncommitted writes (and version): nothing to share.
       !em.getTransactionContext()
     ) {
-      const rows = await this.ranking.page(em, filters, page.size, page.after);
+      // The cache is an optimisation: a failure or timeout of its statements (the ranking's or the
+      // rows') answers the page by the SQL below, whose own errors are the request's.
+      const rows = await this.ranking.page(em, filters, page.size, page.after).catch((err: unknown) => {
+        const stats = this.ranking!.stats;
+        // The first failure of a process is logged (later ones are only counted): a cache that
+        // keeps failing (a schema behind the code...) must not go unnoticed behind the fallback.
+        if (stats.errors++ === 0) {
+          process.emitWarning(`the search ranking cache failed; searches it cannot answer are answered by SQL (${err instanceof Error ? err.message : String(err)})`, { code: 'SEARCH_RANKING_CACHE' });
+        }
+        stats.fallbacks++;
+        return undefined;
+      });
       if (rows) return { rows, reversed: false };
     }
     const built = productListQuery(filters, ordering, page);
@@ -115,17 +126,17 @@ export class DiscoveryRepository implements RankingSource {
    */
   async candidates(em: EntityManager, filters: DiscoveryFilters, limit: number): Promise<CandidateRows> {
     const q = searchCandidatesQuery(filters, limit);
-    const rows = await executePrepared<{ version: string; id: number | null; rank: number | null }>(em, q.sql, q.params, false);
+    const rows = await executePrepared<{ epoch: string; version: string; id: number | null; rank: number | null }>(em, q.sql, q.params, false);
     const found = rows[0]?.id === null ? [] : rows;
-    return { version: searchVersion(rows[0]?.version), ids: found.map((r) => r.id!), ranks: found.map((r) => r.rank!) };
+    return { ...searchVersion(rows[0]), ids: found.map((r) => r.id!), ranks: found.map((r) => r.rank!) };
   }
 
   /** Fresh list rows of cached candidates with the search version, in one snapshot (see `rankedRowsQuery`). */
   async rows(em: EntityManager, filters: DiscoveryFilters, ids: Int32Array, limit: number): Promise<RankedRows> {
     const q = rankedRowsQuery(filters, ids, limit);
-    const rows = await executePrepared<ProductRow & { version: string; ord: string | null }>(em, q.sql, q.params, this.preparedStatements && q.stablePlan === true);
+    const rows = await executePrepared<ProductRow & { epoch: string; version: string; ord: string | null }>(em, q.sql, q.params, this.preparedStatements && q.stablePlan === true);
     const found = rows[0]?.ord === null ? [] : rows;
-    return { version: searchVersion(rows[0]?.version), rows: found.map(({ version: _version, ord, ...row }) => ({ ...row, ord: Number(ord) })) };
+    return { ...searchVersion(rows[0]), rows: found.map(({ epoch: _epoch, version: _version, ord, ...row }) => ({ ...row, ord: Number(ord) })) };
   }
 
   /** `exact`: a count of the matches; `estimate`: the planner's estimate (EXPLAIN, instant). */
@@ -176,8 +187,8 @@ export class DiscoveryRepository implements RankingSource {
   }
 }
 
-/** `catalog_search_version.version` (a bigint, as text); its one row is the migration's. */
-function searchVersion(value: string | null | undefined): number {
-  if (value === null || value === undefined) throw new Error('catalog_search_version has no row');
-  return Number(value);
+/** `catalog_search_version`'s epoch and version (a bigint, as text); its one row is the migration's. */
+function searchVersion(row: { epoch: string; version: string } | undefined): SearchVersion {
+  if (!row || row.version === null || row.epoch === null) throw new Error('catalog_search_version has no row');
+  return { epoch: row.epoch, version: Number(row.version) };
 }

@@ -215,8 +215,8 @@ export function productListQuery(f: DiscoveryFilters, ordering: ScanOrdering, pa
 
 /**
  * A search's ranked candidates for the ranking cache (src/modules/catalog/search-ranking.ts): in one
- * snapshot, the search version (`catalog_search_version`, bumped by triggers on every change that can
- * change a search's matches or ranks) and the top `limit` matches `(id, rank)` by `rank desc, id desc`,
+ * snapshot, the search version and its epoch (`catalog_search_version`, bumped by triggers on every
+ * change that can change a search's matches or ranks) and the top `limit` matches `(id, rank)` by `rank desc, id desc`,
  * with the rank expression and the text conditions of `productListQuery` and only the filters the
  * cache keys on (category, brands, vendor; active products). Price and stock are left to
  * `rankedRowsQuery`, which reads them fresh. One row with a null id when nothing matches (the
@@ -234,7 +234,7 @@ export function searchCandidatesQuery(f: DiscoveryFilters, limit: number): Built
   const where = conditions(fixed, ps);
   if (fixed.category !== undefined) where.unshift('p.category_id in (select id from subtree)');
   const sql =
-    `${head}select v.version, c.id, c.rank from (select version from catalog_search_version) v left join lateral (\n` +
+    `${head}select v.epoch, v.version, c.id, c.rank from (select epoch, version from catalog_search_version) v left join lateral (\n` +
     `  select p.id, ${rank}::real as rank from ${from} where ${where.join(' and ')} order by rank desc, p.id desc limit ${limit}\n` +
     `) c on true order by c.rank desc, c.id desc`;
   return { sql, params: ps.values, reversed: false };
@@ -242,7 +242,7 @@ export function searchCandidatesQuery(f: DiscoveryFilters, limit: number): Built
 
 /**
  * The list rows of some of a search's cached candidates (`ids`, in rank order), read fresh in one
- * snapshot with the search version: the first `limit` of them that are still active and pass the
+ * snapshot with the search version and its epoch: the first `limit` of them that are still active and pass the
  * filters the candidates leave out (price range, stock), each with its position in `ids` (`ord`,
  * from 1). One row with null columns when none passes. The plan is a primary-key probe per id
  * whatever the values, so it is a prepared statement's (`stablePlan`).
@@ -253,7 +253,7 @@ export function rankedRowsQuery(f: DiscoveryFilters, ids: ArrayLike<number>, lim
   const idList = ps.add(`{${Array.prototype.join.call(ids, ',')}}`);
   const where = ['p.id = u.id', ...conditions({ visibility: { kind: 'public' }, minPrice: f.minPrice, maxPrice: f.maxPrice, inStock: f.inStock }, ps)];
   const sql =
-    `select v.version, r.* from (select version from catalog_search_version) v left join lateral (\n` +
+    `select v.epoch, v.version, r.* from (select epoch, version from catalog_search_version) v left join lateral (\n` +
     `  select ${selectList()}, u.ord from unnest(${idList}::int[]) with ordinality u(id, ord) join products p on ${where.join(' and ')} order by u.ord limit ${ps.add(limit)}\n` +
     `) r on true order by r.ord`;
   return { sql, params: ps.values, reversed: false, stablePlan: true };

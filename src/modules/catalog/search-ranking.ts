@@ -15,28 +15,39 @@ import type { DiscoveryFilters, ProductRow } from './discovery.sql';
  *   which are always read fresh: an order placed changes neither the entry nor its validity.
  * - **Fresh at once.** `catalog_search_version` (Migration20261205131700) is bumped as part of the
  *   commit of every change that can change a search's matches or ranks. Each page reads it in
- *   the snapshot of its rows: the same version as the entry's means the candidates are exactly what
- *   the SQL would rank now; a newer one recomputes the entry; an older one (a replica behind the
- *   server that computed the entry) answers that page by SQL and keeps the entry.
- * - **Exact past the candidates.** A page that needs candidates beyond the `limit` kept (or a
- *   cursor past them) is answered by SQL (`undefined`: the caller's path).
- * - **Bounded.** An LRU by candidate count (CATALOG_SEARCH_CACHE_SIZE, 12 bytes each) and entries;
- *   concurrent misses of one search share one computation.
+ *   the snapshot of its rows: the same (epoch, version) as the entry's means the candidates are
+ *   exactly what the SQL would rank now; a newer version recomputes the entry; an older one (a
+ *   replica behind the server that computed the entry) answers that page by SQL and keeps the entry.
+ *   The epoch (a uuid drawn when the row is created) tells counters apart that are not one history:
+ *   after the migration is run down and up again, or a backup restored, the version may climb back
+ *   to an entry's while meaning other data. Another epoch always recomputes.
+ * - **Two statements at most.** A page reads the rows of the next `2 × (size + 1)` candidates (one
+ *   statement: the common case); when the price and stock filters left it short, the rows of all the
+ *   remaining candidates, limited to the rows still wanted (a second one, which stops as soon as
+ *   they passed). Past the candidates kept, a page is answered by SQL (`undefined`: the caller's path).
+ * - **Bounded.** An LRU by size (CATALOG_SEARCH_CACHE_SIZE, in 12-byte units: a candidate each, plus
+ *   the key and the entry's fixed cost) and entries; concurrent misses of one search share one
+ *   computation.
  */
 
 /** The candidates kept per search: a walk past them is answered by SQL. */
 export const SEARCH_CANDIDATES = 1000;
 
-/** The version and the top matches of a search, read in one snapshot. */
-export interface CandidateRows {
+/** The epoch and version of `catalog_search_version`, read in the snapshot of a statement. */
+export interface SearchVersion {
+  /** Drawn when the counter's row was created: versions of different epochs are not comparable. */
+  epoch: string;
   version: number;
+}
+
+/** The version and the top matches of a search, read in one snapshot. */
+export interface CandidateRows extends SearchVersion {
   ids: ArrayLike<number>;
   ranks: ArrayLike<number>;
 }
 
 /** Rows of some candidates, read fresh in one snapshot with the version; `ord` is the 1-based position in the ids asked for. */
-export interface RankedRows {
-  version: number;
+export interface RankedRows extends SearchVersion {
   rows: (ProductRow & { ord: number })[];
 }
 
@@ -47,7 +58,7 @@ export interface RankingSource {
 }
 
 export interface SearchRankingOptions {
-  /** Candidates kept in total across searches (CATALOG_SEARCH_CACHE_SIZE). */
+  /** The cache's size in 12-byte units: a candidate each, plus each entry's key and fixed cost (CATALOG_SEARCH_CACHE_SIZE). */
   maxCandidates: number;
   /** Searches kept at most. */
   maxEntries?: number;
@@ -55,8 +66,7 @@ export interface SearchRankingOptions {
   limit?: number;
 }
 
-interface Entry {
-  version: number;
+interface Entry extends SearchVersion {
   ids: Int32Array;
   /** Float64: the exact numbers node-postgres gives for the `real` ranks. */
   ranks: Float64Array;
@@ -64,15 +74,21 @@ interface Entry {
   complete: boolean;
 }
 
-/** The outcome of one walk over an entry: rows, a version that differs from the entry's, or "ask SQL". */
-type Walk = { rows: ProductRow[] } | { version: number } | undefined;
+/** The outcome of one walk over an entry: rows, an (epoch, version) that differs from the entry's, or "ask SQL". */
+type Walk = { rows: ProductRow[] } | { read: SearchVersion } | undefined;
+
+/** An entry's fixed cost in the size budget, in 12-byte units (the object, its two typed arrays, the LRU's bookkeeping). */
+export const ENTRY_OVERHEAD = 16;
 
 /** Recomputations after a newer version before a page gives up and asks SQL (writes arriving faster than searches). */
 const MAX_REFRESHES = 2;
 
 export class SearchRanking {
-  /** Hits, misses (computations), pages answered by SQL, entries found stale. */
-  readonly stats = { hits: 0, misses: 0, fallbacks: 0, stale: 0 };
+  /**
+   * Hits, misses (computations), pages answered by SQL (any reason), entries found stale, and the
+   * pages of those answered by SQL after a statement of the cache failed (`DiscoveryRepository.page`).
+   */
+  readonly stats = { hits: 0, misses: 0, fallbacks: 0, stale: 0, errors: 0 };
   private readonly entries: LRUCache<string, Entry>;
   private readonly pending = new Map<string, Promise<Entry>>();
   private readonly limit: number;
@@ -86,7 +102,8 @@ export class SearchRanking {
     this.entries = new LRUCache<string, Entry>({
       max: options.maxEntries ?? 10_000,
       maxSize: Math.max(1, options.maxCandidates),
-      sizeCalculation: (e) => e.ids.length + 1,
+      // The key is UTF-16 (2 bytes a character): 6 characters a unit.
+      sizeCalculation: (e, key) => e.ids.length + ENTRY_OVERHEAD + Math.ceil(key.length / 6),
     });
   }
 
@@ -102,18 +119,18 @@ export class SearchRanking {
       const walked = await this.walk(em, filters, entry, size, after);
       if (walked === undefined) break;
       if ('rows' in walked) return walked.rows;
-      // Older: this read ran on a replica behind the server the entry was read on; SQL there.
-      if (walked.version < entry.version || refresh >= MAX_REFRESHES) break;
+      // Older in the same epoch: this read ran on a replica behind the server the entry was read on; SQL there.
+      if ((walked.read.epoch === entry.epoch && walked.read.version < entry.version) || refresh >= MAX_REFRESHES) break;
       this.stats.stale++;
-      entry = await this.entry(em, key, filters, walked.version);
+      entry = await this.entry(em, key, filters, walked.read);
     }
     this.stats.fallbacks++;
     return undefined;
   }
 
-  /** The cached entry, or a computation of it (shared by concurrent callers); with `atLeast`, one at that version or newer. */
-  private async entry(em: EntityManager, key: string, filters: DiscoveryFilters, atLeast?: number): Promise<Entry> {
-    const fits = (e: Entry | undefined): e is Entry => e !== undefined && (atLeast === undefined || e.version >= atLeast);
+  /** The cached entry, or a computation of it (shared by concurrent callers); with `atLeast`, one of that epoch at that version or newer. */
+  private async entry(em: EntityManager, key: string, filters: DiscoveryFilters, atLeast?: SearchVersion): Promise<Entry> {
+    const fits = (e: Entry | undefined): e is Entry => e !== undefined && (atLeast === undefined || (e.epoch === atLeast.epoch && e.version >= atLeast.version));
     const cached = this.entries.get(key);
     if (fits(cached)) {
       this.stats.hits++;
@@ -141,33 +158,46 @@ export class SearchRanking {
     const found = await this.source.candidates(em, filters, this.limit + 1);
     const complete = found.ids.length <= this.limit;
     const n = Math.min(found.ids.length, this.limit);
-    const entry: Entry = { version: found.version, ids: Int32Array.from({ length: n }, (_, i) => found.ids[i]!), ranks: Float64Array.from({ length: n }, (_, i) => found.ranks[i]!), complete };
-    // A lagging replica's answer never replaces a newer entry.
+    const entry: Entry = { epoch: found.epoch, version: found.version, ids: Int32Array.from({ length: n }, (_, i) => found.ids[i]!), ranks: Float64Array.from({ length: n }, (_, i) => found.ranks[i]!), complete };
+    // A lagging replica's answer never replaces a newer entry of its epoch; another epoch's always does.
     const current = this.entries.peek(key);
-    if (!current || current.version <= entry.version) this.entries.set(key, entry);
+    if (!current || current.epoch !== entry.epoch || current.version <= entry.version) this.entries.set(key, entry);
     return entry;
   }
 
-  /** The page's rows from `entry`'s candidates after the cursor, in batches until `size + 1` rows passed the fresh filters. */
+  /**
+   * The page's rows from `entry`'s candidates after the cursor: `size + 1` of them that passed the
+   * fresh filters, in two statements at most. Both must read the entry's (epoch, version), so the
+   * ranking is one snapshot's; a price or stock change committed between them shows in the second's
+   * rows only, as it would in the next page.
+   */
   private async walk(em: EntityManager, filters: DiscoveryFilters, entry: Entry, size: number, after?: KeyValues): Promise<Walk> {
     const want = size + 1;
-    let start = after ? firstAfter(entry, Number(after[0]), Number(after[1])) : 0;
+    const start = after ? firstAfter(entry, Number(after[0]), Number(after[1])) : 0;
     // Past the candidates of a search that has more: only SQL knows the rest.
     if (start >= entry.ids.length && !entry.complete) return undefined;
     const rows: ProductRow[] = [];
-    // Price and stock filters drop candidates: ask for more ids than rows from the start.
-    let batch = filters.inStock !== undefined || filters.minPrice !== undefined || filters.maxPrice !== undefined ? 2 * want : want;
-    for (;;) {
-      const end = Math.min(start + batch, entry.ids.length);
+    const read = async (from: number, to: number): Promise<SearchVersion | undefined> => {
       // Also with no id left: the statement still reads the version (has anything matched since?).
-      const read = await this.source.rows(em, filters, entry.ids.subarray(start, end), want - rows.length);
-      if (read.version !== entry.version) return { version: read.version };
-      for (const { ord, ...row } of read.rows) rows.push({ ...row, rank: entry.ranks[start + ord - 1]! });
-      if (rows.length >= want) return { rows };
-      if (end >= entry.ids.length) return entry.complete ? { rows } : undefined;
-      start = end;
-      batch *= 2;
+      const got = await this.source.rows(em, filters, entry.ids.subarray(from, to), want - rows.length);
+      if (got.epoch !== entry.epoch || got.version !== entry.version) return got;
+      for (const { ord, ...row } of got.rows) rows.push({ ...row, rank: entry.ranks[from + ord - 1]! });
+      return undefined;
+    };
+    // Price and stock filters drop candidates: twice the rows wanted covers most pages. Without them
+    // no candidate drops out at the entry's version (deactivating a product bumps it).
+    const fresh = filters.inStock !== undefined || filters.minPrice !== undefined || filters.maxPrice !== undefined;
+    const end = Math.min(start + (fresh ? 2 * want : want), entry.ids.length);
+    let changed = await read(start, end);
+    if (changed) return { read: changed };
+    if (rows.length < want && end < entry.ids.length) {
+      // Short: every remaining candidate in one statement, whose limit stops the probes as soon as
+      // the rows wanted passed (Limit over a nested loop on the ids in order).
+      changed = await read(end, entry.ids.length);
+      if (changed) return { read: changed };
     }
+    if (rows.length >= want) return { rows };
+    return entry.complete ? { rows } : undefined;
   }
 }
 
