@@ -37,16 +37,19 @@ async function main(): Promise<void> {
       ? await serveMetrics(createMetrics({ pools: () => poolReadings(db.orm.em), queues: () => jobs.depths() }), config.metrics.host, config.metrics.port, { logger })
       : undefined;
 
-  const worker = await startWorker({ queue: jobs, orm: db.orm, services, config, logger });
-
+  // The signal handlers come before the worker starts: a stop sent as soon as it logs that it runs
+  // (or while it starts) is a graceful one, never the signal's default action.
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let started: Promise<unknown> = Promise.resolve();
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     jobs.shuttingDown();
     logger.info({ signal }, 'shutting down: waiting for running jobs');
+    await started.catch(() => undefined);
     await jobs.stop();
-    await worker.close();
+    await worker?.close();
     metricsServer?.close();
     metricsServer?.closeAllConnections();
     await db.close();
@@ -57,6 +60,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  started = startWorker({ queue: jobs, orm: db.orm, services, config, logger }).then((w) => (worker = w));
+  await started;
 }
 
 main().catch((err) => {

@@ -58,7 +58,12 @@ describe('payments.refund-order', () => {
     const settled = await eventually(() => report(b, order.id), (r) => r.payments[0]?.status !== 'pending', 30_000);
     expect(settled).toMatchObject({ order_status: 'cancelled', payment_status: 'failed', payments: [{ id: payment.id, status: 'failed', failure_code: 'voided' }] });
     expect(await chargeStatus(payment.id)).toBe('voided');
-    const jobs = await sql<{ state: string }>(app, `select state from ${JOB_SCHEMA}.job where name = 'payments.refund-order' and (data->>'orderId')::int = ?`, [order.id]);
+    // The job's effect commits before pg-boss marks the job completed (its own statement): wait for that.
+    const jobs = await eventually(
+      () => sql<{ state: string }>(app, `select state from ${JOB_SCHEMA}.job where name = 'payments.refund-order' and (data->>'orderId')::int = ?`, [order.id]),
+      (rows) => rows.length !== 1 || rows[0]?.state !== 'active',
+      30_000,
+    );
     expect(jobs).toEqual([{ state: 'completed' }]);
   });
 });
